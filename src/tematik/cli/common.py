@@ -1,0 +1,154 @@
+"""What every command shares: the project option, output formats, consoles, progress bars."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable, Sequence
+from contextlib import contextmanager
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from tematik.errors import InputError
+
+console = Console(highlight=False, soft_wrap=False)
+if not console.is_terminal and not os.environ.get("COLUMNS"):
+    console.width = 160  # pipes and captured output: do not squeeze tables into 80 columns
+err_console = Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+class TableFormat(str, Enum):
+    table = "table"
+    csv = "csv"
+    json = "json"
+
+
+class ReportFormat(str, Enum):
+    table = "table"
+    csv = "csv"
+    json = "json"
+    md = "md"
+    xlsx = "xlsx"
+
+
+DbOption = Annotated[
+    Path | None,
+    typer.Option("--db", help="Project file (default: $TEMATIK_DB or ./tematik.db).", show_default=False,
+                 envvar="TEMATIK_DB"),
+]
+FormatOption = Annotated[TableFormat, typer.Option("--format", "-f", help="Output format.")]
+ReportFormatOption = Annotated[ReportFormat, typer.Option("--format", "-f", help="Output format.")]
+OutputOption = Annotated[
+    Path | None, typer.Option("--output", "-o", help="Write to this file instead of the terminal.", dir_okay=False)]
+CoderOption = Annotated[
+    str | None, typer.Option("--coder", help="Who is coding (default: $TEMATIK_CODER or the OS user).",
+                             show_default=False)]
+
+
+def db_path(db: Path | None) -> Path:
+    from tematik.store import default_db_path
+
+    return db if db is not None else default_db_path()
+
+
+def open_store(db: Path | None, *, create: bool = False):
+    from tematik.store import Store
+
+    path = db_path(db)
+    store = Store.open(path, create=create)
+    return store
+
+
+def warn(message: str) -> None:
+    err_console.print(f"[yellow]warning:[/] {message}", markup=True, highlight=False)
+
+
+def note(message: str) -> None:
+    err_console.print(message, markup=False, highlight=False, style="dim")
+
+
+def _cell(value: Any, decimals: int) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, float):
+        return f"{value:.{decimals}f}"
+    return str(value)
+
+
+def emit(columns: Sequence[str], rows: Sequence[dict[str, Any]], fmt: str | Enum = "table", *,
+         output: Path | None = None, title: str | None = None, caption: str | None = None,
+         decimals: int | dict[str, int] = 1, styles: dict[str, str] | None = None,
+         cell_style: Callable[[str, dict[str, Any]], str | None] | None = None,
+         headers: dict[str, str] | None = None, sheet: str | None = None) -> None:
+    """Print or write a table in the chosen format (table, csv, json, md, xlsx).
+
+    With ``--output`` and the default ``table`` format the format follows the file's extension.
+    """
+    from tematik.export import tables
+
+    fmt = fmt.value if isinstance(fmt, Enum) else fmt
+    if output is not None and fmt == "table":
+        fmt = {".csv": "csv", ".json": "json", ".md": "md", ".xlsx": "xlsx"}.get(output.suffix.lower(), "table")
+    if fmt == "xlsx":
+        if output is None:
+            raise InputError("--format xlsx needs --output FILE.xlsx")
+        tables.write_xlsx(output, {sheet or title or "table": (columns, rows)})
+        note(f"wrote {output}")
+        return
+    if fmt in tables.TEXT_FORMATS:
+        text = tables.render(fmt, columns, rows)
+        if output is not None:
+            output.write_text(text, encoding="utf-8")
+            note(f"wrote {output}")
+        else:
+            sys.stdout.write(text)
+        return
+    table = Table(title=title, caption=caption, caption_justify="left", header_style="bold", show_lines=False)
+    for c in columns:
+        numeric = bool(rows) and all(isinstance(r.get(c), (int, float)) or r.get(c) is None for r in rows) and \
+            not all(isinstance(r.get(c), bool) for r in rows)
+        table.add_column((headers or {}).get(c, c), justify="right" if numeric else "left",
+                         style=(styles or {}).get(c), overflow="fold")
+    for r in rows:
+        cells = []
+        for c in columns:
+            d = decimals.get(c, 1) if isinstance(decimals, dict) else decimals
+            text = _cell(r.get(c), d)
+            style = cell_style(c, r) if cell_style else None
+            cells.append(f"[{style}]{_escape(text)}[/]" if style else _escape(text))
+        table.add_row(*cells)
+    if output is not None:
+        with output.open("w", encoding="utf-8") as fh:
+            Console(file=fh, width=160, highlight=False).print(table)
+        note(f"wrote {output}")
+    else:
+        console.print(table)
+
+
+def _escape(text: str) -> str:
+    from rich.markup import escape
+
+    return escape(text)
+
+
+@contextmanager
+def progress(description: str, total: int | None, *, enabled: bool | None = None):
+    """A rich progress bar on stderr; silent when not a terminal (tests, pipes) unless TEMATIK_PROGRESS=1."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    if enabled is None:
+        enabled = err_console.is_terminal or os.environ.get("TEMATIK_PROGRESS") == "1"
+    if not enabled:
+        yield lambda n=1: None
+        return
+    with Progress(TextColumn("[progress.description]{task.description}"), BarColumn(), MofNCompleteColumn(),
+                  TimeRemainingColumn(), console=err_console, transient=False) as bar:
+        task = bar.add_task(description, total=total)
+        yield lambda n=1: bar.advance(task, n)

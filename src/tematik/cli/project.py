@@ -1,0 +1,240 @@
+"""Project commands: init, import, docs, participants, show."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from tematik.cli.common import (
+    DbOption,
+    FormatOption,
+    TableFormat,
+    console,
+    db_path,
+    emit,
+    note,
+    open_store,
+    progress,
+    warn,
+)
+from tematik.errors import InputError
+
+participants_app = typer.Typer(help="List participants (cases), set their attributes, import a roster.",
+                               no_args_is_help=False)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("init")(init)
+    app.command("import")(import_)
+    app.command("docs")(docs)
+    app.command("show")(show)
+    app.add_typer(participants_app, name="participants")
+
+
+def init(db: DbOption = None) -> None:
+    """Create a new, empty project file."""
+    from tematik.store import Store
+
+    path = db_path(db)
+    store = Store.create(path)
+    console.print(f"created project [bold]{path}[/] (schema version {store.schema_version})")
+    store.close()
+
+
+def import_(
+    paths: Annotated[list[Path], typer.Argument(help="Files and folders (.txt .md .docx .vtt .srt; .csv .xlsx "
+                                                     "rows as documents).", show_default=False)],
+    manifest: Annotated[Path | None, typer.Option(help="CSV with file,participant,role,source_type,language,"
+                                                       "date,speakers (+ attribute columns).")] = None,
+    source_type: Annotated[str | None, typer.Option(
+        help="interview|observation|document|response (default: manifest, else interview; response for rows).")
+    ] = None,
+    language: Annotated[str | None, typer.Option(help="id|en (default: manifest, else guessed).")] = None,
+    participant: Annotated[str | None, typer.Option(help="Participant id of the informant.")] = None,
+    role: Annotated[str | None, typer.Option(help="Role of --participant (e.g. pustakawan).")] = None,
+    date: Annotated[str | None, typer.Option(help="Date of the interview or observation (ISO).")] = None,
+    speaker: Annotated[list[str] | None, typer.Option(
+        help="Map a speaker label: 'Bu Made=P07' or 'Pewawancara=interviewer' (repeatable).")] = None,
+    text_column: Annotated[str, typer.Option(help="Rows: column holding the text.")] = "text",
+    id_column: Annotated[str | None, typer.Option(help="Rows: column holding a unique id (default: row number).")
+                         ] = None,
+    participant_column: Annotated[str | None, typer.Option(help="Rows: column holding the participant id.")
+                                  ] = None,
+    columns: Annotated[str | None, typer.Option(help="Rows: comma-separated attribute columns "
+                                                     "(default: all other columns).")] = None,
+    replace: Annotated[bool, typer.Option("--replace", help="Replace documents whose content changed.")] = False,
+    force: Annotated[bool, typer.Option("--force", help="With --replace: also when they have codings.")] = False,
+    db: DbOption = None,
+) -> None:
+    """Import transcripts and notes. Identical re-imports are skipped; nothing is written if any file is refused."""
+    from tematik import corpus
+    from tematik.models import Participant
+    from tematik.store import corpus as store_corpus
+
+    base = corpus.FileMeta(participant=participant, role=role, source_type=source_type, language=language,
+                           date=date, speakers=corpus.parse_speakers(";".join(speaker or []), field="--speaker")
+                           if speaker else {})
+    if source_type and source_type not in ("interview", "observation", "document", "response"):
+        raise InputError(f"unknown source type {source_type!r}; expected interview|observation|document|response",
+                         field="--source-type")
+    if language and language not in ("id", "en"):
+        raise InputError(f"unknown language {language!r}; expected id|en", field="--language")
+    metas = corpus.read_manifest(manifest) if manifest else {}
+    files = corpus.expand_paths(paths, only=metas.keys() if manifest else None)
+    if not files:
+        raise InputError("no importable files found (.txt .md .docx .vtt .srt .csv .xlsx)",
+                         path=", ".join(map(str, paths)))
+    table = corpus.TableOptions(text_column=text_column, id_column=id_column, participant_column=participant_column,
+                                attribute_columns=tuple(c.strip() for c in columns.split(",")) if columns else None)
+    documents, warnings, people = [], [], {}
+    for f in files:
+        meta = _merge(base, metas.get(f.resolve()))
+        result = corpus.read_path(f, meta, table=table)
+        documents.extend(result.documents)
+        warnings.extend(result.warnings)
+        if meta.participant:
+            attrs = {k: v for k, v in meta.attributes.items()} if f.resolve() in metas else {}
+            prev = people.get(meta.participant)
+            people[meta.participant] = Participant(meta.participant, meta.role or (prev.role if prev else None),
+                                                   {**(prev.attributes if prev else {}), **attrs})
+    path = db_path(db)
+    fresh = not path.exists()
+    store = open_store(db, create=True)
+    try:
+        plan = store_corpus.plan_import(store, documents, replace=replace, force=force)
+        for w in warnings:
+            warn(w)
+        with progress("importing", len(plan.writes)) as advance:
+            with store.transaction():
+                store_corpus.ensure_participants(store, people.values())
+                store_corpus.apply_import(store, plan, progress=advance)
+    except BaseException:
+        store.close()
+        if fresh:  # a refused first import leaves no empty project behind
+            for suffix in ("", "-wal", "-shm"):
+                Path(f"{path}{suffix}").unlink(missing_ok=True)
+        raise
+    store.close()
+    words = sum(d.words for d in plan.writes)
+    console.print(f"imported {len(plan.add)} document(s), replaced {len(plan.replace)}, "
+                  f"skipped {len(plan.skip)} unchanged ({words:,} words) into {db_path(db)}")
+    for d in plan.skip:
+        note(f"skipped {d.name}: identical content already in the project")
+
+
+def _merge(base, manifest_meta):
+    """Command-line options win over the manifest only where the manifest is silent."""
+    from dataclasses import replace
+
+    if manifest_meta is None:
+        return base
+    return replace(
+        manifest_meta,
+        participant=manifest_meta.participant or base.participant,
+        role=manifest_meta.role or base.role,
+        source_type=manifest_meta.source_type or base.source_type,
+        language=manifest_meta.language or base.language,
+        date=manifest_meta.date or base.date,
+        speakers={**base.speakers, **manifest_meta.speakers},
+    )
+
+
+def docs(fmt: FormatOption = TableFormat.table, db: DbOption = None) -> None:
+    """List the documents in the project."""
+    from tematik.store import corpus as store_corpus
+
+    with open_store(db) as store:
+        rows = store_corpus.list_documents(store)
+    emit(["id", "name", "source_type", "language", "participant", "role", "date", "words", "turns", "codings"],
+         rows, fmt, title="Documents")
+
+
+@participants_app.callback(invoke_without_command=True)
+def participants(ctx: typer.Context, fmt: FormatOption = TableFormat.table, db: DbOption = None) -> None:
+    """List participants with their role, attributes and documents."""
+    if ctx.invoked_subcommand is not None:
+        return
+    from tematik.store import corpus as store_corpus
+
+    with open_store(db) as store:
+        columns, rows = store_corpus.list_participants(store)
+    emit(columns, rows, fmt, title="Participants")
+
+
+@participants_app.command("set")
+def participants_set(
+    participant_id: Annotated[str, typer.Argument(metavar="ID", help="Participant id.")],
+    values: Annotated[list[str], typer.Argument(metavar="KEY=VALUE...", help="Attributes to set (empty value "
+                                                                             "removes one; role=... sets the role).")],
+    db: DbOption = None,
+) -> None:
+    """Set attributes of a participant: `tematik participants set P07 role=pustakawan years=12`."""
+    from tematik.store import corpus as store_corpus
+
+    pairs = {}
+    for v in values:
+        if "=" not in v or not v.partition("=")[0].strip():
+            raise InputError(f"expected KEY=VALUE, got {v!r}", field="values")
+        k, _, val = v.partition("=")
+        pairs[k.strip()] = val.strip()
+    with open_store(db) as store:
+        with store.transaction():
+            before = {r["key"]: r["value"] for r in store.query(
+                "SELECT key, value FROM participant_attributes WHERE participant_id = ?", (participant_id,))}
+            store_corpus.set_attributes(store, participant_id, pairs)
+            store.audit("set", "participant", participant_id, before=before, after=pairs)
+    console.print(f"{participant_id}: " + ", ".join(f"{k}={v}" for k, v in pairs.items()))
+
+
+@participants_app.command("import")
+def participants_import(
+    file: Annotated[Path, typer.Argument(help="CSV/XLSX roster: an id column, optional role, other columns "
+                                              "become typed attributes.")],
+    id_column: Annotated[str, typer.Option(help="Column with the participant id.")] = "id",
+    db: DbOption = None,
+) -> None:
+    """Import a roster of participants (creates or updates them)."""
+    from tematik import corpus
+    from tematik.models import Participant
+    from tematik.store import corpus as store_corpus
+
+    if not file.exists():
+        raise InputError("no such file", path=str(file))
+    header, rows = corpus.read_rows(file, file.read_bytes())
+    if id_column not in header:
+        raise InputError(f"no {id_column!r} column; the file has: {', '.join(header)}", path=str(file), line=1)
+    people, seen = [], {}
+    for lineno, row in rows:
+        cells = {c: (row[i].strip() if i < len(row) else "") for i, c in enumerate(header) if c}
+        pid = cells.pop(id_column)
+        if not pid:
+            raise InputError("empty id", path=str(file), line=lineno, field=id_column)
+        if pid in seen:
+            raise InputError(f"duplicate id {pid!r} (also on line {seen[pid]})", path=str(file), line=lineno,
+                             field=id_column)
+        seen[pid] = lineno
+        role = cells.pop("role", "") or None
+        people.append(Participant(pid, role, {k: v for k, v in cells.items() if v}))
+    with open_store(db, create=True) as store:
+        with store.transaction():
+            created = store_corpus.ensure_participants(store, people)
+    console.print(f"{len(people)} participant(s) in {file.name}: {created} new, {len(people) - created} updated")
+
+
+def show(
+    document: Annotated[str, typer.Argument(metavar="DOC", help="Document name or id.")],
+    codings: Annotated[bool, typer.Option("--codings/--no-codings", help="Highlight codings.")] = True,
+    status: Annotated[str, typer.Option(help="Codings to highlight: comma-separated statuses, or 'all'.")
+                      ] = "accepted,manual,suggested",
+    db: DbOption = None,
+) -> None:
+    """Print a document with its turns (speakers highlighted) and its codings."""
+    from tematik.cli import render
+    from tematik.store import corpus as store_corpus
+
+    with open_store(db) as store:
+        doc = store_corpus.get_document(store, document)
+        marks = render.document_marks(store, doc.name, status) if codings else []
+    render.print_document(doc, marks)

@@ -1,0 +1,216 @@
+"""Domain objects: frozen dataclasses, standard library only. Nothing here imports the rest of tematik."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+SOURCE_TYPES = ("interview", "observation", "document", "response")
+LANGUAGES = ("id", "en")
+INTERVIEWER = "interviewer"  # the speaker role of the person asking questions
+
+
+# --------------------------------------------------------------------------- corpus
+
+@dataclass(frozen=True)
+class Turn:
+    """One speaker segment of a document. ``start``/``end`` are character offsets into the stored text."""
+
+    start: int
+    end: int
+    speaker: str | None = None  # the label as written in the transcript ("Bu Made", "Pewawancara")
+    participant: str | None = None  # participant id the speaker maps to, if any
+    is_interviewer: bool = False
+    timestamp: str | None = None  # "00:01:02" when the transcript gives one
+
+
+@dataclass(frozen=True)
+class Document:
+    """A transcript, observation note or other text, normalised (NFC, ``\\n`` line endings)."""
+
+    name: str
+    text: str
+    source_type: str = "interview"
+    language: str | None = None
+    participant: str | None = None
+    date: str | None = None
+    path: str | None = None
+    turns: tuple[Turn, ...] = ()
+    attributes: dict[str, str] = field(default_factory=dict, compare=False, hash=False)
+
+    @property
+    def words(self) -> int:
+        return len(self.text.split())
+
+
+@dataclass(frozen=True)
+class Participant:
+    """A case: a person who was interviewed, observed or surveyed."""
+
+    id: str
+    role: str | None = None
+    attributes: dict[str, str] = field(default_factory=dict, compare=False, hash=False)
+
+
+# --------------------------------------------------------------------------- coding
+
+CODING_STATUSES = ("suggested", "accepted", "rejected", "manual")
+UNITS = ("sentence", "turn", "paragraph")
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    """A codebook rule that fired in one unit of a document (what ``autocode`` turns into a coding).
+
+    ``start``/``end`` are the unit's character offsets in the stored text; ``match_start``/``match_end`` those of
+    the matched words; ``polarity`` is ``"negative"`` when a negation governs the match, else ``"positive"``.
+    """
+
+    code: str
+    start: int
+    end: int
+    match_start: int
+    match_end: int
+    matched: str
+    rule: str
+    polarity: str = "positive"
+    unit: str = "sentence"
+
+
+@dataclass(frozen=True)
+class Coding:
+    """A code applied to a span of a document by a coder (a person, or ``auto``)."""
+
+    document: str
+    code: str
+    start: int
+    end: int
+    status: str = "manual"
+    coder: str = "auto"
+    id: int | None = None
+    rule: str | None = None
+    polarity: str = "positive"
+    text: str | None = None
+    created: str | None = None
+
+
+# --------------------------------------------------------------------------- codebook (see codebook.py)
+
+MATCH_MODES = ("lemma", "lower")  # how a term is compared: normalised lemma, or lower-cased word form
+RULE_KINDS = ("term", "pattern", "exclude")
+FACTOR_DIRECTIONS = ("positive", "negative", "mixed")
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One validation problem, printed as ``file:line: field: message``."""
+
+    message: str
+    path: str | None = None
+    line: int | None = None
+    field: str | None = None
+
+    def __str__(self) -> str:
+        where = ""
+        if self.path:
+            where = self.path + (f":{self.line}" if self.line is not None else "") + ": "
+        elif self.line is not None:
+            where = f"line {self.line}: "
+        return where + (f"{self.field}: " if self.field else "") + self.message
+
+
+@dataclass(frozen=True)
+class MatchRule:
+    """One matching rule of a code in one language; ``id`` (e.g. ``trust/id/term:percaya``) is stored as the
+    coding's ``rule``.
+
+    ``kind`` is ``term`` (a word or phrase in ``text``, compared per ``match``: ``lemma`` or ``lower``),
+    ``pattern`` (a spaCy Matcher token pattern, plain data) or ``exclude`` (a phrase or a pattern that cancels
+    a match of the same code when found within ``window`` tokens of it: ``0`` = overlapping the match,
+    ``None`` = anywhere in the same sentence).
+    """
+
+    id: str
+    code: str
+    language: str
+    kind: str
+    text: str = ""
+    match: str = "lemma"
+    pattern: tuple = field(default=(), hash=False)  # tuple of token dicts, e.g. ({"LOWER": "saling"}, ...)
+    window: int | None = 0
+    line: int | None = field(default=None, compare=False)
+
+
+@dataclass(frozen=True)
+class Example:
+    """An example for coders: ``typical`` (the code applies) or ``counter`` (it looks alike but does not)."""
+
+    text: str
+    language: str
+    kind: str = "typical"
+    note: str | None = None
+
+
+@dataclass(frozen=True)
+class FactorLink:
+    """A theme's expected link to a questionnaire factor (``direction``: positive, negative or mixed)."""
+
+    factor: str
+    direction: str | None = None
+    rationale: str | None = None
+
+
+@dataclass(frozen=True)
+class Code:
+    """A code (theme) of a codebook. Text fields are keyed by language (``{"id": ..., "en": ...}``)."""
+
+    id: str
+    name: dict[str, str] = field(default_factory=dict, hash=False)
+    labels: dict[str, tuple[str, ...]] = field(default_factory=dict, hash=False)
+    parent: str | None = None
+    colour: str | None = None
+    definition: dict[str, str] = field(default_factory=dict, hash=False)
+    inclusion: dict[str, tuple[str, ...]] = field(default_factory=dict, hash=False)
+    exclusion: dict[str, tuple[str, ...]] = field(default_factory=dict, hash=False)
+    examples: tuple[Example, ...] = ()
+    rules: tuple[MatchRule, ...] = ()
+    factors: tuple[FactorLink, ...] = ()
+    line: int | None = field(default=None, compare=False)
+
+    def label(self, language: str | None = None) -> str:
+        """The display name in ``language`` (falling back to any name, then the id)."""
+        if language and language in self.name:
+            return self.name[language]
+        return next(iter(self.name.values()), self.id)
+
+    def rules_for(self, language: str, kind: str | None = None) -> tuple[MatchRule, ...]:
+        return tuple(r for r in self.rules if r.language == language and (kind is None or r.kind == kind))
+
+
+@dataclass(frozen=True)
+class Codebook:
+    """A validated codebook: metadata and codes in file order."""
+
+    name: str
+    version: str
+    languages: tuple[str, ...]
+    codes: tuple[Code, ...]
+    description: str | None = None
+    factors: tuple[str, ...] = ()  # the questionnaire factor ids that codes may link to
+    path: str | None = field(default=None, compare=False)
+
+    @property
+    def ids(self) -> tuple[str, ...]:
+        return tuple(c.id for c in self.codes)
+
+    def code(self, code_id: str) -> Code:
+        for c in self.codes:
+            if c.id == code_id:
+                return c
+        raise KeyError(code_id)
+
+    def children(self, code_id: str | None) -> tuple[Code, ...]:
+        """Codes whose parent is ``code_id`` (``None``: the top-level codes)."""
+        return tuple(c for c in self.codes if c.parent == code_id)
+
+    def rules(self, language: str | None = None) -> tuple[MatchRule, ...]:
+        return tuple(r for c in self.codes for r in c.rules if language is None or r.language == language)
