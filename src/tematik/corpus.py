@@ -31,6 +31,13 @@ INTERVIEWER_LABELS = frozenset({
     "i", "q", "int", "tanya",
 })
 
+#: a label opening with one of these (lower-cased) is a person speaking even if it occurs once
+HONORIFICS = frozenset({
+    "bu", "ibu", "pak", "bapak", "bpk", "bpk.", "mbak", "mas", "bli", "gek", "dik", "kak", "mr", "mr.", "mrs", "mrs.",
+    "ms", "ms.", "miss", "dr", "dr.", "prof", "prof.", "informan", "narasumber", "responden", "participant",
+    "respondent", "informant",
+})
+
 MANIFEST_COLUMNS = ("file", "participant", "role", "source_type", "language", "date", "speakers")
 
 
@@ -148,9 +155,10 @@ def detect_turns(text: str, *, speakers: Mapping[str, str] | None = None, partic
     """Split normalised text into speaker turns with offsets into ``text``.
 
     A line opening with ``Name:``, ``[Name]`` or ``Name (00:01:02):`` starts a turn when the label is timestamped,
-    mapped in ``speakers``, a known interviewer label, or used as a label at least twice in the text (so that
-    "Catatan: ..." once in a field note stays text). With ``continuation`` (interviews) unlabelled paragraphs
-    belong to the previous speaker; otherwise (field notes) they are narrative turns without a speaker.
+    mapped in ``speakers``, a known interviewer label, opens with an honorific (Bu, Pak, Mr, ...), or is used as a
+    label at least twice in the text (so that "Catatan: ..." once in a field note stays text). With
+    ``continuation`` (interviews) unlabelled paragraphs belong to the previous speaker; otherwise (field notes)
+    they are narrative turns without a speaker.
     """
     speakers = dict(speakers or {})
     folded = {k.casefold(): v for k, v in speakers.items()}
@@ -164,7 +172,8 @@ def detect_turns(text: str, *, speakers: Mapping[str, str] | None = None, partic
 
     def is_speaker(lab: _Label) -> bool:
         key = lab.name.casefold()
-        return lab.strong or key in folded or key in INTERVIEWER_LABELS or counts[key] >= 2
+        return (lab.strong or key in folded or key in INTERVIEWER_LABELS or counts[key] >= 2
+                or key.split()[0] in HONORIFICS)
 
     labelled = {i: c for i, c in candidates.items() if c and is_speaker(c)}
     non_interviewer = {c.name for c in labelled.values()
