@@ -232,3 +232,24 @@ def corpus_summary(db: Store) -> list[dict]:
         """SELECT source_type, language, count(*) AS documents, sum(words) AS words,
                   count(DISTINCT participant_id) AS participants
            FROM documents GROUP BY source_type, language ORDER BY source_type, language""")
+
+
+# --------------------------------------------------------------------------- segments (sentence/turn/paragraph units)
+
+
+def save_segments(db: Store, document_id: int, unit: str, spans: Iterable[tuple[int, int]]) -> None:
+    """Store the units of one document (replacing earlier ones): what agreement and co-occurrence count in."""
+    with db.transaction():
+        db.conn.execute("DELETE FROM segments WHERE document_id = ? AND unit = ?", (document_id, unit))
+        db.conn.executemany("INSERT INTO segments (document_id, unit, seq, start, end) VALUES (?, ?, ?, ?, ?)",
+                            [(document_id, unit, i, s, e) for i, (s, e) in enumerate(spans)])
+
+
+def documents_without_segments(db: Store, unit: str) -> list[int]:
+    return [r[0] for r in db.conn.execute(
+        "SELECT d.id FROM documents d WHERE NOT EXISTS (SELECT 1 FROM segments s WHERE s.document_id = d.id "
+        "AND s.unit = ?) ORDER BY d.name", (unit,))]
+
+
+def document_ids_by_name(db: Store) -> dict[str, int]:
+    return dict(db.conn.execute("SELECT name, id FROM documents").fetchall())

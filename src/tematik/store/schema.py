@@ -58,6 +58,16 @@ MIGRATIONS: list[str] = [
     );
     CREATE INDEX turns_doc ON turns (document_id, start);
 
+    CREATE TABLE segments (
+        document_id INTEGER NOT NULL REFERENCES documents(id) ON DELETE CASCADE,
+        unit TEXT NOT NULL CHECK (unit IN ('sentence', 'turn', 'paragraph')),
+        seq INTEGER NOT NULL,
+        start INTEGER NOT NULL,
+        end INTEGER NOT NULL,
+        PRIMARY KEY (document_id, unit, seq)
+    );
+    CREATE INDEX segments_span ON segments (document_id, unit, start, end);
+
     CREATE TABLE codebooks (
         id INTEGER PRIMARY KEY,
         name TEXT NOT NULL,
