@@ -67,9 +67,13 @@ def _root(
 
 
 def _register() -> None:
-    from tematik.cli import demo, project
+    from tematik.cli import agree, codebook, coding, demo, project, review
 
     project.register(app)
+    codebook.register(app)
+    coding.register(app)
+    review.register(app)
+    agree.register(app)
     demo.register(app)
 
 
