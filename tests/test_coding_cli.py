@@ -6,6 +6,7 @@ import json
 import sqlite3
 
 import pytest
+
 from conftest import DATA, digest
 
 CODING = DATA / "coding"
