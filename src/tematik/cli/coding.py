@@ -67,7 +67,6 @@ def autocode(
     rejected suggestion is not suggested again. Each document is committed when it is done, so an interrupted
     run (Ctrl-C) resumes where it stopped.
     """
-    from tematik import nlp
     from tematik.cli.codebook import project_codebook
     from tematik.store import coding as store_coding
     from tematik.store import corpus as store_corpus
@@ -76,39 +75,50 @@ def autocode(
         cb, digest = project_codebook(store)
         codes = [store_coding.code_exists(store, c) for c in _split(code)] or None
         doc_ids = [store_corpus.document_id(store, d) for d in _split(doc)] or None
-        if redo:
-            todo = doc_ids if doc_ids is not None else list(store_corpus.document_ids_by_name(store).values())
-        else:
-            todo = store_coding.autocode_pending(store, codebook_hash=digest, unit=unit.value, codes=codes,
-                                                 document_ids=doc_ids)
-        if not todo:
-            console.print("nothing to do: every document is already auto-coded with this codebook version "
-                          "(use --redo to run again)")
-            return
-        ids = store_corpus.document_ids_by_name(store)
-        documents = store_corpus.load_documents(store, todo)
-        words = sum(d.words for d in documents)
-        stored = skipped = done = 0
-        by_code: dict[str, int] = {}
-        with progress(f"auto-coding {len(documents)} documents", len(documents)) as advance:
-            for document, suggestions in nlp.autocode(documents, cb, unit=unit.value,
-                                                      codes=set(codes) if codes else None,
-                                                      include_interviewer=include_interviewer):
-                doc_id = ids[document.name]
-                store_corpus.save_segments(store, doc_id, unit.value, nlp.units(document, unit.value))
-                n, k = store_coding.store_suggestions(store, doc_id, suggestions, codebook_hash=digest,
-                                                      unit=unit.value, codes=codes)
-                stored += n
-                skipped += k
-                done += 1
-                for s in suggestions:
-                    by_code[s.code] = by_code.get(s.code, 0) + 1
-                advance()
-    pending = len(todo) - done
-    console.print(f"auto-coded {done} document(s), {words:,} words: {stored} suggestion(s) stored, "
-                  f"{skipped} already reviewed and left as they were" + (f"; {pending} to go" if pending else ""))
-    if by_code:
-        note("suggestions by code: " + ", ".join(f"{k} {v}" for k, v in sorted(by_code.items())))
+        result = run_autocode(store, cb, digest, unit=unit.value, codes=codes, doc_ids=doc_ids, redo=redo,
+                              include_interviewer=include_interviewer)
+    if result is None:
+        console.print("nothing to do: every document is already auto-coded with this codebook version "
+                      "(use --redo to run again)")
+        return
+    console.print(f"auto-coded {result['done']} document(s), {result['words']:,} words: {result['stored']} "
+                  f"suggestion(s) stored, {result['skipped']} already reviewed and left as they were")
+    if result["by_code"]:
+        note("suggestions by code: " + ", ".join(f"{k} {v}" for k, v in sorted(result["by_code"].items())))
+
+
+def run_autocode(store, cb, digest: str, *, unit: str = "sentence", codes: list[str] | None = None,
+                 doc_ids: list[int] | None = None, redo: bool = False, include_interviewer: bool = False
+                 ) -> dict | None:
+    """Auto-code the pending documents (all with ``redo``) with a progress bar; None when nothing is pending."""
+    from tematik import nlp
+    from tematik.store import coding as store_coding
+    from tematik.store import corpus as store_corpus
+
+    if redo:
+        todo = doc_ids if doc_ids is not None else list(store_corpus.document_ids_by_name(store).values())
+    else:
+        todo = store_coding.autocode_pending(store, codebook_hash=digest, unit=unit, codes=codes,
+                                             document_ids=doc_ids)
+    if not todo:
+        return None
+    ids = store_corpus.document_ids_by_name(store)
+    documents = store_corpus.load_documents(store, todo)
+    result = {"done": 0, "stored": 0, "skipped": 0, "words": sum(d.words for d in documents), "by_code": {}}
+    with progress(f"auto-coding {len(documents)} documents", len(documents)) as advance:
+        for document, suggestions in nlp.autocode(documents, cb, unit=unit, codes=set(codes) if codes else None,
+                                                  include_interviewer=include_interviewer):
+            doc_id = ids[document.name]
+            store_corpus.save_segments(store, doc_id, unit, nlp.units(document, unit))
+            n, k = store_coding.store_suggestions(store, doc_id, suggestions, codebook_hash=digest, unit=unit,
+                                                  codes=codes)
+            result["stored"] += n
+            result["skipped"] += k
+            result["done"] += 1
+            for s in suggestions:
+                result["by_code"][s.code] = result["by_code"].get(s.code, 0) + 1
+            advance()
+    return result
 
 
 # --------------------------------------------------------------------------- bulk review

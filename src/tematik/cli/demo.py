@@ -34,7 +34,7 @@ def demo(
             raise ProjectError("a demo project is already there; use --overwrite", path=str(db))
         for suffix in ("", "-wal", "-shm"):
             Path(f"{db}{suffix}").unlink(missing_ok=True)
-    steps = [step_import]
+    steps = [step_import, step_autocode]
     with Store.create(db) as store:
         for step in steps:
             step(store, source, output)
@@ -71,3 +71,25 @@ def step_import(store, source: Path, output: Path) -> None:
     emit(["source_type", "language", "documents", "words", "participants"], rows,
          title=f"Corpus: {len(documents)} documents from {source.name}",
          caption="Written for tematik, modelled on the Undiksha library study; not the study's data.")
+
+
+def step_autocode(store, source: Path, output: Path) -> None:
+    """Load the study's codebook and auto-code every document (suggestions only: nobody has reviewed them)."""
+    from tematik import corpus
+    from tematik.cli.codebook import code_rows
+    from tematik.cli.coding import run_autocode
+    from tematik.codebook import codebook_hash, load_codebook
+    from tematik.store import coding as store_coding
+
+    _heading("2 · codebook and auto-coding")
+    path = corpus.bundled_path("tematik.codebooks", "knowledge-sharing.yaml")
+    cb = load_codebook(path)
+    digest = codebook_hash(cb)
+    store_coding.save_codebook(store, name=cb.name, version=cb.version, digest=digest,
+                               source=path.read_text(encoding="utf-8"), fmt="yaml", codes=code_rows(cb))
+    result = run_autocode(store, cb, digest) or {"done": 0, "stored": 0, "words": 0}
+    rows = store_coding.suggestion_summary(store)
+    emit(["code", "name", "suggestions", "documents", "negative"], rows,
+         title=f"Themes suggested by auto-coding ({result['stored']} suggestions in {result['done']} documents)",
+         caption="Counts UNREVIEWED suggestions (status 'suggested'): review them with `tematik review` "
+                 "before reading these as findings.")

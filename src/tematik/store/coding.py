@@ -289,6 +289,15 @@ def delete_coding(db: Store, coding_id: int, *, who: str | None = None) -> dict[
     return rows[0]
 
 
+def suggestion_summary(db: Store, coder: str = "auto") -> list[dict[str, Any]]:
+    """Per code: open suggestions, the documents they are in, and how many are negated."""
+    return db.query(
+        """SELECT k.id AS code, k.name, count(c.id) AS suggestions, count(DISTINCT c.document_id) AS documents,
+                  coalesce(sum(c.polarity = 'negative'), 0) AS negative
+           FROM codes k LEFT JOIN codings c ON c.code_id = k.id AND c.status = 'suggested' AND c.coder = ?
+           GROUP BY k.id ORDER BY suggestions DESC, k.rowid""", (coder,))
+
+
 def codings_for_document(db: Store, document_id: int, statuses: tuple[str, ...] | None = None) -> list[dict]:
     """Codings of one document, in text order, with their code's name and colour."""
     where, params = "c.document_id = ?", [document_id]
