@@ -67,13 +67,14 @@ def _root(
 
 
 def _register() -> None:
-    from tematik.cli import agree, codebook, coding, demo, project, review
+    from tematik.cli import agree, codebook, coding, demo, exchange, project, review
 
     project.register(app)
     codebook.register(app)
     coding.register(app)
     review.register(app)
     agree.register(app)
+    exchange.register(app)
     demo.register(app)
 
 
