@@ -569,7 +569,7 @@ def bundled_path(package: str, *parts: str) -> Path:
         root = None
     candidates = []
     if root is not None:
-        candidates.append(Path(str(root.joinpath(*parts))))
+        candidates.append(Path(str(root.joinpath(*parts) if parts else root)))
     # a source checkout run without installing: <repo>/src/tematik/corpus.py -> <repo>/<corpora|codebooks>
     candidates.append(Path(__file__).resolve().parents[2].joinpath(package.rsplit(".", 1)[-1], *parts))
     for c in candidates:
