@@ -119,6 +119,7 @@ class _Parser:
         yaml = _yaml()
         self._constructor = yaml.constructor.SafeConstructor()
         self._nodes = yaml.nodes
+        self._keys: dict[int, Any] = {}
 
     # ---- helpers
     def problem(self, node: Any, fld: str | None, message: str) -> None:
@@ -159,7 +160,12 @@ class _Parser:
                 self.problem(knode, _join(fld, key), f"unknown field (expected one of: {', '.join(allowed)})")
                 continue
             out[key] = vnode
+            self._keys[id(vnode)] = knode
         return out
+
+    def key_of(self, vnode: Any) -> Any:
+        """The key node of a value returned by :meth:`mapping` (to report a problem on the key's line)."""
+        return self._keys.get(id(vnode), vnode)
 
     def sequence(self, node: Any, fld: str) -> list[Any]:
         if self.is_seq(node):
@@ -257,17 +263,18 @@ class _Parser:
             if not items and self.is_seq(top["codes"]):
                 self.problem(top["codes"], "codes", "must list at least one code")
             for i, item in enumerate(items):
-                code = self.code(item, i)
-                if code is None:
+                code, cid, parent, parent_node = self.code(item, i)
+                if cid is None:
                     continue
-                if code.id in code_nodes:
-                    self.problem(item, f"{code.id}.id", f"duplicate code id {code.id!r} "
-                                 f"(first at line {code_nodes[code.id].start_mark.line + 1})")
+                if cid in code_nodes:
+                    self.problem(item, f"{cid}.id", f"duplicate code id {cid!r} "
+                                 f"(first at line {code_nodes[cid].start_mark.line + 1})")
                     continue
-                code_nodes[code.id] = item
-                codes.append(code)
-                if code.parent is not None:
-                    parents[code.id] = (code.parent, item)
+                code_nodes[cid] = item
+                if code is not None:
+                    codes.append(code)
+                if parent is not None:
+                    parents[cid] = (parent, parent_node)
         # hierarchy: parents exist, no cycles
         ids = set(code_nodes)
         for cid, (parent, node) in parents.items():
@@ -297,19 +304,20 @@ class _Parser:
             return out
         for lang, vnode in m.items():
             if lang not in self.languages:
-                self.problem(vnode, _join(fld, lang), f"language {lang!r} is not in the codebook's languages "
-                             f"({', '.join(self.languages) or 'none'})")
+                self.problem(self.key_of(vnode), _join(fld, lang), f"language {lang!r} is not in the codebook's "
+                             f"languages ({', '.join(self.languages) or 'none'})")
                 continue
             v = self.texts(vnode, _join(fld, lang)) if many else self.text(vnode, _join(fld, lang))
             if v:
                 out[lang] = v
         return out
 
-    def code(self, node: Any, index: int) -> Code | None:
+    def code(self, node: Any, index: int) -> tuple[Code | None, str | None, str | None, Any]:
+        """The code (None if it has problems), its id and its parent (for checking the hierarchy either way)."""
         start = len(self.problems)
         m = self.mapping(node, f"codes[{index}]", CODE_KEYS)
         if m is None:
-            return None
+            return None, None, None, None
         cid = self.text(m.get("id"), f"codes[{index}].id") if "id" in m else None
         if "id" not in m:
             self.problem(node, f"codes[{index}].id", "missing (required)")
@@ -349,11 +357,12 @@ class _Parser:
         examples = self.examples(m["examples"], f"{where}.examples") if "examples" in m else ()
         rules = self.rules(m["rules"], where, cid or "?") if "rules" in m else ()
         factors = self.factor_links(m["factors"], f"{where}.factors") if "factors" in m else ()
+        parent_node = m.get("parent")
         if cid is None or len(self.problems) > start:
-            return None
-        return Code(id=cid, name=name, labels=labels, parent=parent, colour=colour, definition=definition,
-                    inclusion=inclusion, exclusion=exclusion, examples=examples, rules=rules, factors=factors,
-                    line=node.start_mark.line + 1)
+            return None, cid, parent, parent_node
+        return (Code(id=cid, name=name, labels=labels, parent=parent, colour=colour, definition=definition,
+                     inclusion=inclusion, exclusion=exclusion, examples=examples, rules=rules, factors=factors,
+                     line=node.start_mark.line + 1), cid, parent, parent_node)
 
     def examples(self, node: Any, fld: str) -> tuple[Example, ...]:
         out = []
@@ -421,7 +430,7 @@ class _Parser:
         for lang, lnode in m.items():
             f = f"{where}.rules.{lang}"
             if lang not in self.languages:
-                self.problem(lnode, f, f"language {lang!r} is not in the codebook's languages "
+                self.problem(self.key_of(lnode), f, f"language {lang!r} is not in the codebook's languages "
                              f"({', '.join(self.languages) or 'none'})")
                 continue
             lm = self.mapping(lnode, f, LANG_RULE_KEYS)
@@ -482,6 +491,8 @@ class _Parser:
             self.problem(node, f"{fld}.term", "missing (required)" if kind == "term" else
                          "missing: give a term or a pattern")
         match = self.match_mode(m["match"], f"{fld}.match") if "match" in m else default_match
+        if pattern:
+            match = "lemma"  # unused by pattern rules: one value so that equal rules compare equal
         name = self.text(m["id"], f"{fld}.id") if "id" in m else text
         if "pattern" in m and "id" not in m:
             self.problem(node, f"{fld}.id", "missing: a pattern needs an id")
@@ -592,7 +603,8 @@ def parse_codebook(text: str, path: str | None = None) -> tuple[Codebook | None,
         msg = getattr(exc, "problem", None) or str(exc)
         return None, [Problem(f"not valid YAML: {msg}", path, mark.line + 1 if mark else None, None)]
     cb = parser.codebook(root)
-    return cb, parser.problems
+    problems = sorted(parser.problems, key=lambda p: p.line or 0)  # stable: same-line problems keep their order
+    return cb, problems
 
 
 def _read(path: str | Path) -> str:
