@@ -434,17 +434,14 @@ class CodebookMatcher:
     def _is_excluded(self, doc: Doc, item: tuple[MatchRule, int, int], ex: list[tuple[MatchRule, int, int]],
                      sentences: list[tuple[int, int]] | None) -> bool:
         rule, s, e = item
+        here = _sentence_of(sentences, doc[s].idx) if sentences else None
         for xr, xs, xe in ex:
             if xr.code != rule.code:
                 continue
-            if xr.window is None:
-                if sentences is None:
-                    return True
-                a = _sentence_of(sentences, doc[s].idx)
-                b = _sentence_of(sentences, doc[xs].idx)
-                if a is not None and a == b:
-                    return True
-            elif xs < e + xr.window and xe > s - xr.window:
+            if xr.window is not None and not (xs < e + xr.window and xe > s - xr.window):
+                continue
+            # every exclusion stays within the match's sentence (a window does not reach into the next one)
+            if sentences is None or xr.window == 0 or _sentence_of(sentences, doc[xs].idx) == here:
                 return True
         return False
 

@@ -1,0 +1,278 @@
+"""Matching through the real blank spaCy pipelines: lemmas, units, exclusions, negation and autocode."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import spacy
+
+from tematik import nlp
+from tematik.codebook import load_codebook
+from tematik.errors import InputError, NotFound
+from tematik.models import Document, Turn
+
+DATA = Path(__file__).resolve().parent / "data" / "codebook"
+STUDY = Path(__file__).resolve().parents[1] / "codebooks" / "knowledge-sharing.yaml"
+
+
+@pytest.fixture(scope="module")
+def study():
+    return load_codebook(STUDY)
+
+
+@pytest.fixture(scope="module")
+def small():
+    return load_codebook(DATA / "small.yaml")
+
+
+def turns_doc(parts: list[tuple[str, str, bool]], name: str = "wawancara", language: str = "id") -> Document:
+    """A transcript ``Speaker: text`` per line; turns cover the text after the label."""
+    text, turns = "", []
+    for speaker, said, interviewer in parts:
+        text += f"{speaker}: "
+        turns.append(Turn(start=len(text), end=len(text) + len(said), speaker=speaker, is_interviewer=interviewer))
+        text += said + "\n"
+    return Document(name=name, text=text, language=language, turns=tuple(turns))
+
+
+def plain(text: str, name: str = "catatan", language: str = "id") -> Document:
+    return Document(name=name, text=text, language=language, source_type="observation")
+
+
+def suggest(doc: Document, cb, **kw):
+    ((document, suggestions),) = list(nlp.autocode([doc], cb, **kw))
+    assert document is doc
+    return suggestions
+
+
+# --------------------------------------------------------------------------- lemmas and pipelines
+
+@pytest.mark.parametrize("word, language, expected", [
+    ("Kebersamaan", "id", "sama"),          # capitalised: the lookup table is lower-case only
+    ("mempercayai", "id", "percaya"),       # not in the lookup table: Sastrawi
+    ("dipercaya", "id", "percaya"),
+    ("komunikasinya", "id", "komunikasi"),  # clitic -nya
+    ("percayalah", "id", "percaya"),        # particle -lah
+    ("keluarganya", "id", "keluarga"),
+    ("kesetiakawanan", "id", "setia kawan"),  # the lookup table's multi-word lemma
+    ("S.Pd.", "id", "s.pd."),               # not a word: only lower-cased
+    ("trusted", "en", "trust"),
+    ("Communicating", "en", "communicate"),
+])
+def test_lemma(word, language, expected):
+    assert nlp.lemma(word, language) == expected
+
+
+def test_pipeline_is_built_once_and_puts_the_lemma_in_norm():
+    a = nlp.pipeline("id")
+    assert nlp.pipeline("id") is a
+    doc = a("Kebersamaannya dan kepercayaan kami.")
+    assert [t.norm_ for t in doc][:3] == ["sama", "dan", "percaya"]
+
+
+def test_fast_indonesian_tokenizer_gives_spacy_blank_tokens():
+    """Hyphenated exceptions are a token_match set instead of special cases: the same tokens come out."""
+    text = ("Staf-staf (anak-anak) dan Bapak-bapak, ANAK-ANAK: kupu-kupu. \"Sehari-hari\" add-on; e-mail dll. "
+            "Jum'at 3-4 orang, Dr. Made, S.Pd., 10.000 buku :) saling bantu-membantu di sana-sini? ya-ya")
+    fast = [t.text for t in nlp.pipeline("id").make_doc(text)]
+    ref = [t.text for t in spacy.blank("id").make_doc(text)]
+    assert fast == ref
+    assert "anak-anak" in fast and "Staf-staf" in fast
+
+
+# --------------------------------------------------------------------------- units
+
+def test_sentences_never_cross_turns_and_offsets_index_the_text():
+    doc = turns_doc([
+        ("Pewawancara", "Bagaimana komunikasinya", True),   # no final punctuation
+        ("Bu Made", "Kami rapat tiap Senin. Info lain lewat grup WA", False),
+        ("Pewawancara", "Oh begitu. Terima kasih", True),
+    ])
+    spans = nlp.units(doc, "sentence")
+    texts = [doc.text[s:e] for s, e in spans]
+    assert texts == ["Bagaimana komunikasinya", "Kami rapat tiap Senin.", "Info lain lewat grup WA",
+                     "Oh begitu.", "Terima kasih"]
+    for (s, e) in spans:
+        assert any(t.start <= s and e <= t.end for t in doc.turns)
+    assert [doc.text[s:e] for s, e in nlp.units(doc, "sentence", include_interviewer=False)] == texts[1:3]
+    assert [doc.text[s:e] for s, e in nlp.units(doc, "turn")] == [
+        "Bagaimana komunikasinya", "Kami rapat tiap Senin. Info lain lewat grup WA", "Oh begitu. Terima kasih"]
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("Kami beli buku, majalah, dll. untuk koleksi. Lalu selesai.",
+     ["Kami beli buku, majalah, dll. untuk koleksi.", "Lalu selesai."]),
+    ("Kami beli buku, majalah, dll. Kami juga rapat.", ["Kami beli buku, majalah, dll.", "Kami juga rapat."]),
+    ("Bpk. Made Sudarma, S.Pd., M.Hum. hadir. Dr. Ayu juga.",
+     ["Bpk. Made Sudarma, S.Pd., M.Hum. hadir.", "Dr. Ayu juga."]),
+    ("Lihat hlm. 5 dan No. 12 dsb. lalu catat. Sudah?", ["Lihat hlm. 5 dan No. 12 dsb. lalu catat.", "Sudah?"]),
+    ("Jadi... ya begitu. Nah... Kami mulai!", ["Jadi... ya begitu.", "Nah...", "Kami mulai!"]),
+    ("Dia bilang \"ya.\" Lalu pergi.", ["Dia bilang \"ya.\"", "Lalu pergi."]),
+    ("Mr. Smith, e.g. the head, i.e. our boss, talked. Then we left.",
+     ["Mr. Smith, e.g. the head, i.e. our boss, talked.", "Then we left."]),
+    ("Catatan pagi\n\nStaf berkumpul\n- rapat singkat\n- makan bersama", [
+        "Catatan pagi", "Staf berkumpul", "- rapat singkat", "- makan bersama"]),
+    ("Kalimat panjang yang\ndibungkus baris. Akhir.", ["Kalimat panjang yang\ndibungkus baris.", "Akhir."]),
+])
+def test_sentence_boundaries(text, expected):
+    doc = plain(text)
+    assert [doc.text[s:e] for s, e in nlp.units(doc, "sentence")] == expected
+
+
+def test_paragraph_and_turn_units_of_a_document_without_turns():
+    doc = plain("  Satu. Dua.\n\n\nTiga.  \n")
+    assert [doc.text[s:e] for s, e in nlp.units(doc, "paragraph")] == ["Satu. Dua.", "Tiga."]
+    assert nlp.units(doc, "turn") == nlp.units(doc, "paragraph")
+    with pytest.raises(InputError):
+        nlp.units(doc, "page")
+
+
+# --------------------------------------------------------------------------- matching the study codebook
+
+def test_affixed_and_clitic_forms_hit(study):
+    doc = plain("Kebersamaan di sini kuat. Saya mempercayai Bu Komang. Dia dipercaya pimpinan. "
+                "Komunikasinya lancar.")
+    got = [(s.code, s.matched) for s in suggest(doc, study)]
+    assert got == [("togetherness", "Kebersamaan"), ("trust", "mempercayai"), ("trust", "dipercaya"),
+                   ("communication", "Komunikasinya")]
+
+
+def test_percaya_diri_is_excluded_and_recorded(study):
+    doc = plain("Saya kurang percaya diri waktu presentasi.")
+    assert suggest(doc, study) == []
+    matcher = nlp.compiled(study, "id")
+    sp = matcher.nlp.make_doc(doc.text)
+    assert matcher(sp, nlp.units(doc)) == []
+    assert [(s.text, s.label_, s.id_) for s in sp.spans[nlp.EXCLUDED_KEY]] == [
+        ("percaya", "trust", "trust/id/term:percaya")]
+
+
+def test_sama_dengan_is_not_togetherness(study):
+    doc = plain("Jumlah pengunjung sama dengan tahun lalu. Kami bersama-sama merapikan rak.")
+    got = suggest(doc, study)
+    assert [(s.code, s.matched) for s in got] == [("togetherness", "bersama-sama")]
+    assert doc.text[got[0].start:got[0].end] == "Kami bersama-sama merapikan rak."
+
+
+def test_opening_hours_are_not_openness(study):
+    doc = plain("Perpustakaan terbuka jam delapan pagi. Di sini kami saling terbuka soal pekerjaan.")
+    got = suggest(doc, study)
+    assert [(s.code, s.matched, s.rule) for s in got] == [
+        ("openness", "saling terbuka", "openness/id/term:saling terbuka")]
+
+
+@pytest.mark.parametrize("text, polarity", [
+    ("Saya tidak percaya sama dia.", "negative"),
+    ("Kami nggak pernah ngobrol soal itu.", "negative"),
+    ("Komunikasinya belum lancar.", "positive"),     # the negation follows the match
+    ("Tidak, saya percaya sama dia.", "positive"),   # a comma closes the negated clause
+    ("Bukan hanya percaya, kami juga saling bantu.", "positive"),  # "not only"
+    ("Tidak ada yang ditutupi di sini.", "positive"),  # the negator is inside the matched phrase
+    ("Kurang lebih kami rapat sebulan sekali.", "positive"),
+    ("Saya tidak terlalu percaya.", "negative"),
+])
+def test_negation_sets_polarity_and_keeps_the_suggestion(study, text, polarity):
+    got = suggest(plain(text), study)
+    assert got, text
+    assert got[0].polarity == polarity
+
+
+def test_english_rules_and_negation(study):
+    doc = plain("We don't really trust the new system. We help each other and eat together.", language="en")
+    got = suggest(doc, study)
+    assert [(s.code, s.matched, s.polarity) for s in got] == [
+        ("trust", "trust", "negative"), ("solidarity", "help each other", "positive"),
+        ("togetherness", "eat together", "positive")]
+
+
+# --------------------------------------------------------------------------- autocode
+
+def test_one_suggestion_per_unit_and_code_keeps_the_first_match(small):
+    doc = plain("Dia amanah dan saya percaya padanya. Lain kali.")
+    (s,) = suggest(doc, small)
+    assert (s.code, s.matched, s.rule, s.unit) == ("trust", "amanah", "trust/id/term:amanah", "sentence")
+    assert (s.start, s.end) == (0, doc.text.index(".") + 1)
+    assert doc.text[s.match_start:s.match_end] == s.matched
+
+
+def test_polarity_is_negative_only_when_every_match_in_the_unit_is_negated(small):
+    assert suggest(plain("Dia tidak amanah dan saya tidak percaya padanya."), small)[0].polarity == "negative"
+    assert suggest(plain("Dia tidak amanah tapi saya percaya padanya."), small)[0].polarity == "positive"
+
+
+def test_rule_ids_patterns_and_exclusion_scopes(small):
+    doc = plain("Saya titip kunci ke Bu Ayu. Saya percaya kalau hujan turun. Saya percaya pada agama saya. "
+                "Saya percaya rekan saya. Rapatnya lewat grup WA.")
+    got = [(doc.text[s.start:s.end], s.code, s.rule) for s in suggest(doc, small)]
+    assert got == [
+        ("Saya titip kunci ke Bu Ayu.", "trust", "trust/id/pattern:titip"),
+        ("Saya percaya rekan saya.", "trust", "trust/id/term:percaya"),
+        ("Rapatnya lewat grup WA.", "communication", "communication/id/term:rapat"),
+    ]
+
+
+def test_code_filter_and_unknown_codes(small):
+    doc = plain("Saya percaya rekan saya. Rapatnya lewat grup WA.")
+    assert {s.code for s in suggest(doc, small, codes={"communication"})} == {"communication"}
+    assert {s.code for s in suggest(doc, small, codes={"trust", "communication"})} == {"trust", "communication"}
+    with pytest.raises(NotFound):
+        list(nlp.autocode([doc], small, codes={"honesty"}))
+
+
+def test_interviewer_turns_are_skipped_unless_asked(small):
+    doc = turns_doc([
+        ("Pewawancara", "Apakah Ibu percaya pada rekan kerja?", True),
+        ("Bu Sari", "Ya, kami rapat tiap minggu.", False),
+    ])
+    assert [s.code for s in suggest(doc, small)] == ["communication"]
+    both = suggest(doc, small, include_interviewer=True)
+    assert [s.code for s in both] == ["trust", "communication"]
+    assert doc.text[both[0].match_start:both[0].match_end] == "percaya"
+
+
+def test_turn_and_paragraph_units(small):
+    doc = turns_doc([("Bu Sari", "Saya percaya rekan. Kami juga rapat. Dan percaya lagi.", False)])
+    got = suggest(doc, small, unit="turn")
+    assert [(s.code, s.unit) for s in got] == [("trust", "turn"), ("communication", "turn")]
+    assert all((s.start, s.end) == (doc.turns[0].start, doc.turns[0].end) for s in got)
+    assert got[0].matched == "percaya" and got[0].match_start == doc.text.index("percaya")
+    para = plain("Saya percaya rekan.\n\nKami rapat. Saya percaya lagi.")
+    assert [(s.code, para.text[s.start:s.end]) for s in suggest(para, small, unit="paragraph")] == [
+        ("trust", "Saya percaya rekan."), ("trust", "Kami rapat. Saya percaya lagi."),
+        ("communication", "Kami rapat. Saya percaya lagi.")]
+
+
+def test_documents_are_yielded_one_by_one_and_by_language(small):
+    def documents():
+        yield plain("Saya percaya rekan.", name="a")
+        yield plain("I trust them.", name="b", language="en")
+        yield plain("Tanpa bahasa.", name="c", language=None)  # the codebook's first language
+        raise RuntimeError("the caller stops before asking for more")
+
+    it = nlp.autocode(documents(), small)
+    first = next(it)
+    assert first[0].name == "a" and [s.rule for s in first[1]] == ["trust/id/term:percaya"]
+    second = next(it)
+    assert second[0].name == "b" and [s.rule for s in second[1]] == ["trust/en/term:trust"]
+    third = next(it)
+    assert third[0].name == "c" and third[1] == []
+    with pytest.raises(RuntimeError):
+        next(it)
+
+
+def test_overlapping_matches_are_kept_in_doc_spans(study):
+    matcher = nlp.compiled(study, "id")
+    text = "Kami sudah seperti keluarga sendiri."
+    doc = matcher.nlp.make_doc(text)
+    found = matcher(doc, [(0, len(text))])
+    spans = {(s.text, s.id_) for s in doc.spans[nlp.SPANS_KEY]}
+    assert ("sudah seperti keluarga", "kinship/id/pattern:seperti-keluarga") in spans
+    assert ("keluarga sendiri", "kinship/id/term:keluarga sendiri") in spans
+    assert len(found) == len(doc.spans[nlp.SPANS_KEY]) >= 3
+    assert not doc.ents
+
+
+def test_unit_must_be_known(small):
+    with pytest.raises(InputError):
+        nlp.autocode([plain("x")], small, unit="page")
