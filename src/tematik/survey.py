@@ -354,12 +354,13 @@ def score(responses: Responses, *, by: str | None = None, scale: CategoryScale |
 
 def respondent_scores(responses: Responses, *, scale: CategoryScale | None = None,
                       lang: str = "id") -> pd.DataFrame:
-    """One row per respondent and factor: the respondent's attributes, then ``factor, name, group, score, max,
-    percent, category, mean`` computed as in :func:`score` over that respondent's answers."""
+    """One row per respondent and factor: the respondent's attributes the instrument declares, then ``factor,
+    name, group, score, max, percent, category, mean`` computed as in :func:`score` over the respondent's
+    answers."""
     instrument = responses.instrument
     categories = scale or instrument.categories
     scores = scored_items(responses)
-    attribute_names = list(responses.attributes.columns)
+    attribute_names = [a for a in instrument.attributes if a in responses.attributes.columns]
     rows = []
     for respondent in scores.index:
         attrs = {a: responses.attributes.at[respondent, a] for a in attribute_names}

@@ -177,6 +177,11 @@ MIGRATIONS: list[str] = [
         at TEXT NOT NULL
     );
     """,
+    # 2: the blank-answer policy (error, skip or mean) a questionnaire's responses were imported with
+    """
+    ALTER TABLE instruments ADD COLUMN missing TEXT NOT NULL DEFAULT 'error'
+        CHECK (missing IN ('error', 'skip', 'mean'));
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)
