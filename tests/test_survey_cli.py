@@ -79,8 +79,11 @@ def test_import_and_score_reproduce_the_published_figures(imported):
     assert {p["id"]: p["role"] for p in people}["P22"] == "teknisi"
 
 
-def test_respondents_link_to_existing_participants_and_their_attributes_split_scores(cli):
-    cli("participants", "import", REPO / "corpora" / "ks-library" / "participants.csv")
+def test_respondents_link_to_existing_participants_and_their_attributes_split_scores(cli, tmp_path):
+    roster = tmp_path / "roster.csv"
+    roster.write_text("id,role,gender\n" + "".join(
+        f"P{i:02d},{'pustakawan' if i <= 14 else 'staf'},{'LP'[i % 2]}\n" for i in range(1, 26)), encoding="utf-8")
+    cli("participants", "import", roster)
     r = cli("survey", "import", RESPONSES, "--instrument", INSTRUMENT)
     assert "0 new participants" in r.stdout
     by_gender = scores(cli, "--by", "gender")
@@ -88,6 +91,11 @@ def test_respondents_link_to_existing_participants_and_their_attributes_split_sc
     overall = by_gender[by_gender["factor"] == "ks_behaviour"].set_index("gender")
     assert overall["n"].sum() == 25
     assert overall["score"].sum() == 5496 and overall["max"].sum() == 8000
+    # the responses' own role column wins over the roster's
+    roles = set(scores(cli, "--by", "role")["role"])
+    assert roles == {"pustakawan", "tenaga administrasi", "teknisi"}
+    people = {p["id"]: p["role"] for p in json.loads(cli("participants", "--format", "json").stdout)}
+    assert people["P22"] == "staf"  # an existing participant's role is not overwritten by the import
 
 
 def test_reimport_needs_replace_and_a_refused_one_changes_nothing(imported, db):
