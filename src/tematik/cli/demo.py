@@ -34,7 +34,7 @@ def demo(
             raise ProjectError("a demo project is already there; use --overwrite", path=str(db))
         for suffix in ("", "-wal", "-shm"):
             Path(f"{db}{suffix}").unlink(missing_ok=True)
-    steps = [step_import, step_autocode]
+    steps = [step_import, step_autocode, step_survey]
     with Store.create(db) as store:
         for step in steps:
             step(store, source, output)
@@ -93,3 +93,27 @@ def step_autocode(store, source: Path, output: Path) -> None:
          title=f"Themes suggested by auto-coding ({result['stored']} suggestions in {result['done']} documents)",
          caption="Counts UNREVIEWED suggestions (status 'suggested'): review them with `tematik review` "
                  "before reading these as findings.")
+
+
+def step_survey(store, source: Path, output: Path) -> None:
+    """Import the demo questionnaire (25 respondents = the 25 staff) and print the factor table and chart."""
+    from tematik.export.charts import factor_chart
+    from tematik.export.tables import as_rows
+    from tematik.instrument import load_instrument
+    from tematik.store import survey as store_survey
+    from tematik.survey import read_responses, score
+
+    _heading("3 · questionnaire scores")
+    folder = source / "survey"
+    instrument = load_instrument(folder / "instrument.yaml")
+    data = read_responses(folder / "responses.csv", instrument)
+    store_survey.save_responses(store, data, (folder / "instrument.yaml").read_text(encoding="utf-8"))
+    frame = score(data)
+    columns, rows = as_rows(frame)
+    emit(columns, rows, title=f"{instrument.name('id')}: {len(data.answers)} respondents",
+         decimals={"percent": 1, "mean": 2, "sd": 2, "alpha": 2, "score": 0},
+         caption=f"percent = score obtained / maximum possible x 100; categories: "
+                 f"{instrument.categories.describe('id')}. Constructed demo answers reproducing the study's "
+                 "published percentages (see corpora/ks-library/survey/README.md).")
+    factor_chart(frame, output / "factors.png", instrument.categories, title=instrument.name("id"))
+    note(f"wrote {output / 'factors.png'}")
