@@ -211,7 +211,7 @@ def test_study_codebook_links_themes_to_factors_as_reasoned():
     links = {c.id: {f.factor for f in c.factors} for c in cb.codes}
     assert {"reciprocity_norm", "loss_of_knowledge_power"} <= links["trust"]
     assert {"ict", "feedback"} <= links["communication"]
-    assert {"knowledge_donating", "attitude"} <= links["openness"]
+    assert {"knowledge_donating", "attitude_towards_ks"} <= links["openness"]
     assert "organisational_climate" in links["togetherness"]
     assert {"organisational_climate", "subjective_norm"} <= links["kinship"]
     assert {"reciprocity_norm", "intrinsic_motivation"} <= links["solidarity"]

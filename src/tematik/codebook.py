@@ -63,9 +63,9 @@ from tematik.models import (
 STUDY_FACTORS = (
     "intrinsic_motivation",
     "knowledge_receiving",
-    "attitude",
+    "attitude_towards_ks",
     "loss_of_knowledge_power",
-    "self_efficacy",
+    "knowledge_self_efficacy",
     "knowledge_donating",
     "feedback",
     "organisational_climate",
