@@ -1,0 +1,467 @@
+"""Write a :class:`tematik.report.Report` as self-contained HTML, Markdown, XLSX (one sheet per table) and DOCX.
+
+The HTML needs nothing outside the file: CSS is inline and figures are embedded (PNG as base64 data URIs, SVG
+inline). The Markdown links its figures as files next to it. python-docx and openpyxl are imported inside the
+writers.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import re
+from collections.abc import Sequence
+from pathlib import Path
+
+from tematik.report import Bullets, Figure, Paragraph, Report, Section, Table
+
+FORMATS = ("html", "md", "xlsx", "docx")
+
+# background colours of the convergence codes (light, print-friendly) and their text colour
+CONVERGENCE_COLOURS = {
+    "agreement": ("#d9f0d3", "#1b5e20"),
+    "partial agreement": ("#fff2cc", "#7a5900"),
+    "silence": ("#e8e8e8", "#333333"),
+    "dissonance": ("#f8d0cc", "#8b1a10"),
+}
+
+CSS = """
+:root { --ink: #1d1d1f; --muted: #5f6368; --rule: #d0d4d9; --accent: #1f5f8b; }
+* { box-sizing: border-box; }
+body { font-family: "Segoe UI", "Noto Sans", "DejaVu Sans", Arial, sans-serif; color: var(--ink); margin: 0;
+       background: #f6f7f9; line-height: 1.45; font-size: 15px; }
+header { background: #fff; border-bottom: 1px solid var(--rule); padding: 1.6rem 2.4rem 1rem; }
+header h1 { margin: 0 0 .2rem; font-size: 1.8rem; }
+header .subtitle { color: var(--muted); margin: 0 0 .8rem; }
+nav ol { display: flex; flex-wrap: wrap; gap: .3rem 1.2rem; padding: 0; margin: 0; list-style: none;
+         counter-reset: toc; }
+nav li { counter-increment: toc; }
+nav li::before { content: counter(toc) ". "; color: var(--muted); }
+nav a { color: var(--accent); text-decoration: none; }
+main { max-width: 1400px; margin: 0 auto; padding: 1rem 2.4rem 3rem; }
+section { background: #fff; border: 1px solid var(--rule); border-radius: 6px; padding: 1rem 1.4rem 1.2rem;
+          margin: 1.2rem 0; }
+section h2 { margin: .2rem 0 .8rem; font-size: 1.35rem; color: var(--accent); }
+h3 { font-size: 1.05rem; margin: 1.1rem 0 .4rem; }
+p.emphasis { background: #fff4e5; border-left: 4px solid #e08a00; padding: .5rem .8rem; font-weight: 600; }
+figure { margin: .8rem 0 1.2rem; }
+figure img, figure svg { max-width: 100%; height: auto; border: 1px solid var(--rule); }
+figcaption, .caption { color: var(--muted); font-size: .85rem; margin-top: .3rem; }
+.table-wrap { overflow-x: auto; margin: .4rem 0 1rem; }
+table.data { border-collapse: collapse; font-size: .82rem; width: 100%; }
+table.data caption { caption-side: bottom; text-align: left; color: var(--muted); font-size: .8rem;
+                     padding-top: .35rem; }
+table.data th { background: #eef1f4; text-align: left; font-weight: 600; border-bottom: 2px solid var(--rule);
+                padding: .3rem .45rem; vertical-align: bottom; }
+table.data td { border-bottom: 1px solid #e6e8eb; padding: .28rem .45rem; vertical-align: top; }
+table.data td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
+td.cv { font-weight: 600; white-space: nowrap; border-radius: 3px; }
+td.cv.overridden { outline: 2px dashed #6a1b9a; outline-offset: -3px; }
+td.cv.superseded { text-decoration: line-through; opacity: .7; }
+ul.notes li { margin: .15rem 0; }
+footer { color: var(--muted); font-size: .8rem; text-align: center; padding: 1rem; }
+@media print { body { background: #fff; } section { border: none; page-break-inside: auto; } nav { display: none; } }
+"""
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-") or "x"
+
+
+# --------------------------------------------------------------------------- charts the report needs
+# (export.charts draws the factor chart; these two are the report's own until a shared version exists)
+
+
+def theme_chart(freq, path: str | Path, *, threshold: float | None = None, title: str | None = None) -> Path:
+    """Horizontal bars: percent of the participants who could speak that voiced each theme, labelled
+    ``n/N (x%)`` and ``units``; a dashed line at the prominence ``threshold`` when given. ``freq`` is an
+    :func:`tematik.analysis.frequencies` table without ``by``."""
+    from matplotlib.figure import Figure as MplFigure
+
+    rows = freq.to_dict(orient="records")
+    out = Path(path)
+    fig = MplFigure(figsize=(8.0, 1.2 + 0.42 * max(len(rows), 1)), layout="constrained")
+    ax = fig.add_subplot()
+    labels = [str(r.get("name") or r["code"]) for r in rows]
+    values = [float(r["participants_pct"]) if r.get("participants_pct") == r.get("participants_pct")
+              and r.get("participants_pct") is not None else 0.0 for r in rows]
+    y = list(range(len(rows)))
+    ax.barh(y, values, height=0.65, color="#4c78a8", edgecolor="#1f3b57", linewidth=0.5)
+    for yi, r, v in zip(y, rows, values, strict=True):
+        ax.text(v + 1, yi, f"{int(r.get('participants') or 0)}/{int(r.get('eligible') or 0)} ({v:.0f}%), "
+                           f"{int(r.get('units') or 0)} units", va="center", fontsize=8)
+    if threshold is not None:
+        ax.axvline(threshold, color="#b2182b", linestyle="--", linewidth=0.9)
+        ax.text(threshold, -0.8, f"prominence {threshold:g}%", color="#b2182b", fontsize=8, ha="center")
+    ax.set_yticks(y)
+    ax.set_yticklabels(labels, fontsize=9)
+    ax.set_ylim(len(rows) - 0.4, -1.2)
+    ax.set_xlim(0, 118)
+    ax.set_xticks([0, 20, 40, 60, 80, 100])
+    ax.set_xlabel("% of participants who could speak", fontsize=9)
+    ax.tick_params(axis="x", labelsize=8)
+    for side in ("top", "right"):
+        ax.spines[side].set_visible(False)
+    if title:
+        ax.set_title(title, fontsize=10, loc="left")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(out, format=out.suffix.lower().lstrip(".") or "png", dpi=170)
+    return out
+
+
+def pair_matrix(pairs) -> tuple[list[str], list[list[float]]]:
+    """(code ids, square matrix) of ``n_ab`` from :func:`tematik.analysis.cooccurrence` pairs; the diagonal
+    holds each code's units (``pairs.attrs["units_per_code"]``)."""
+    per_code = dict(pairs.attrs.get("units_per_code") or {})
+    ids = list(per_code) or list(dict.fromkeys([*map(str, pairs["code_a"]), *map(str, pairs["code_b"])]))
+    index = {c: i for i, c in enumerate(ids)}
+    m = [[float("nan")] * len(ids) for _ in ids]
+    for a, b, n in zip(pairs["code_a"], pairs["code_b"], pairs["n_ab"], strict=True):
+        m[index[str(a)]][index[str(b)]] = m[index[str(b)]][index[str(a)]] = float(n)
+    for c, i in index.items():
+        m[i][i] = float(per_code.get(c, float("nan")))
+    return ids, m
+
+
+def heatmap(pairs, path: str | Path, *, names=None, title: str | None = None) -> Path:
+    """A code x code co-occurrence heatmap with the count in every cell (diagonal, in bold: units of the code;
+    the colours scale the off-diagonal counts), from :func:`tematik.analysis.cooccurrence` pairs."""
+    import numpy as np
+    from matplotlib.figure import Figure as MplFigure
+
+    ids, m = pair_matrix(pairs)
+    values = np.array(m, dtype=float).reshape(len(ids), len(ids))
+    labels = [str((names or {}).get(i, i)) for i in ids]
+    out = Path(path)
+    n = len(ids)
+    fig = MplFigure(figsize=(2.4 + 0.95 * n, 1.6 + 0.8 * n), layout="constrained")
+    ax = fig.add_subplot()
+    shown = np.where(np.eye(n, dtype=bool), np.nan, values)
+    top = float(np.nanmax(shown)) if n > 1 and np.isfinite(shown).any() else 1.0
+    im = ax.imshow(np.nan_to_num(shown, nan=0.0), cmap="Blues", vmin=0, vmax=max(top, 1.0))
+    for i in range(n):
+        for j in range(n):
+            v = values[i, j]
+            if np.isnan(v):
+                continue
+            diag = i == j
+            dark = not diag and v > 0.6 * max(top, 1.0)
+            ax.text(j, i, f"{v:.0f}", ha="center", va="center", fontsize=9,
+                    color="white" if dark else "#222222", fontweight="bold" if diag else "normal")
+    ax.set_xticks(range(n))
+    ax.set_yticks(range(n))
+    ax.set_xticklabels(labels, rotation=35, ha="right", fontsize=9)
+    ax.set_yticklabels(labels, fontsize=9)
+    fig.colorbar(im, ax=ax, shrink=0.8, label="units with both themes")
+    if title:
+        ax.set_title(title, fontsize=10, loc="left")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(out, format=out.suffix.lower().lstrip(".") or "png", dpi=170)
+    return out
+
+
+# --------------------------------------------------------------------------- HTML
+
+
+def figure_html(fig: Figure) -> str:
+    path = Path(fig.path)
+    alt = html.escape(fig.title, quote=True)
+    if path.suffix.lower() == ".svg":
+        svg = path.read_text(encoding="utf-8")
+        svg = re.sub(r"^<\?xml[^>]*>\s*", "", svg)
+        svg = re.sub(r"<!DOCTYPE[^>]*>\s*", "", svg)
+        body = f'<div role="img" aria-label="{alt}">{svg}</div>'
+    else:
+        data = base64.b64encode(path.read_bytes()).decode("ascii")
+        body = f'<img alt="{alt}" src="data:image/png;base64,{data}">'
+    caption = html.escape(fig.title + (f". {fig.caption}" if fig.caption else ""))
+    return f'<figure id="fig-{_slug(fig.key)}">{body}<figcaption>{caption}</figcaption></figure>'
+
+
+def _cell_style(table: Table, row, column: str) -> tuple[str, str]:
+    """(class, style) of a convergence cell."""
+    value = row.get(column)
+    if column not in table.convergence or not value or value not in CONVERGENCE_COLOURS:
+        return "", ""
+    bg, fg = CONVERGENCE_COLOURS[value]
+    classes = ["cv"]
+    overridden = bool(row.get("override"))
+    if overridden and column == "override":
+        classes.append("overridden")
+    if overridden and column == "computed":
+        classes.append("superseded")
+    if overridden and column == "convergence":
+        classes.append("overridden")
+    return " ".join(classes), f"background:{bg};color:{fg}"
+
+
+def table_html(table: Table) -> str:
+    numeric = {c: table.numeric(c) for c in table.columns}
+    head = "".join(f'<th scope="col">{html.escape(table.header(c))}</th>' for c in table.columns)
+    body = []
+    for row in table.rows:
+        cells = []
+        for c in table.columns:
+            cls, style = _cell_style(table, row, c)
+            if numeric[c]:
+                cls = (cls + " num").strip()
+            text = html.escape(table.text(row, c)).replace(" | ", "<br>").replace("\n", "<br>")
+            attrs = (f' class="{cls}"' if cls else "") + (f' style="{style}"' if style else "")
+            cells.append(f"<td{attrs}>{text}</td>")
+        body.append("<tr>" + "".join(cells) + "</tr>")
+    caption = f"<caption>{html.escape(table.caption)}</caption>" if table.caption else ""
+    return (f'<h3 id="table-{_slug(table.key)}">{html.escape(table.title)}</h3>'
+            f'<div class="table-wrap"><table class="data" data-table="{html.escape(table.key, quote=True)}">'
+            f"{caption}<thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table></div>")
+
+
+def _block_html(block) -> str:
+    if isinstance(block, Paragraph):
+        cls = ' class="emphasis"' if block.emphasis else ""
+        return f"<p{cls}>{html.escape(block.text)}</p>"
+    if isinstance(block, Bullets):
+        title = f"<h3>{html.escape(block.title)}</h3>" if block.title else ""
+        items = "".join(f"<li>{html.escape(i)}</li>" for i in block.items)
+        return f'{title}<ul class="notes">{items}</ul>'
+    if isinstance(block, Table):
+        return table_html(block)
+    if isinstance(block, Figure):
+        return figure_html(block)
+    raise TypeError(type(block))
+
+
+def to_html(report: Report) -> str:
+    toc = "".join(f'<li><a href="#{html.escape(s.key)}">{html.escape(s.title)}</a></li>' for s in report.sections)
+    sections = "".join(
+        f'<section id="{html.escape(s.key)}"><h2>{html.escape(s.title)}</h2>'
+        + "".join(_block_html(b) for b in s.blocks) + "</section>" for s in report.sections)
+    return (
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+        "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
+        f"<meta name=\"generator\" content=\"tematik\"><title>{html.escape(report.title)}</title>"
+        f"<style>{CSS}</style></head><body>"
+        f"<header><h1>{html.escape(report.title)}</h1><p class=\"subtitle\">{html.escape(report.subtitle)}</p>"
+        f"<nav aria-label=\"Contents\"><ol>{toc}</ol></nav></header>"
+        f"<main>{sections}</main><footer>Written by tematik. Every number in this report is computed by the same "
+        "functions as the individual commands.</footer></body></html>\n")
+
+
+def write_html(report: Report, path: str | Path) -> Path:
+    out = Path(path)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(to_html(report), encoding="utf-8")
+    return out
+
+
+# --------------------------------------------------------------------------- Markdown
+
+
+def _md_cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", "<br>").replace(" | ", "<br>")
+
+
+def table_markdown(table: Table) -> str:
+    numeric = [table.numeric(c) for c in table.columns]
+    lines = [f"**{table.title}**", "",
+             "| " + " | ".join(_md_cell(table.header(c)) for c in table.columns) + " |",
+             "|" + "|".join("---:" if n else "---" for n in numeric) + "|"]
+    for row in table.rows:
+        cells = []
+        for c in table.columns:
+            text = table.text(row, c)
+            if c in table.convergence and text and row.get("override") and c in ("override", "convergence"):
+                text = f"**{text}** \u270e"
+            elif c in table.convergence and text and row.get("override") and c == "computed":
+                text = f"~~{text}~~"
+            cells.append(_md_cell(text.replace(" | ", "\n")))
+        lines.append("| " + " | ".join(cells) + " |")
+    if table.caption:
+        lines += ["", f"*{table.caption}*"]
+    return "\n".join(lines) + "\n"
+
+
+def to_markdown(report: Report, *, base: Path | None = None) -> str:
+    """Markdown; figures link to their files, relative to ``base`` (the folder the .md is written to)."""
+    out = [f"# {report.title}", "", f"_{report.subtitle}_", ""]
+    out += [f"{i}. [{s.title}](#{_slug(s.title)})" for i, s in enumerate(report.sections, 1)] + [""]
+    for s in report.sections:
+        out += [f"## {s.title}", ""]
+        for b in s.blocks:
+            if isinstance(b, Paragraph):
+                out += [f"**{b.text}**" if b.emphasis else b.text, ""]
+            elif isinstance(b, Bullets):
+                if b.title:
+                    out += [f"### {b.title}", ""]
+                out += [f"- {i}" for i in b.items] + [""]
+            elif isinstance(b, Table):
+                out += [table_markdown(b)]
+            elif isinstance(b, Figure):
+                target = Path(b.path)
+                if base is not None:
+                    try:
+                        target = target.resolve().relative_to(base.resolve())
+                    except ValueError:
+                        pass
+                out += [f"![{b.title}]({target.as_posix()})", "", f"*{b.title}. {b.caption}*", ""]
+    return "\n".join(out).rstrip() + "\n"
+
+
+def write_markdown(report: Report, path: str | Path) -> Path:
+    out = Path(path)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(to_markdown(report, base=out.parent), encoding="utf-8")
+    return out
+
+
+# --------------------------------------------------------------------------- XLSX
+
+
+def write_xlsx(report: Report, path: str | Path, tables: Sequence[Table] | None = None) -> Path:
+    """One sheet per table (raw numbers, display headers); a first sheet lists the tables."""
+    from tematik.export.tables import write_xlsx as write_sheets
+
+    out = Path(path)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    chosen = list(tables if tables is not None else report.tables)
+    sheets: dict[str, tuple[list[str], list[dict]]] = {
+        "contents": (["sheet", "table", "caption"],
+                     [{"sheet": t.key[:31], "table": t.title, "caption": t.caption} for t in chosen])}
+    for t in chosen:
+        headers = [t.header(c) for c in t.columns]
+        rows = [{t.header(c): _xlsx(r.get(c)) for c in t.columns} for r in t.rows]
+        sheets[t.key] = (headers, rows)
+    write_sheets(out, sheets)
+    return out
+
+
+def _xlsx(value):
+    if isinstance(value, str):
+        return value.replace(" | ", "\n")
+    return value
+
+
+# --------------------------------------------------------------------------- DOCX
+
+
+def write_docx(report: Report, path: str | Path) -> Path:
+    """A Word document: headings, paragraphs, bullet lists, tables (wide ones on landscape pages) and figures."""
+    from docx import Document
+    from docx.enum.section import WD_ORIENT, WD_SECTION
+    from docx.oxml import OxmlElement
+    from docx.oxml.ns import qn
+    from docx.shared import Cm, Pt, RGBColor
+
+    doc = Document()
+    style = doc.styles["Normal"]
+    style.font.name = "Calibri"
+    style.font.size = Pt(10)
+    first = doc.sections[0]
+    first.left_margin = first.right_margin = Cm(2)
+
+    def orient(landscape: bool) -> None:
+        current = doc.sections[-1]
+        if (current.orientation == WD_ORIENT.LANDSCAPE) == landscape:
+            return
+        new = doc.add_section(WD_SECTION.NEW_PAGE)
+        width, height = new.page_width, new.page_height
+        if (width > height) != landscape:
+            new.page_width, new.page_height = height, width
+        new.orientation = WD_ORIENT.LANDSCAPE if landscape else WD_ORIENT.PORTRAIT
+        new.left_margin = new.right_margin = Cm(1.5 if landscape else 2)
+
+    def shade(cell, colour: str) -> None:
+        props = cell._tc.get_or_add_tcPr()
+        shd = OxmlElement("w:shd")
+        shd.set(qn("w:val"), "clear")
+        shd.set(qn("w:color"), "auto")
+        shd.set(qn("w:fill"), colour.lstrip("#"))
+        props.append(shd)
+
+    def add_table(t: Table) -> None:
+        wide = len(t.columns) > 8
+        orient(wide)
+        doc.add_paragraph(t.title, style="Heading 3")
+        grid = doc.add_table(rows=1, cols=len(t.columns))
+        grid.style = "Table Grid"
+        size = Pt(7 if wide else 8.5)
+        for cell, c in zip(grid.rows[0].cells, t.columns, strict=True):
+            cell.text = ""
+            run = cell.paragraphs[0].add_run(t.header(c))
+            run.bold = True
+            run.font.size = size
+            shade(cell, "#eef1f4")
+        for row in t.rows:
+            cells = grid.add_row().cells
+            for cell, c in zip(cells, t.columns, strict=True):
+                text = t.text(row, c).replace(" | ", "\n")
+                value = row.get(c)
+                if c in t.convergence and value in CONVERGENCE_COLOURS and row.get("override") and \
+                        c in ("override", "convergence"):
+                    text += " \u270e"
+                run = cell.paragraphs[0].add_run(text)
+                run.font.size = size
+                if c in t.convergence and value in CONVERGENCE_COLOURS:
+                    bg, fg = CONVERGENCE_COLOURS[value]
+                    shade(cell, bg)
+                    run.bold = True
+                    run.font.color.rgb = RGBColor.from_string(fg.lstrip("#"))
+                    if row.get("override") and c == "computed":
+                        run.font.strike = True
+        if t.caption:
+            p = doc.add_paragraph()
+            r = p.add_run(t.caption)
+            r.italic = True
+            r.font.size = Pt(8)
+
+    doc.add_heading(report.title, level=0)
+    doc.add_paragraph(report.subtitle).runs[0].italic = True
+    for s in report.sections:
+        orient(False)
+        doc.add_heading(s.title, level=1)
+        for b in s.blocks:
+            if isinstance(b, Paragraph):
+                p = doc.add_paragraph()
+                run = p.add_run(b.text)
+                if b.emphasis:
+                    run.bold = True
+                    run.font.color.rgb = RGBColor(0x9A, 0x4D, 0x00)
+            elif isinstance(b, Bullets):
+                orient(False)
+                if b.title:
+                    doc.add_paragraph(b.title, style="Heading 3")
+                for item in b.items:
+                    doc.add_paragraph(item, style="List Bullet")
+            elif isinstance(b, Table):
+                add_table(b)
+            elif isinstance(b, Figure):
+                orient(False)
+                if Path(b.path).suffix.lower() == ".png":
+                    doc.add_picture(str(b.path), width=Cm(16))
+                p = doc.add_paragraph()
+                r = p.add_run(f"{b.title}. {b.caption}")
+                r.italic = True
+                r.font.size = Pt(8)
+    out = Path(path)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    doc.save(str(out))
+    return out
+
+
+def write_all(report: Report, folder: str | Path, *, stem: str = "report") -> dict[str, Path]:
+    """report.html, report.md, report.xlsx and report.docx in ``folder``."""
+    base = Path(folder)
+    base.mkdir(parents=True, exist_ok=True)
+    return {
+        "html": write_html(report, base / f"{stem}.html"),
+        "md": write_markdown(report, base / f"{stem}.md"),
+        "xlsx": write_xlsx(report, base / f"{stem}.xlsx"),
+        "docx": write_docx(report, base / f"{stem}.docx"),
+    }
+
+
+def section_ids(report: Report) -> list[str]:
+    return [s.key for s in report.sections]
+
+
+__all__ = ["FORMATS", "Section", "to_html", "to_markdown", "write_all", "write_docx", "write_html",
+           "write_markdown", "write_xlsx"]

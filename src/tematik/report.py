@@ -1,0 +1,403 @@
+"""The findings report as content: sections of paragraphs, bullet lists, tables and figures. Pure.
+
+:func:`build_report` assembles everything a researcher pastes into a paper -- corpus summary, codebook, theme
+frequencies, co-occurrence, factor scores, the joint display with its convergence summary, statistics by themes,
+intercoder agreement, method notes and an appendix of quotes -- from values the CLI has already computed with the
+same functions the individual commands use, so the report's numbers are the commands' numbers.
+:mod:`tematik.export.report` writes a :class:`Report` as HTML, Markdown, XLSX and DOCX.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from tematik.triangulate import FARMER_2006, GUETTERMAN_2015, JointDisplay
+
+SECTION_KEYS = ("about", "corpus", "codebook", "frequencies", "cooccurrence", "factors", "joint-display",
+                "by-theme", "agreement", "methods", "quotes")
+
+STUDY_REFERENCE = ("Perilaku Knowledge Sharing Antarstaf Pustakawan: suatu Kajian melalui Pendekatan Learning Audit "
+                   "Model pada Perpustakaan Universitas Pendidikan Ganesha. Media Pustakawan.")
+
+
+# --------------------------------------------------------------------------- blocks
+
+
+@dataclass(frozen=True)
+class Paragraph:
+    text: str
+    emphasis: bool = False  # a warning or key statement, shown prominently
+
+
+@dataclass(frozen=True)
+class Bullets:
+    items: tuple[str, ...]
+    title: str | None = None
+
+
+@dataclass(frozen=True)
+class Table:
+    """A table: ``rows`` are dicts keyed by ``columns``; ``headers`` gives display labels; ``decimals`` per column
+    (default 1 for floats); ``convergence`` names columns whose values are convergence codes (coloured)."""
+
+    key: str
+    title: str
+    columns: tuple[str, ...]
+    rows: tuple[Mapping[str, Any], ...]
+    caption: str = ""
+    headers: Mapping[str, str] = field(default_factory=dict, hash=False)
+    decimals: Mapping[str, int] = field(default_factory=dict, hash=False)
+    convergence: tuple[str, ...] = ()
+
+    def header(self, column: str) -> str:
+        return self.headers.get(column, column.replace("_", " "))
+
+    def text(self, row: Mapping[str, Any], column: str) -> str:
+        """A cell as it is shown: floats rounded, booleans yes/no, missing values empty."""
+        return format_cell(row.get(column), self.decimals.get(column, 1))
+
+    def numeric(self, column: str) -> bool:
+        values = [r.get(column) for r in self.rows if r.get(column) is not None]
+        return bool(values) and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values)
+
+
+@dataclass(frozen=True)
+class Figure:
+    """A chart file (PNG or SVG) the writers embed."""
+
+    key: str
+    title: str
+    path: Path
+    caption: str = ""
+
+
+Block = Paragraph | Bullets | Table | Figure
+
+
+@dataclass(frozen=True)
+class Section:
+    key: str
+    title: str
+    blocks: tuple[Block, ...] = ()
+
+    @property
+    def tables(self) -> tuple[Table, ...]:
+        return tuple(b for b in self.blocks if isinstance(b, Table))
+
+    @property
+    def figures(self) -> tuple[Figure, ...]:
+        return tuple(b for b in self.blocks if isinstance(b, Figure))
+
+
+@dataclass(frozen=True)
+class Report:
+    title: str
+    subtitle: str
+    sections: tuple[Section, ...]
+    generated: str = ""
+
+    def section(self, key: str) -> Section:
+        for s in self.sections:
+            if s.key == key:
+                return s
+        raise KeyError(key)
+
+    @property
+    def tables(self) -> tuple[Table, ...]:
+        return tuple(t for s in self.sections for t in s.tables)
+
+    @property
+    def figures(self) -> tuple[Figure, ...]:
+        return tuple(f for s in self.sections for f in s.figures)
+
+
+def format_cell(value: Any, decimals: int = 1) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if hasattr(value, "item") and not isinstance(value, (str, bytes)):
+        try:
+            value = value.item()
+        except (ValueError, AttributeError):
+            pass
+    if isinstance(value, float):
+        if math.isnan(value):
+            return ""
+        return f"{value:.{decimals}f}"
+    return str(value)
+
+
+def table(key: str, title: str, data: Any, columns: Sequence[str] | None = None, **kw: Any) -> Table:
+    """A :class:`Table` from a DataFrame or a list of dicts (numpy scalars made plain, NaN made None)."""
+    if hasattr(data, "to_dict") and hasattr(data, "columns"):
+        cols = list(columns or [str(c) for c in data.columns])
+        rows = [{str(k): _plain(v) for k, v in r.items()} for r in data.to_dict(orient="records")]
+    else:
+        rows = [{k: _plain(v) for k, v in dict(r).items()} for r in data]
+        cols = list(columns or (list(rows[0]) if rows else []))
+    return Table(key, title, tuple(cols), tuple(rows), **kw)
+
+
+def _plain(v: Any) -> Any:
+    if hasattr(v, "item") and not isinstance(v, (str, bytes)):
+        try:
+            v = v.item()
+        except (ValueError, AttributeError):
+            pass
+    if isinstance(v, float) and math.isnan(v):
+        return None
+    try:  # pandas NA / NaT
+        if v is not None and not isinstance(v, (str, bytes, list, tuple, dict)) and v != v:
+            return None
+    except (TypeError, ValueError):
+        pass
+    return v
+
+
+# --------------------------------------------------------------------------- the joint display as tables
+
+
+JOINT_HEADERS = {"name": "theme / factor", "participants_pct": "voiced %", "participants": "voiced n",
+                 "participants_total": "could speak", "negative_share": "negative %", "methods": "data",
+                 "factors": "linked factors (expected direction): % category (group)",
+                 "meta_inference": "meta-inference"}
+JOINT_REPORT_COLUMNS = ("name", "participants", "participants_total", "participants_pct", "units",
+                        "negative_share", "methods", "quotes", "factors", "computed", "override", "convergence",
+                        "reason", "override_note", "meta_inference")
+
+
+def statuses_sentence(statuses: Sequence[str]) -> str:
+    """What the counts include, in words; says plainly when unreviewed suggestions are counted."""
+    st = list(statuses)
+    base = f"Codings counted: {', '.join(st)}."
+    if "suggested" in st:
+        return base + (" These counts INCLUDE UNREVIEWED SUGGESTIONS made by the auto-coder: nobody has checked "
+                       "them, so read every theme count, percentage and convergence code below as provisional.")
+    return base
+
+
+def joint_tables(display: JointDisplay, *, quotes: int | None = None) -> tuple[Table, Table, Table]:
+    """The side-by-side joint display, the convergence summary and the theme-factor links as tables."""
+    records = display.records(quotes=quotes)
+    joint = table("joint_display", "Joint display: themes and questionnaire factors side by side", records,
+                  JOINT_REPORT_COLUMNS, headers=JOINT_HEADERS, decimals={"participants_pct": 0, "negative_share": 0},
+                  convergence=("computed", "override", "convergence"),
+                  caption="One row per theme, then one per factor no theme links to. computed: the code the rules "
+                          "give; override: the researcher's code, if any (with who, when and why in the override "
+                          f"note); convergence: the code that stands. {statuses_sentence(display.statuses)}")
+    summary = table("convergence_summary", "Convergence summary", display.summary(),
+                    ("convergence", "computed", "final", "themes"),
+                    headers={"final": "after overrides", "themes": "themes (after overrides)"},
+                    convergence=("convergence",),
+                    caption=f"Rows of the joint display per convergence code; {display.overridden} overridden by "
+                            "the researcher.")
+    links = table("links", "Theme-factor links", display.link_records(),
+                  ("theme", "factor", "factor_name", "group", "percent", "category", "reading", "direction",
+                   "expected", "agrees", "source", "rationale"),
+                  caption="Each link with its rationale; reading = how the factor's category reads under the rules; "
+                          "expected = the reading the link expects given the theme's polarity.")
+    return joint, summary, links
+
+
+# --------------------------------------------------------------------------- the report
+
+
+@dataclass(frozen=True)
+class ReportInputs:
+    """Everything the report shows, computed beforehand (DataFrames or lists of dicts)."""
+
+    project: str
+    generated: str
+    statuses: tuple[str, ...]
+    corpus: Sequence[Mapping[str, Any]]
+    codes: Sequence[Mapping[str, Any]]  # id, name, parent, definition, factors (text)
+    display: JointDisplay
+    frequencies: Any  # analysis.frequencies
+    cooccurrence: Any = None  # analysis.cooccurrence pairs
+    scores: Any = None  # survey.score
+    by_theme: Any = None  # triangulate.by_theme
+    agreement: Any = None  # agreement.Agreement.to_frame(), or None
+    coders: Sequence[str] = ()
+    quotes: Any = None  # analysis.quote_table (appendix)
+    figures: Mapping[str, Path] = field(default_factory=dict, hash=False)  # frequencies, cooccurrence, factors
+    survey_notes: Sequence[str] = ()
+    scale_note: str = ""
+    instrument: str = ""
+    respondents: int = 0
+    cooccurrence_unit: str = "sentence"
+    joint_quotes: int = 2
+    notes: Sequence[str] = ()  # warnings to show at the top (e.g. links to factors the questionnaire lacks)
+
+
+FREQ_COLUMNS = ("code", "name", "units", "documents", "participants", "eligible", "participants_pct", "negative",
+                "words")
+FREQ_HEADERS = {"units": "coded units", "eligible": "could speak", "participants_pct": "participants %",
+                "negative": "negative units"}
+SCORE_COLUMNS = ("factor", "name", "group", "items", "n", "score", "max", "percent", "category", "mean", "sd",
+                 "alpha")
+COOCCUR_COLUMNS = ("code_a", "code_b", "n_a", "n_b", "n_ab", "c", "overlap", "fivefold")
+BY_THEME_HEADERS = {"voiced_n": "voiced: n", "voiced_mean": "voiced: mean %", "not_voiced_n": "not voiced: n",
+                    "not_voiced_mean": "not voiced: mean %", "difference": "difference (points)",
+                    "fits_direction": "sign as expected"}
+FREQUENCY_NOTES = (
+    "Coded unit: one distinct coded span; the same span coded twice (two coders) counts once.",
+    "A coding belongs to the participant of the turn it starts in, else to the document's participant; "
+    "interviewer turns are left out.",
+    "Participants %: participants who voiced the theme / participants who could speak (spoke in at least one "
+    "non-interviewer turn or are a document's participant) x 100.",
+    "Negative units: coded units with a negative-polarity coding (a negation governs the matched words).",
+)
+
+
+def _figure(inputs: ReportInputs, key: str, title: str, caption: str) -> tuple[Block, ...]:
+    path = inputs.figures.get(key)
+    return (Figure(key, title, Path(path), caption),) if path else ()
+
+
+def build_report(inputs: ReportInputs) -> Report:
+    """The report's sections in the order of ``SECTION_KEYS``."""
+    d = inputs.display
+    st = statuses_sentence(inputs.statuses)
+    summary_rows = {r["convergence"]: r for r in d.summary()}
+    themes = len(d.theme_rows)
+    about = [Paragraph(st, emphasis="suggested" in inputs.statuses)]
+    about += [Paragraph(n, emphasis=True) for n in inputs.notes]
+    about.append(Paragraph(
+        f"Convergent mixed-methods reading of project {inputs.project}: {themes} themes from interviews and "
+        f"observation notes set beside {len(d.link_records())} links to questionnaire factors"
+        + (f" of {inputs.instrument} ({inputs.respondents} respondents)" if inputs.instrument else "")
+        + ". Convergence (computed, after overrides): "
+        + ", ".join(f"{c} {summary_rows[c]['final']}" for c in ("agreement", "partial agreement", "silence",
+                                                                 "dissonance")) + "."))
+    if d.overall is not None and d.overall.percent is not None:
+        about.append(Paragraph(f"Overall score ({d.overall.name}): {d.overall.percent:.1f}% ({d.overall.category})."))
+
+    sections = [Section("about", "About this report", tuple(about))]
+
+    corpus_rows = list(inputs.corpus)
+    sections.append(Section("corpus", "Corpus", (
+        table("corpus", "Documents by kind and language", corpus_rows,
+              ("source_type", "language", "documents", "words", "participants"),
+              caption="Documents imported into the project; participants = distinct participants named on the "
+                      "documents or their speaker turns."),)))
+
+    sections.append(Section("codebook", "Codebook", (
+        table("codebook", "Codes", list(inputs.codes), ("id", "name", "parent", "definition", "factors"),
+              caption="The codebook loaded in the project; factors = the questionnaire factors each theme links to "
+                      "(+ positive, - negative, ± mixed expected direction)."),
+        joint_tables(d)[2])))
+
+    freq = table("frequencies", "Theme frequencies", inputs.frequencies,
+                 [c for c in FREQ_COLUMNS if c in getattr(inputs.frequencies, "columns", FREQ_COLUMNS)],
+                 headers=FREQ_HEADERS, decimals={"participants_pct": 1}, caption=st)
+    sections.append(Section("frequencies", "Theme frequencies", (
+        *_figure(inputs, "frequencies", "Participants voicing each theme",
+                 "Share of the participants who could speak that voiced each theme."),
+        freq, Bullets(FREQUENCY_NOTES))))
+
+    co_blocks: list[Block] = list(_figure(inputs, "cooccurrence", "Co-occurrence of themes",
+                                          f"Units ({inputs.cooccurrence_unit}s) in which both themes were coded; "
+                                          "diagonal: units of the theme."))
+    if inputs.cooccurrence is not None:
+        co_blocks.append(table("cooccurrence", "Co-occurring theme pairs", inputs.cooccurrence,
+                               [c for c in COOCCUR_COLUMNS if c in inputs.cooccurrence.columns],
+                               decimals={"c": 3, "overlap": 3},
+                               caption=f"Per {inputs.cooccurrence_unit}: n_ab units with both themes; c = n_ab / "
+                                       "(n_a + n_b - n_ab); overlap = n_ab / min(n_a, n_b); fivefold flags pairs "
+                                       "whose frequencies differ more than fivefold (c then understates the link)."))
+    sections.append(Section("cooccurrence", "Co-occurrence", tuple(co_blocks) or (
+        Paragraph("No co-occurrence was computed."),)))
+
+    if inputs.scores is not None:
+        sc = table("factor_scores", "Questionnaire factor scores", inputs.scores,
+                   [c for c in SCORE_COLUMNS if c in inputs.scores.columns],
+                   decimals={"percent": 1, "mean": 2, "sd": 2, "alpha": 2, "score": 0, "max": 0},
+                   caption="percent = score obtained / maximum possible x 100. " + inputs.scale_note)
+        factor_blocks: tuple[Block, ...] = (*_figure(inputs, "factors", "Factor scores",
+                                                     "Percent of maximum per factor, coloured by category."), sc)
+    else:
+        factor_blocks = (Paragraph("No questionnaire in this project: the quantitative side of the joint display "
+                                   "is silent.", emphasis=True),)
+    sections.append(Section("factors", "Questionnaire factors", factor_blocks))
+
+    joint, summary, _ = joint_tables(d, quotes=inputs.joint_quotes)
+    sections.append(Section("joint-display", "Joint display and convergence", (
+        Paragraph("Side-by-side joint display (Guetterman, Fetters & Creswell 2015) with convergence codes after "
+                  "the triangulation protocol of Farmer et al. (2006): agreement, partial agreement, silence, "
+                  "dissonance. The reason column gives, for every row, what the rules saw; the researcher's "
+                  "overrides and meta-inferences are shown apart from the computed codes."),
+        summary, joint)))
+
+    if inputs.by_theme is not None and len(inputs.by_theme):
+        bt: tuple[Block, ...] = (
+            Paragraph("Statistics by themes (Guetterman et al. 2015): for participants who were interviewed or "
+                      "observed and also answered the questionnaire, each linked factor's mean percent of maximum "
+                      "among those who voiced the theme and among those who did not. Descriptive only: the groups "
+                      "are small and no test is made."),
+            table("by_theme", "Factor scores by theme", inputs.by_theme, headers=BY_THEME_HEADERS,
+                  decimals={"voiced_mean": 1, "not_voiced_mean": 1, "difference": 1},
+                  caption="difference = voiced mean - not voiced mean (percentage points); sign as expected: the "
+                          "difference has the sign the link's direction expects. " + st))
+    else:
+        bt = (Paragraph("No participant both spoke in the qualitative data and answered the questionnaire, or no "
+                        "theme links to a scored factor: statistics by themes cannot be computed."),)
+    sections.append(Section("by-theme", "Statistics by themes", bt))
+
+    if inputs.agreement is not None and len(inputs.coders) >= 2:
+        ag: tuple[Block, ...] = (table(
+            "agreement", f"Intercoder agreement ({', '.join(inputs.coders)})", inputs.agreement,
+            decimals={c: 3 for c in ("percent_agreement", "cohen_kappa", "krippendorff_alpha", "brennan_prediger")},
+            caption="Per code on presence/absence in each sentence; readings after Landis & Koch (1977) for kappa "
+                    "and Krippendorff (2004) for alpha (>= .800 reliable, >= .667 tentative)."),)
+    else:
+        who = ", ".join(inputs.coders) or "nobody"
+        ag = (Paragraph(f"Intercoder agreement needs codings by two or more coders; this project has codings by "
+                        f"{who} (with the counted statuses). Code a sample independently and run `tematik agree`."),)
+    sections.append(Section("agreement", "Intercoder agreement", ag))
+
+    refs = [FARMER_2006, GUETTERMAN_2015,
+            "Landis, J. R., & Koch, G. G. (1977). The measurement of observer agreement for categorical data. "
+            "Biometrics, 33(1), 159-174.",
+            "Krippendorff, K. (2004). Content analysis: An introduction to its methodology (2nd ed.). Sage.",
+            "Study modelled: " + STUDY_REFERENCE]
+    sections.append(Section("methods", "Method notes", (
+        Bullets(tuple(inputs.survey_notes) or ("No questionnaire scored.",), "Questionnaire scores"),
+        Bullets(FREQUENCY_NOTES, "Theme frequencies"),
+        Bullets(tuple(d.rules.describe()), "Convergence rules"),
+        Bullets(("Links come from the codebook's factors field (or a --links file); each has an expected direction "
+                 "and a rationale, listed in the codebook section.",
+                 "Statistics by themes compare respondents' percent of maximum (their own score obtained / their "
+                 "own maximum x 100) between those who voiced a theme and those who did not.",
+                 st), "Integration"),
+        Bullets(tuple(refs), "Sources"))))
+
+    sections.append(Section("quotes", "Appendix: quotes", _quote_blocks(inputs)))
+    title = "Findings report"
+    subtitle = f"{inputs.project} \u2014 generated {inputs.generated}"
+    return Report(title, subtitle, tuple(sections), inputs.generated)
+
+
+def _quote_blocks(inputs: ReportInputs) -> tuple[Block, ...]:
+    q = inputs.quotes
+    if q is None or not len(q):
+        return (Paragraph("No coded passages with the counted statuses."),)
+    rows = q.to_dict(orient="records") if hasattr(q, "to_dict") else list(q)
+    blocks: list[Block] = [Paragraph("Coded passages per theme in document order. "
+                                     + statuses_sentence(inputs.statuses))]
+    names = {}
+    for r in rows:
+        names.setdefault(r["code"], r.get("name") or r["code"])
+    for code, name in names.items():
+        mine = [r for r in rows if r["code"] == code]
+        blocks.append(table(f"quotes_{code}", f"{name} ({code})",
+                            [{"participant": _plain(r.get("participant")), "role": _plain(r.get("role")),
+                              "document": r.get("document"), "line": _plain(r.get("line")),
+                              "negative": bool(r.get("negative")), "text": " ".join(str(r.get("text")).split())}
+                             for r in mine],
+                            ("participant", "role", "document", "line", "negative", "text")))
+    return tuple(blocks)
