@@ -67,7 +67,7 @@ def _root(
 
 
 def _register() -> None:
-    from tematik.cli import agree, codebook, coding, demo, exchange, project, review, survey
+    from tematik.cli import agree, codebook, coding, demo, exchange, project, review, survey, triangulate
 
     project.register(app)
     codebook.register(app)
@@ -76,6 +76,7 @@ def _register() -> None:
     agree.register(app)
     exchange.register(app)
     survey.register(app)
+    triangulate.register(app)
     demo.register(app)
 
 
