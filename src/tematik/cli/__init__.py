@@ -67,7 +67,7 @@ def _root(
 
 
 def _register() -> None:
-    from tematik.cli import agree, codebook, coding, demo, exchange, project, review, survey, triangulate
+    from tematik.cli import agree, codebook, coding, demo, exchange, project, refi, review, survey, triangulate
 
     project.register(app)
     codebook.register(app)
@@ -75,6 +75,7 @@ def _register() -> None:
     review.register(app)
     agree.register(app)
     exchange.register(app)
+    refi.register(app)
     survey.register(app)
     triangulate.register(app)
     demo.register(app)
