@@ -276,3 +276,27 @@ def test_overlapping_matches_are_kept_in_doc_spans(study):
 def test_unit_must_be_known(small):
     with pytest.raises(InputError):
         nlp.autocode([plain("x")], small, unit="page")
+
+
+def test_anchored_pattern_windows_find_what_the_plain_matcher_finds(study):
+    """_PatternSet runs the Matcher only around anchor words: it must return the whole-doc Matcher's matches."""
+    from spacy.matcher import Matcher
+
+    text = ("Teman-teman langsung membantu, dibantu oleh rekan juga. Saya titip kunci ke Bu Ayu lalu menitipkan "
+            "tugas piket. Kami takut ilmunya diambil? Tidak, takut dicuri juga tidak. Bu Sari menggantikan shift "
+            "saya. Info disampaikan lewat grup WA, WA-nya ramai. Saya bicara dengan atasan, kami mau berbagi, "
+            "siap untuk membagikan, menerima semua masukan. Kami makan bersama, kita semua bersama turun. "
+            "Sudah seperti keluarga, keluarga besar perpustakaan, dianggap kayak saudara.")
+    matcher = nlp.compiled(study, "id")
+    doc = matcher.nlp.make_doc(text)
+    rules = [r for r in study.rules("id") if r.pattern]
+    plain_matcher = Matcher(matcher.nlp.vocab)
+    for r in rules:
+        plain_matcher.add(r.id, [nlp.spacy_pattern(r)])
+    expected = sorted(plain_matcher(doc))
+    patterns = nlp._PatternSet(matcher.nlp)
+    for r in rules:
+        patterns.add(r)
+    assert patterns.n_whole < len(rules)  # most patterns are anchored
+    assert sorted(patterns(doc)) == expected
+    assert len({key for key, _, _ in expected}) >= 10

@@ -137,7 +137,7 @@ def lemma(word: str, language: str = "id") -> str:
 # --------------------------------------------------------------------------- pipelines
 
 _PIPELINES: dict[str, Language] = {}
-_HYPHEN_WORD = re.compile(r"^[^\W_]+(?:-[^\W_]+)+$")
+_WORD = re.compile(r"^[^\W_]+(?:-[^\W_]+)*$")
 
 
 def pipeline(language: str) -> Language:
@@ -153,15 +153,18 @@ def pipeline(language: str) -> Language:
 def _build(language: str) -> Language:
     """Build a blank pipeline.
 
-    For Indonesian, spaCy's ``spacy.blank("id")`` spends ~95% of its build time compiling ~15,600 hyphenated
-    words (``anak-anak``, ``Bapak-bapak``: each in up to 7 capitalisations) as tokenizer special cases, and
-    loading a pipeline saved with ``to_disk`` (or unpickling it) compiles them again. Here those words go to a
-    ``token_match`` set lookup instead: a whitespace-separated chunk that is one of them stays one token, as a
-    special case would, and the other ~350 exceptions (abbreviations such as ``dll.``, ``S.Pd.``, emoticons,
-    ``Jum'at``) stay special cases. ``benchmarks/bench_autocode.py`` measures both builds and counts token
-    differences to ``spacy.blank("id")``; the one known difference: spaCy also merges a listed word found inside a
-    longer hyphenated chunk (``anak-anak-nya`` -> ``anak-anak``, ``-``, ``nya``), we split such a chunk at every
-    hyphen.
+    For Indonesian, ``spacy.blank("id")`` spends ~95% of its 1.3-2.4 s build compiling ~15,600 hyphenated words
+    (``anak-anak``, ``Bapak-bapak``, each in up to 7 capitalisations) as tokenizer special cases; loading a copy
+    saved with ``to_disk`` (or unpickling one) compiles them again and is slower still. Here the one-token
+    exceptions made of letters, digits and hyphens (and the whitespace ones) are a ``token_match`` set lookup
+    instead: a chunk that is one of them stays one token, as a special case would; the ~400 others (``dll.``,
+    ``S.Pd.``, emoticons, ``Jum'at``) stay special cases, because a special case is also tried after a prefix is
+    split off (``(Dr.``), which ``token_match`` is not. The tokens are spaCy's (``benchmarks/bench_autocode.py``
+    counts differences on its corpus: none), except that spaCy also merges a listed word found inside a longer
+    hyphenated chunk (``x-anak-anak`` -> ``x``, ``-``, ``anak-anak``) and we split such a chunk at every hyphen.
+
+    A side effect makes tokenizing faster: spaCy stops caching a doc's chunks once any special case has been used
+    in it, and ``\n`` is one (so in a transcript, after the first line break); ``\n`` is no longer one here.
     """
     import spacy
     from spacy.attrs import NORM
@@ -171,15 +174,17 @@ def _build(language: str) -> Language:
         from spacy.lang.id import Indonesian, IndonesianDefaults
         from spacy.lang.id.tokenizer_exceptions import TOKENIZER_EXCEPTIONS
 
-        hyphen_words = frozenset(k for k, v in TOKENIZER_EXCEPTIONS.items()
-                                 if _HYPHEN_WORD.match(k) and v == [{ORTH: k}])
-        rules = {k: v for k, v in TOKENIZER_EXCEPTIONS.items() if k not in hyphen_words}
+        # one-token exceptions made of letters, digits and hyphens (anak-anak) or whitespace (\n): kept whole by
+        # a set lookup instead of compiled special cases; the ~350 others (dll., S.Pd., emoticons) stay special
+        whole = frozenset(k for k, v in TOKENIZER_EXCEPTIONS.items()
+                          if v == [{ORTH: k}] and (_WORD.match(k) or k in ("\n", "\t", " ")))
+        rules = {k: v for k, v in TOKENIZER_EXCEPTIONS.items() if k not in whole}
         for abbr in EXTRA_SPECIALS:
             rules.setdefault(abbr, [{ORTH: abbr}])
 
         class _Defaults(IndonesianDefaults):
             tokenizer_exceptions = rules
-            token_match = hyphen_words.__contains__
+            token_match = whole.__contains__
 
         class _Indonesian(Indonesian):
             Defaults = _Defaults
@@ -198,13 +203,6 @@ def _build(language: str) -> Language:
     for lex in list(nlp.vocab):  # lexemes made while building (tokenizer exceptions) get our lemma too
         lex.norm_ = norm(lex.orth_)
     return nlp
-
-
-def tokenizer_only(language: str) -> Language:
-    """The stock ``spacy.blank(language)`` (for benchmarks: what tokenizing alone costs)."""
-    import spacy
-
-    return spacy.blank(language)
 
 
 # --------------------------------------------------------------------------- units
@@ -346,12 +344,101 @@ def spacy_pattern(rule: MatchRule) -> list[dict[str, Any]]:
     return out
 
 
+_ANCHOR_ATTRS = {"LOWER": "LOWER", "NORM": "NORM", "LEMMA": "NORM", "ORTH": "ORTH", "TEXT": "ORTH"}
+_UNBOUNDED = 10_000
+
+
+def _anchor(pattern: tuple) -> tuple[int, str, list[str], int] | None:
+    """For a token pattern: a token every match must contain, as (index, attr, values), and the pattern's
+    maximum length in tokens; None when no token qualifies (only LOWER/LEMMA/NORM/ORTH/TEXT with a string or an
+    IN list, required at least once) or the length is unbounded."""
+    length = 0
+    best: tuple[int, str, list[str]] | None = None
+    for i, tok in enumerate(pattern):
+        op = tok.get("OP")
+        if op in ("*", "+") or (op and op.startswith("{") and op.endswith(",}")):
+            return None
+        if op and op.startswith("{"):
+            length += int(op.strip("{}").split(",")[-1] or 0)
+        else:
+            length += 1
+        required = op is None or op == "+" or (op.startswith("{") and not op.startswith(("{0", "{,")))
+        keys = [k for k in tok if k != "OP"]
+        if not required or len(keys) != 1 or keys[0] not in _ANCHOR_ATTRS:
+            continue
+        value = tok[keys[0]]
+        if isinstance(value, str):
+            values = [value]
+        elif isinstance(value, dict) and list(value) == ["IN"] and all(isinstance(v, str) for v in value["IN"]):
+            values = list(value["IN"])
+        else:
+            continue
+        if best is None or len(values) < len(best[2]):
+            best = (i, _ANCHOR_ATTRS[keys[0]], values)
+    if best is None:
+        return None
+    return (*best, length)
+
+
+class _PatternSet:
+    """Token patterns, matched only around their anchors.
+
+    spaCy's Matcher walks every token of a doc in Python-level state updates; on long transcripts it costs more
+    than tokenizing. Most patterns have a required token with a closed set of words (``{LEMMA: {IN: [bantu,
+    tolong]}}``): a PhraseMatcher (C speed) finds those tokens, and the Matcher runs only on windows of the
+    pattern's maximum length around them, merged where they overlap. Every match contains an anchor token, so
+    it lies inside one merged window: the matches are those of the Matcher on the whole doc. Patterns without an
+    anchor, or of unbounded length (``+``, ``*``), are matched on the whole doc.
+    """
+
+    def __init__(self, nlp: Language) -> None:
+        from spacy.matcher import Matcher, PhraseMatcher
+
+        self.vocab = nlp.vocab
+        self.windowed = Matcher(nlp.vocab, validate=True)
+        self.whole = Matcher(nlp.vocab, validate=True)
+        self.anchors = {attr: PhraseMatcher(nlp.vocab, attr=attr) for attr in ("LOWER", "NORM", "ORTH")}
+        self.max_len = 0
+        self.n_whole = 0
+
+    def add(self, rule: MatchRule) -> None:
+        from spacy.tokens import Doc
+
+        pattern = spacy_pattern(rule)
+        anchor = _anchor(rule.pattern)
+        if anchor is None:
+            self.whole.add(rule.id, [pattern])
+            self.n_whole += 1
+            return
+        _, attr, values, length = anchor
+        self.windowed.add(rule.id, [pattern])
+        self.anchors[attr].add(rule.id, [Doc(self.vocab, words=[v]) for v in values])
+        self.max_len = max(self.max_len, length)
+
+    def __call__(self, doc: Doc) -> list[tuple[int, int, int]]:
+        out = list(self.whole(doc)) if self.n_whole else []
+        hits = sorted({s for m in self.anchors.values() for _, s, _ in m(doc)})
+        if not hits:
+            return out
+        n, span = len(doc), self.max_len
+        windows: list[list[int]] = []
+        for i in hits:
+            a, b = max(0, i - span + 1), min(n, i + span)
+            if windows and a <= windows[-1][1]:
+                windows[-1][1] = max(windows[-1][1], b)
+            else:
+                windows.append([a, b])
+        for a, b in windows:
+            out.extend((key, a + s, a + e) for key, s, e in self.windowed(doc[a:b]))
+        return out
+
+
 class CodebookMatcher:
     """The rules of a codebook for one language, compiled to spaCy matchers. Call it on a Doc of
     ``pipeline(language)`` to get its matches (overlapping ones kept, in ``doc.spans["tematik"]``)."""
 
     def __init__(self, codebook: Codebook, language: str, codes: set[str] | None = None) -> None:
-        from spacy.matcher import Matcher, PhraseMatcher
+        from spacy.matcher import PhraseMatcher
 
         from tematik.errors import CodebookError
 
@@ -374,9 +461,9 @@ class CodebookMatcher:
                 if rule.pattern:
                     key = (exclude, "pattern")
                     if key not in groups:
-                        groups[key] = Matcher(vocab, validate=True)
+                        groups[key] = _PatternSet(nlp)
                     try:
-                        groups[key].add(rule.id, [spacy_pattern(rule)])
+                        groups[key].add(rule)
                     except Exception as exc:  # noqa: BLE001 - spaCy raises ValueError/MatchPatternError
                         raise CodebookError(f"token pattern rejected by spaCy: {str(exc).strip()}",
                                             path=codebook.path, line=rule.line, field=rule.id) from None
