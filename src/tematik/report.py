@@ -162,13 +162,25 @@ def _plain(v: Any) -> Any:
 # --------------------------------------------------------------------------- the joint display as tables
 
 
-JOINT_HEADERS = {"name": "theme / factor", "participants_pct": "voiced %", "participants": "voiced n",
-                 "participants_total": "could speak", "negative_share": "negative %", "methods": "data",
-                 "factors": "linked factors (expected direction): % category (group)",
-                 "meta_inference": "meta-inference"}
-JOINT_REPORT_COLUMNS = ("name", "participants", "participants_total", "participants_pct", "units",
-                        "negative_share", "methods", "quotes", "factors", "computed", "override", "convergence",
-                        "reason", "override_note", "meta_inference")
+JOINT_HEADERS = {"name": "theme / factor", "voiced": "voiced by (n/N, %)", "negative_share": "negative %",
+                 "methods": "data (interview / observation / both)",
+                 "factors": "linked factors [expected direction]: % category (group)",
+                 "computed": "computed code", "override": "researcher's code", "meta_inference": "meta-inference"}
+JOINT_REPORT_COLUMNS = ("name", "voiced", "units", "negative_share", "methods", "quotes", "factors", "computed",
+                        "override", "meta_inference")
+REASON_COLUMNS = ("name", "computed", "reason", "override", "override_note")
+
+
+def _joint_rows(display: JointDisplay, quotes: int | None) -> list[dict[str, Any]]:
+    rows = []
+    for rec in display.records(quotes=quotes):
+        voiced = ""
+        if rec["participants_pct"] is not None:
+            voiced = f"{rec['participants']}/{rec['participants_total']} ({rec['participants_pct']:.0f}%)"
+        elif rec["kind"] == "theme":
+            voiced = f"{rec['participants'] or 0}/{rec['participants_total'] or 0}"
+        rows.append({**rec, "voiced": voiced})
+    return rows
 
 
 def statuses_sentence(statuses: Sequence[str]) -> str:
@@ -181,27 +193,34 @@ def statuses_sentence(statuses: Sequence[str]) -> str:
     return base
 
 
-def joint_tables(display: JointDisplay, *, quotes: int | None = None) -> tuple[Table, Table, Table]:
-    """The side-by-side joint display, the convergence summary and the theme-factor links as tables."""
-    records = display.records(quotes=quotes)
-    joint = table("joint_display", "Joint display: themes and questionnaire factors side by side", records,
-                  JOINT_REPORT_COLUMNS, headers=JOINT_HEADERS, decimals={"participants_pct": 0, "negative_share": 0},
-                  convergence=("computed", "override", "convergence"),
-                  caption="One row per theme, then one per factor no theme links to. computed: the code the rules "
-                          "give; override: the researcher's code, if any (with who, when and why in the override "
-                          f"note); convergence: the code that stands. {statuses_sentence(display.statuses)}")
+def joint_tables(display: JointDisplay, *, quotes: int | None = None) -> tuple[Table, Table, Table, Table]:
+    """The side-by-side joint display, the convergence summary, the link judgements and the reason for every
+    code, as tables."""
+    rows = _joint_rows(display, quotes)
+    joint = table("joint_display", "Joint display: themes and questionnaire factors side by side", rows,
+                  JOINT_REPORT_COLUMNS, headers=JOINT_HEADERS, decimals={"negative_share": 0},
+                  convergence=("computed", "override"),
+                  caption="One row per theme, then one per factor no theme links to. computed code: what the rules "
+                          "give (struck through when the researcher overrode it); researcher's code: the override, "
+                          "which then stands (who, when and why: see the reasons table). ✓/✗: the factor reads / "
+                          f"does not read in the direction the link expects. {statuses_sentence(display.statuses)}")
     summary = table("convergence_summary", "Convergence summary", display.summary(),
                     ("convergence", "computed", "final", "themes"),
                     headers={"final": "after overrides", "themes": "themes (after overrides)"},
                     convergence=("convergence",),
                     caption=f"Rows of the joint display per convergence code; {display.overridden} overridden by "
                             "the researcher.")
-    links = table("links", "Theme-factor links", display.link_records(),
+    links = table("link_judgements", "How each linked factor was read", display.link_records(),
                   ("theme", "factor", "factor_name", "group", "percent", "category", "reading", "direction",
-                   "expected", "agrees", "source", "rationale"),
-                  caption="Each link with its rationale; reading = how the factor's category reads under the rules; "
-                          "expected = the reading the link expects given the theme's polarity.")
-    return joint, summary, links
+                   "expected", "agrees", "source"),
+                  caption="reading: how the factor's category reads under the rules; expected: the reading the link "
+                          "expects given the theme's polarity; agrees: whether they match (empty: not tested).")
+    reasons = table("convergence_reasons", "Why each code", rows, REASON_COLUMNS,
+                    headers={"name": "theme / factor", "computed": "computed code", "override": "researcher's code",
+                             "override_note": "override: who (date): why"},
+                    convergence=("computed", "override"),
+                    caption="The reason for each computed code in words, and the researcher's override with its note.")
+    return joint, summary, links, reasons
 
 
 # --------------------------------------------------------------------------- the report
@@ -231,6 +250,7 @@ class ReportInputs:
     respondents: int = 0
     cooccurrence_unit: str = "sentence"
     joint_quotes: int = 2
+    appendix_quotes: int = 12  # per theme, taken in turn from each participant
     notes: Sequence[str] = ()  # warnings to show at the top (e.g. links to factors the questionnaire lacks)
 
 
@@ -290,7 +310,9 @@ def build_report(inputs: ReportInputs) -> Report:
         table("codebook", "Codes", list(inputs.codes), ("id", "name", "parent", "definition", "factors"),
               caption="The codebook loaded in the project; factors = the questionnaire factors each theme links to "
                       "(+ positive, - negative, ± mixed expected direction)."),
-        joint_tables(d)[2])))
+        table("link_rationale", "Theme-factor links and their rationale", d.link_records(),
+              ("theme", "factor", "factor_name", "direction", "source", "rationale"),
+              caption="Why each theme is expected to relate to each factor, and in which direction."))))
 
     freq = table("frequencies", "Theme frequencies", inputs.frequencies,
                  [c for c in FREQ_COLUMNS if c in getattr(inputs.frequencies, "columns", FREQ_COLUMNS)],
@@ -325,13 +347,13 @@ def build_report(inputs: ReportInputs) -> Report:
                                    "is silent.", emphasis=True),)
     sections.append(Section("factors", "Questionnaire factors", factor_blocks))
 
-    joint, summary, _ = joint_tables(d, quotes=inputs.joint_quotes)
+    joint, summary, judgements, reasons = joint_tables(d, quotes=inputs.joint_quotes)
     sections.append(Section("joint-display", "Joint display and convergence", (
         Paragraph("Side-by-side joint display (Guetterman, Fetters & Creswell 2015) with convergence codes after "
                   "the triangulation protocol of Farmer et al. (2006): agreement, partial agreement, silence, "
                   "dissonance. The reason column gives, for every row, what the rules saw; the researcher's "
                   "overrides and meta-inferences are shown apart from the computed codes."),
-        summary, joint)))
+        summary, joint, reasons, judgements)))
 
     if inputs.by_theme is not None and len(inputs.by_theme):
         bt: tuple[Block, ...] = (
@@ -387,13 +409,16 @@ def _quote_blocks(inputs: ReportInputs) -> tuple[Block, ...]:
     if q is None or not len(q):
         return (Paragraph("No coded passages with the counted statuses."),)
     rows = q.to_dict(orient="records") if hasattr(q, "to_dict") else list(q)
-    blocks: list[Block] = [Paragraph("Coded passages per theme in document order. "
-                                     + statuses_sentence(inputs.statuses))]
+    n = inputs.appendix_quotes
+    blocks: list[Block] = [Paragraph(
+        f"Up to {n} coded passages per theme, taken in turn from each participant (passages with no participant "
+        "count as their document's) so that no single voice fills the list; within a voice in document order. "
+        + statuses_sentence(inputs.statuses))]
     names = {}
     for r in rows:
         names.setdefault(r["code"], r.get("name") or r["code"])
     for code, name in names.items():
-        mine = [r for r in rows if r["code"] == code]
+        mine = spread([r for r in rows if r["code"] == code], n)
         blocks.append(table(f"quotes_{code}", f"{name} ({code})",
                             [{"participant": _plain(r.get("participant")), "role": _plain(r.get("role")),
                               "document": r.get("document"), "line": _plain(r.get("line")),
@@ -401,3 +426,20 @@ def _quote_blocks(inputs: ReportInputs) -> tuple[Block, ...]:
                              for r in mine],
                             ("participant", "role", "document", "line", "negative", "text")))
     return tuple(blocks)
+
+
+def spread(rows: Sequence[Mapping[str, Any]], n: int) -> list[Mapping[str, Any]]:
+    """Up to ``n`` rows taken round-robin over speakers (participant, else document), in first-appearance order;
+    the result keeps the rows' original order."""
+    voices: dict[Any, list[int]] = {}
+    for i, r in enumerate(rows):
+        voices.setdefault(_plain(r.get("participant")) or ("doc", r.get("document")), []).append(i)
+    chosen: list[int] = []
+    queues = list(voices.values())
+    depth = 0
+    while len(chosen) < n and any(depth < len(q) for q in queues):
+        for q in queues:
+            if depth < len(q) and len(chosen) < n:
+                chosen.append(q[depth])
+        depth += 1
+    return [rows[i] for i in sorted(chosen)]

@@ -256,10 +256,10 @@ def show_display(display, fmt: DisplayFormat, output: Path | None, *, quotes: in
     if kind in ("md", "html", "docx", "xlsx"):
         from tematik.export import report as writers
 
-        joint, summary, links = rep.joint_tables(display, quotes=quotes)
+        joint, summary, links, reasons = rep.joint_tables(display, quotes=quotes)
         section = rep.Section("joint-display", "Joint display and convergence", (
             rep.Paragraph(rep.statuses_sentence(display.statuses), emphasis="suggested" in display.statuses),
-            summary, joint, links, rep.Bullets(tuple(display.rules.describe()), "Convergence rules")))
+            summary, joint, reasons, links, rep.Bullets(tuple(display.rules.describe()), "Convergence rules")))
         doc = rep.Report("Joint display", "Themes and questionnaire factors side by side", (section,))
         if kind == "md" and output is None:
             typer.echo(writers.to_markdown(doc), nl=False)
@@ -518,8 +518,7 @@ def build(store, g: Gathered, folder: Path, *, unit: str = "sentence", appendix:
         agreement = frame[[c for c in ["scope", *AGREEMENT_COLUMNS] if c in frame.columns]]
 
     code_ids = [str(c) for c in g.data.codes["id"]]
-    appendix_quotes = analysis.quote_table(g.data, store_analysis.quotes(store, filters, code_ids), codes=code_ids,
-                                           limit=appendix)
+    appendix_quotes = analysis.quote_table(g.data, store_analysis.quotes(store, filters, code_ids), codes=code_ids)
     inputs = rep.ReportInputs(
         project=store.path.name, generated=datetime.now().strftime("%Y-%m-%d %H:%M"), statuses=g.statuses,
         corpus=store_corpus.corpus_summary(store), codes=code_rows, display=g.display, frequencies=freq,
@@ -530,7 +529,7 @@ def build(store, g: Gathered, folder: Path, *, unit: str = "sentence", appendix:
                     f"Source: {g.categories.source}") if g.categories is not None else "",
         instrument=g.responses.instrument.name(g.lang) if g.responses is not None else "",
         respondents=len(g.responses.answers) if g.responses is not None else 0,
-        cooccurrence_unit=unit, joint_quotes=joint_quotes, notes=tuple(g.warnings))
+        cooccurrence_unit=unit, joint_quotes=joint_quotes, appendix_quotes=appendix, notes=tuple(g.warnings))
     return rep.build_report(inputs)
 
 

@@ -55,6 +55,7 @@ table.data th { background: #eef1f4; text-align: left; font-weight: 600; border-
                 padding: .3rem .45rem; vertical-align: bottom; }
 table.data td { border-bottom: 1px solid #e6e8eb; padding: .28rem .45rem; vertical-align: top; }
 table.data td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
+th.wide { min-width: 12em; }
 td.cv { font-weight: 600; white-space: nowrap; border-radius: 3px; }
 td.cv.overridden { outline: 2px dashed #6a1b9a; outline-offset: -3px; }
 td.cv.superseded { text-decoration: line-through; opacity: .7; }
@@ -195,9 +196,18 @@ def _cell_style(table: Table, row, column: str) -> tuple[str, str]:
     return " ".join(classes), f"background:{bg};color:{fg}"
 
 
+def _wide(table: Table, column: str) -> bool:
+    """A text column whose cells run long: it gets a minimum width so that it does not wrap word by word."""
+    lengths = [len(table.text(r, column)) for r in table.rows]
+    return bool(lengths) and sum(lengths) / len(lengths) > 50
+
+
 def table_html(table: Table) -> str:
     numeric = {c: table.numeric(c) for c in table.columns}
-    head = "".join(f'<th scope="col">{html.escape(table.header(c))}</th>' for c in table.columns)
+    wide = {c: not numeric[c] and _wide(table, c) for c in table.columns}
+    wide_attr = ' class="wide"'
+    head = "".join(f'<th scope="col"{wide_attr if wide[c] else ""}>{html.escape(table.header(c))}</th>'
+                   for c in table.columns)
     body = []
     for row in table.rows:
         cells = []
