@@ -179,7 +179,8 @@ def test_round_trip_gives_the_same_project(source_db, tmp_path):
         assert after[table] == before[table], table
     # the copy can auto-code again: the codebook came across with its rules
     conn = sqlite3.connect(copy.db)
-    assert conn.execute("SELECT format FROM codebooks").fetchone()[0] == "yaml"
+    original = sqlite3.connect(source_db).execute("SELECT format, hash FROM codebooks ORDER BY id DESC").fetchone()
+    assert conn.execute("SELECT format, hash FROM codebooks").fetchone() == original
     # and exporting the copy gives the same GUIDs for codes and documents
     again = tmp_path / "again.qdpx"
     copy("export", "qdpx", again, "--status", "all")
@@ -206,6 +207,26 @@ def test_reimport_adds_nothing(source_db, tmp_path):
     r = copy("import-qdpx", out)
     assert "0 coding(s)" in r.output and "already there" in r.output
     assert state(copy.db) == first
+
+
+def test_a_tampered_codebook_in_the_archive_is_not_trusted(source_db, tmp_path):
+    out = export(source_db, tmp_path, "--status", "all")
+    with zipfile.ZipFile(out) as zf:
+        members = {n: zf.read(n) for n in zf.namelist()}
+    side = json.loads(members["tematik.json"])
+    side["codebook"]["source"] = side["codebook"]["source"].replace("languages: [id, en]", "languages: [xx]")
+    members["tematik.json"] = json.dumps(side).encode()
+    tampered = tmp_path / "tampered.qdpx"
+    with zipfile.ZipFile(tampered, "w") as zf:
+        for n, data in members.items():
+            zf.writestr(n, data)
+    copy = Cli(tmp_path / "copy.db")
+    r = copy("import-qdpx", tampered)
+    assert "does not validate" in r.output
+    conn = sqlite3.connect(copy.db)
+    assert conn.execute("SELECT format FROM codebooks").fetchone()[0] == "qdc"
+    assert state(copy.db)["codes"] == state(source_db)["codes"] and state(copy.db)["codings"] == state(
+        source_db)["codings"]
 
 
 def test_codebook_export_validates_and_loads_back(source_db, tmp_path, codebook_schema):

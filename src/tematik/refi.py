@@ -1061,13 +1061,10 @@ def build_import(loaded: LoadedProject, context: ProjectContext = ProjectContext
                                  "definition": (code.description or "").strip() or None, "data": data})
             bundle.code_ids[code.guid] = cid
             by_name[(code.name.casefold(), parent)] = cid
-    cb = side.get("codebook")
     if not context.codes and bundle.codes:
-        if isinstance(cb, dict) and all(isinstance(cb.get(k), str) for k in ("name", "source", "hash", "format")):
-            bundle.codebook = {"name": cb["name"], "version": cb.get("version") if isinstance(
-                cb.get("version"), str) else None, "source": cb["source"], "digest": cb["hash"],
-                "fmt": cb["format"]}
-        else:
+        bundle.codebook = _sidecar_codebook(side.get("codebook"), {c["id"] for c in bundle.codes},
+                                            f"{label}:{SIDECAR}", bundle.warnings)
+        if bundle.codebook is None:
             source = build_codebook_xml(bundle.codes, origin=proj.origin or "REFI-QDA import").decode("utf-8")
             digest = source_hash(source)
             bundle.codebook = {"name": proj.name, "version": "qdc-" + digest[:12], "source": source,
@@ -1225,6 +1222,26 @@ def build_import(loaded: LoadedProject, context: ProjectContext = ProjectContext
 
     bundle.users = sorted(set(users.values()) | {c.coder for c in bundle.codings})
     return bundle
+
+
+def _sidecar_codebook(cb: Any, code_ids: set[str], label: str, warnings: list[str]) -> dict[str, Any] | None:
+    """The YAML codebook a tematik export carried, validated again here (never trusted): it becomes the project's
+    codebook, so auto-coding works after a round trip. None (with a warning) when it does not validate."""
+    if not isinstance(cb, dict) or cb.get("format") != "yaml" or not isinstance(cb.get("source"), str):
+        return None
+    from tematik.codebook import codebook_hash, parse_codebook
+
+    if len(cb["source"]) > 5_000_000:
+        warnings.append(f"{label}: the codebook it carries is too large; kept the codes without their rules")
+        return None
+    parsed, problems = parse_codebook(cb["source"], path=label)
+    if parsed is None or not set(parsed.ids) <= code_ids:
+        why = str(problems[0]) if problems else "its codes differ from the project's"
+        warnings.append(f"{label}: the codebook it carries does not validate ({why}); kept the codes without "
+                        "their rules")
+        return None
+    return {"name": parsed.name, "version": parsed.version, "source": cb["source"], "digest": codebook_hash(parsed),
+            "fmt": "yaml"}
 
 
 def _note_memo(bundle: ImportBundle, loaded: LoadedProject, user: Callable[..., str], guid: str,
