@@ -166,35 +166,29 @@ def _build(language: str) -> Language:
     A side effect makes tokenizing faster: spaCy stops caching a doc's chunks once any special case has been used
     in it, and ``\n`` is one (so in a transcript, after the first line break); ``\n`` is no longer one here.
     """
-    import spacy
     from spacy.attrs import NORM
     from spacy.symbols import ORTH
+    from spacy.util import get_lang_class
 
-    if language == "id":
-        from spacy.lang.id import Indonesian, IndonesianDefaults
-        from spacy.lang.id.tokenizer_exceptions import TOKENIZER_EXCEPTIONS
+    base = get_lang_class(language)
+    exceptions = base.Defaults.tokenizer_exceptions
+    # one-token exceptions made of letters, digits and hyphens (anak-anak) or whitespace (\n): kept whole by a
+    # set lookup instead of compiled special cases; the others (dll., S.Pd., don't, emoticons) stay special
+    whole = frozenset(k for k, v in exceptions.items()
+                      if v == [{ORTH: k}] and (_WORD.match(k) or k in ("\n", "\t", " ")))
+    rules = {k: v for k, v in exceptions.items() if k not in whole}
+    for abbr in EXTRA_SPECIALS:
+        rules.setdefault(abbr, [{ORTH: abbr}])
+    token_match = whole.__contains__
+    if base.Defaults.token_match is not None:  # a language's own token_match still applies
+        own = base.Defaults.token_match
 
-        # one-token exceptions made of letters, digits and hyphens (anak-anak) or whitespace (\n): kept whole by
-        # a set lookup instead of compiled special cases; the ~350 others (dll., S.Pd., emoticons) stay special
-        whole = frozenset(k for k, v in TOKENIZER_EXCEPTIONS.items()
-                          if v == [{ORTH: k}] and (_WORD.match(k) or k in ("\n", "\t", " ")))
-        rules = {k: v for k, v in TOKENIZER_EXCEPTIONS.items() if k not in whole}
-        for abbr in EXTRA_SPECIALS:
-            rules.setdefault(abbr, [{ORTH: abbr}])
+        def token_match(text: str) -> bool:
+            return text in whole or bool(own(text))
 
-        class _Defaults(IndonesianDefaults):
-            tokenizer_exceptions = rules
-            token_match = whole.__contains__
-
-        class _Indonesian(Indonesian):
-            Defaults = _Defaults
-
-        nlp = _Indonesian()
-    else:
-        nlp = spacy.blank(language)
-        for abbr in EXTRA_SPECIALS:
-            if abbr not in nlp.tokenizer.rules:
-                nlp.tokenizer.add_special_case(abbr, [{ORTH: abbr}])
+    defaults = type(f"_{base.__name__}Defaults", (base.Defaults,),
+                    {"tokenizer_exceptions": rules, "token_match": token_match})
+    nlp = type(f"_{base.__name__}", (base,), {"Defaults": defaults})()
 
     def norm(text: str, _language: str = language) -> str:
         return lemma(text, _language)
