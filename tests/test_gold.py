@@ -1,0 +1,100 @@
+"""The hand-coded gold fixture (tests/data/gold/ks-gold.csv) stays consistent with the bundled corpus as imported.
+
+The fixture is the reference for measuring the auto-coder's precision/recall on the demo corpus, so its offsets must
+point at the same sentence units that tematik computes from an imported project, and its codes must be the study
+codebook's ids. See tests/data/gold/README.md for how the labels were made.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from conftest import DATA, REPO, Cli
+from tematik.codebook import load_codebook
+from tematik.nlp import units
+from tematik.store import Store
+from tematik.store.corpus import load_documents
+
+CORPUS = REPO / "corpora" / "ks-library"
+GOLD = DATA / "gold" / "ks-gold.csv"
+CODEBOOK = REPO / "codebooks" / "knowledge-sharing.yaml"
+
+
+@pytest.fixture(scope="module")
+def docs(tmp_path_factory: pytest.TempPathFactory) -> dict:
+    """The bundled corpus imported through the real CLI into a fresh project file."""
+    db = tmp_path_factory.mktemp("gold") / "project.db"
+    Cli(db)("import", CORPUS, "--manifest", CORPUS / "manifest.csv")
+    store = Store.open(db)
+    try:
+        loaded = {d.name: d for d in load_documents(store)}
+        roles = {r["id"]: r["role"] for r in store.query("SELECT id, role FROM participants")}
+    finally:
+        store.close()
+    return {"docs": loaded, "roles": roles}
+
+
+@pytest.fixture(scope="module")
+def rows() -> list[dict[str, str]]:
+    with GOLD.open(encoding="utf-8", newline="") as fh:
+        reader = csv.DictReader(fh)
+        assert reader.fieldnames == ["document", "start", "end", "sentence", "codes"]
+        return list(reader)
+
+
+def codes_of(row: dict[str, str]) -> list[str]:
+    return [c for c in row["codes"].split(";") if c]
+
+
+def test_every_row_points_at_its_sentence_in_the_imported_document(docs, rows):
+    imported = docs["docs"]
+    for i, row in enumerate(rows, start=2):
+        assert row["document"] in imported, f"ks-gold.csv:{i}: unknown document {row['document']!r}"
+        text = imported[row["document"]].text
+        start, end = int(row["start"]), int(row["end"])
+        assert 0 <= start < end <= len(text), f"ks-gold.csv:{i}: offsets {start}:{end} outside the document"
+        assert text[start:end].replace("\n", " ") == row["sentence"], f"ks-gold.csv:{i}: text differs at {start}:{end}"
+
+
+def test_rows_are_whole_documents_of_non_interviewer_sentence_units(docs, rows):
+    # Whole documents, so uncoded sentences occur at their natural rate, and exactly the units the auto-coder uses.
+    by_doc: dict[str, list[tuple[int, int]]] = {}
+    for row in rows:
+        by_doc.setdefault(row["document"], []).append((int(row["start"]), int(row["end"])))
+    for name, spans in by_doc.items():
+        expected = units(docs["docs"][name], "sentence", include_interviewer=False)
+        assert spans == expected, f"{name}: gold rows differ from tematik's sentence units; re-derive the fixture"
+
+
+def test_codes_are_the_study_codebook_ids_in_codebook_order(rows):
+    ids = load_codebook(CODEBOOK).ids
+    assert len(ids) == 6
+    for i, row in enumerate(rows, start=2):
+        codes = codes_of(row)
+        assert set(codes) <= set(ids), f"ks-gold.csv:{i}: unknown code in {row['codes']!r}"
+        assert codes == sorted(set(codes), key=ids.index), f"ks-gold.csv:{i}: duplicated or unordered codes"
+
+
+def test_size_and_coverage(docs, rows):
+    assert len(rows) >= 200
+    counts = Counter(c for row in rows for c in codes_of(row))
+    for code in load_codebook(CODEBOOK).ids:
+        assert counts[code] >= 8, f"only {counts[code]} gold sentences for {code}"
+    assert any(not codes_of(row) for row in rows), "a gold set without uncoded sentences measures no precision"
+
+    gold_docs = [docs["docs"][name] for name in dict.fromkeys(row["document"] for row in rows)]
+    assert len(gold_docs) >= 8
+    assert sum(d.source_type == "observation" for d in gold_docs) >= 2
+    assert any(d.language == "en" for d in gold_docs)
+    roles = {docs["roles"][d.participant] for d in gold_docs if d.source_type == "interview"}
+    assert {"pustakawan", "tenaga administrasi", "teknisi"} <= roles
+
+
+def test_fixture_file_is_plain_utf8_with_unix_newlines():
+    raw: bytes = Path(GOLD).read_bytes()
+    assert not raw.startswith(b"\xef\xbb\xbf") and b"\r" not in raw
+    raw.decode("utf-8")
