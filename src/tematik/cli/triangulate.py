@@ -313,17 +313,22 @@ def _print_table(display, quotes: int | None) -> None:
                  "✓/✗ = the factor reads / does not read in the expected direction.")
     console.print("[bold]Why each code[/]")
     for r in display.rows:
-        mark = f" → overridden: {r.override.convergence} by {r.override.who}: {r.override.note}" if r.override else ""
+        mark = ""
+        if r.override:
+            mark = (f" → overridden: {r.override.convergence} ✎ by {r.override.who} ({(r.override.at or '')[:10]}): "
+                    f"{r.override.note}")
+        meta = f" Meta-inference: {r.meta_inference}" if r.meta_inference else ""
         console.print(f"[{CONVERGENCE_STYLES.get(r.computed.code, '')}]{escape(r.computed.code)}[/] "
-                      f"[bold]{escape(r.name)}[/]: {escape(r.computed.reason)}{escape(mark)}")
+                      f"[bold]{escape(r.name)}[/]: {escape(r.computed.reason)}{escape(mark)}{escape(meta)}",
+                      soft_wrap=True)
     summary = display.summary()
     console.print("[bold]Summary[/] " + ", ".join(
         f"{s['convergence']}: {s['final']}" + (f" (computed {s['computed']})" if s["computed"] != s["final"] else "")
         for s in summary if s["convergence"] != "total") + f" — {len(display.rows)} rows, {display.overridden} "
-        "overridden")
+        "overridden", soft_wrap=True)
     if display.overall is not None and display.overall.percent is not None:
         console.print(f"Overall: {escape(display.overall.name)} {display.overall.percent:.1f}% "
-                      f"({escape(display.overall.category or '')})")
+                      f"({escape(display.overall.category or '')})", soft_wrap=True)
 
 
 def _emit_by_theme(g: Gathered, fmt: DisplayFormat, output: Path | None) -> None:
