@@ -1,8 +1,8 @@
-"""The hand-coded gold fixture (tests/data/gold/ks-gold.csv) stays consistent with the bundled corpus as imported.
+"""The hand-coded gold fixture (corpora/ks-library/gold/ks-gold.csv) stays consistent with the corpus as imported.
 
 The fixture is the reference for measuring the auto-coder's precision/recall on the demo corpus, so its offsets must
 point at the same sentence units that tematik computes from an imported project, and its codes must be the study
-codebook's ids. See tests/data/gold/README.md for how the labels were made.
+codebook's ids. See corpora/ks-library/gold/README.md for how the labels were made.
 """
 
 from __future__ import annotations
@@ -13,14 +13,14 @@ from pathlib import Path
 
 import pytest
 
-from conftest import DATA, REPO, Cli
+from conftest import REPO, Cli
 from tematik.codebook import load_codebook
 from tematik.nlp import units
 from tematik.store import Store
 from tematik.store.corpus import load_documents
 
 CORPUS = REPO / "corpora" / "ks-library"
-GOLD = DATA / "gold" / "ks-gold.csv"
+GOLD = REPO / "corpora" / "ks-library" / "gold" / "ks-gold.csv"
 CODEBOOK = REPO / "codebooks" / "knowledge-sharing.yaml"
 
 

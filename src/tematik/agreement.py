@@ -998,3 +998,56 @@ def read_agreement_csv(path: str | Path) -> pd.DataFrame:
     if not units:
         raise InputError("no data rows after the header", path=name, line=header_line + 1)
     return pd.DataFrame({UNIT: units, CODER: coders, CODE: codes}, dtype=object)
+
+
+# --------------------------------------------------------------------------- auto-coder against a hand-coded reference
+
+def score_against_reference(reference: Sequence[dict[str, Any]], codings: Sequence[dict[str, Any]],
+                            codes: Sequence[str]) -> pd.DataFrame:
+    """Precision, recall and F1 per code of codings against hand-coded reference units.
+
+    ``reference``: units with ``document``, ``start``, ``end`` and ``codes`` (a list of code ids, empty for none).
+    ``codings``: ``document``, ``code``, ``start``, ``end`` (e.g. the auto-coder's suggestions). A code is
+    predicted present in a unit when a coding of that code overlaps the unit by at least one character. Returns
+    one row per code plus a ``MACRO`` row (the unweighted mean of the per-code values) and a ``MICRO`` row
+    (pooled counts).
+    """
+    by_doc: dict[str, list[tuple[int, int, str]]] = {}
+    for c in codings:
+        by_doc.setdefault(c["document"], []).append((int(c["start"]), int(c["end"]), c["code"]))
+    rows = []
+    totals = np.zeros(4)
+    for code in codes:
+        truth, pred = [], []
+        for unit in reference:
+            s, e = int(unit["start"]), int(unit["end"])
+            truth.append(code in unit["codes"])
+            pred.append(any(k == code and cs < e and s < ce for cs, ce, k in by_doc.get(unit["document"], ())))
+        sc = precision_recall_f1(pred, truth)
+        totals += (sc.tp, sc.fp, sc.fn, sc.tn)
+        rows.append({"code": code, "units": len(reference), "reference": int(sc.tp + sc.fn),
+                     "predicted": int(sc.tp + sc.fp), "tp": int(sc.tp), "fp": int(sc.fp), "fn": int(sc.fn),
+                     "precision": sc.precision.value, "recall": sc.recall.value, "f1": sc.f1.value})
+    frame = pd.DataFrame(rows)
+    macro = {"code": "MACRO", "units": len(reference)}
+    for k in ("precision", "recall", "f1"):
+        macro[k] = float(frame[k].dropna().mean()) if frame[k].notna().any() else None
+    micro_scores = _scores(*totals)
+    micro = {"code": "MICRO", "units": len(reference), "reference": int(totals[0] + totals[2]),
+             "predicted": int(totals[0] + totals[1]), "tp": int(totals[0]), "fp": int(totals[1]),
+             "fn": int(totals[2]), "precision": micro_scores.precision.value, "recall": micro_scores.recall.value,
+             "f1": micro_scores.f1.value}
+    return pd.concat([frame, pd.DataFrame([macro, micro])], ignore_index=True)
+
+
+def read_reference_csv(path: str | Path) -> list[dict[str, Any]]:
+    """A hand-coded reference: ``document,start,end,sentence,codes`` with codes separated by ``;``."""
+    out = []
+    with open(path, encoding="utf-8", newline="") as fh:
+        for line, row in enumerate(csv.DictReader(fh), start=2):
+            try:
+                out.append({"document": row["document"], "start": int(row["start"]), "end": int(row["end"]),
+                            "codes": [c for c in (row.get("codes") or "").split(";") if c]})
+            except (KeyError, ValueError) as exc:
+                raise InputError(f"bad reference row ({exc})", path=str(path), line=line) from None
+    return out
