@@ -68,12 +68,14 @@ def _root(
 
 def _register() -> None:
     from tematik.cli import agree, codebook, coding, demo, exchange, project, refi, review, survey, triangulate
+    from tematik.cli import analysis as analysis_commands
 
     project.register(app)
     codebook.register(app)
     coding.register(app)
     review.register(app)
     agree.register(app)
+    analysis_commands.register(app)
     exchange.register(app)
     refi.register(app)
     survey.register(app)

@@ -123,3 +123,162 @@ def factor_chart(scores: Any, path: str | Path, scale: CategoryScale, *, title: 
     out.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(out, format=suffix[1:], dpi=200)
     return out
+
+
+# --------------------------------------------------------------------------- theme frequencies and co-occurrence
+
+# Okabe & Ito's colour-blind-safe qualitative palette (black left out), then matplotlib's tab10 for more groups.
+_GROUPS = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442")
+
+
+def _group_colours(n: int) -> list[str]:
+    if n <= len(_GROUPS):
+        return list(_GROUPS[:n])
+    from matplotlib import colormaps, colors
+
+    cmap = colormaps["tab20"]
+    return [colors.to_hex(cmap(i % 20)) for i in range(n)]
+
+
+def _chart_path(path: str | Path) -> tuple[Path, str]:
+    out = Path(path)
+    suffix = out.suffix.lower()
+    if suffix not in CHART_SUFFIXES:
+        raise InputError(f"a chart is written as .png or .svg, not '{out.suffix}'", path=str(path))
+    return out, suffix[1:]
+
+
+def _number_text(v: float) -> str:
+    return f"{v:.0f}" if float(v).is_integer() else f"{v:.1f}"
+
+
+def frequency_chart(table: Any, path: str | Path, *, labels: dict[str, str] | None = None,
+                    value_label: str = "coded units", stacked: bool = True, legend_title: str | None = None,
+                    title: str | None = None, note: str | None = None) -> Path:
+    """Draw theme frequencies as horizontal bars, one bar per code, in the order of ``table``'s rows (top down).
+
+    ``table`` is a DataFrame indexed by code with one numeric column per group (one column: plain bars). Several
+    columns are stacked (additive measures such as coded units or words) or, with ``stacked=False``, drawn side
+    by side (percentages, documents, participants). ``labels`` maps codes to display names. The file type
+    follows the extension of ``path`` (.png at 200 dpi, or .svg). Returns the path written.
+    """
+    import numpy as np
+    from matplotlib.figure import Figure
+
+    out, fmt = _chart_path(path)
+    codes = [str(c) for c in table.index]
+    names = [(labels or {}).get(c, c) for c in codes]
+    table = table.loc[:, [c for c in table.columns if table[c].notna().any()]]  # groups without a value
+    groups = [str(c) for c in table.columns]
+    values = np.nan_to_num(table.to_numpy(dtype=float))
+    n, k = values.shape
+    side_by_side = k > 1 and not stacked
+    row_height = 0.2 * k + 0.2 if side_by_side else 0.42
+    fig = Figure(figsize=(8.0, 1.4 + row_height * max(n, 1) + (0.3 if k > 1 else 0)), layout="constrained")
+    ax = fig.add_subplot()
+    y = np.arange(n)
+    colours = _group_colours(k) if k > 1 else ["#0072B2"]
+    top = float(values.sum(axis=1).max() if stacked else values.max()) if values.size else 0.0
+    if side_by_side:
+        height = 0.8 / k
+        for j in range(k):
+            pos = y - 0.4 + height * (j + 0.5)
+            ax.barh(pos, values[:, j], height=height * 0.92, color=colours[j], label=groups[j])
+            for yy, v in zip(pos, values[:, j], strict=True):
+                if v > 0:
+                    ax.text(v + top * 0.01, yy, _number_text(v), va="center", fontsize=7)
+    else:
+        left = np.zeros(n)
+        for j in range(k):
+            ax.barh(y, values[:, j], left=left, height=0.7, color=colours[j], edgecolor="white", linewidth=0.5,
+                    label=groups[j] if k > 1 else None)
+            left += values[:, j]
+        for yy, v in zip(y, left, strict=True):
+            ax.text(v + top * 0.01, yy, _number_text(v), va="center", fontsize=8)
+    ax.set_yticks(y)
+    ax.set_yticklabels(names, fontsize=9)
+    ax.set_ylim(n - 0.5, -0.5)
+    ax.set_xlim(0, top * 1.12 if top > 0 else 1)
+    ax.set_xlabel(value_label, fontsize=9)
+    ax.tick_params(axis="x", labelsize=8)
+    ax.tick_params(axis="y", length=0)
+    ax.grid(axis="x", color="#dddddd", linewidth=0.6)
+    ax.set_axisbelow(True)
+    for side in ("top", "right"):
+        ax.spines[side].set_visible(False)
+    if k > 1:
+        fig.legend(loc="outside upper center", ncols=min(k, 4), fontsize=8, frameon=False, title=legend_title,
+                   title_fontsize=8)
+    if title:
+        fig.suptitle(title, x=0.01, ha="left", fontsize=10)
+    if note:  # a figure-level x label: the constrained layout keeps room for it
+        fig.supxlabel(note, x=0.01, ha="left", fontsize=7, color="#555555")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(out, format=fmt, dpi=200)
+    return out
+
+
+def cooccurrence_heatmap(matrix: Any, path: str | Path, *, labels: dict[str, str] | None = None,
+                         value_label: str = "units with both codes", flags: set[tuple[str, str]] | None = None,
+                         title: str | None = None, note: str | None = None) -> Path:
+    """Draw a code x code co-occurrence matrix as an annotated heatmap.
+
+    ``matrix`` is a square DataFrame indexed and columned by code. Off-diagonal cells are shaded by value and
+    labelled; the diagonal (a code with itself) is grey and, for counts, shows the code's own units. Pairs in
+    ``flags`` (frequencies differing more than fivefold) get a dagger. Returns the path written.
+    """
+    import numpy as np
+    from matplotlib import colormaps
+    from matplotlib.figure import Figure
+
+    out, fmt = _chart_path(path)
+    codes = [str(c) for c in matrix.index]
+    names = [(labels or {}).get(c, c) for c in codes]
+    values = matrix.astype(float).to_numpy()
+    n = len(codes)
+    off = values.copy()
+    np.fill_diagonal(off, np.nan)
+    top = float(np.nanmax(off)) if n > 1 and not np.all(np.isnan(off)) else 0.0
+    size = min(max(4.5, 1.6 + 0.75 * n), 11.0)
+    fig = Figure(figsize=(size + 1.3, size), layout="constrained")
+    ax = fig.add_subplot()
+    cmap = colormaps["Blues"].with_extremes(bad="#eeeeee")
+    image = ax.imshow(np.ma.masked_invalid(off), cmap=cmap, vmin=0, vmax=top if top > 0 else 1)
+    flagged = {(a, b) for a, b in (flags or set())} | {(b, a) for a, b in (flags or set())}
+    integers = bool(np.all(np.isnan(values) | (values == np.round(values))))
+    fontsize = 9 if n <= 8 else 7 if n <= 14 else 6
+    for i in range(n):
+        for j in range(n):
+            v = values[i, j]
+            if np.isnan(v):
+                continue
+            text = f"{v:.0f}" if integers else f"{v:.2f}"
+            if (codes[i], codes[j]) in flagged:
+                text += "\u2020"
+            dark = i != j and top > 0 and v / top > 0.6
+            ax.text(j, i, text, ha="center", va="center", fontsize=fontsize,
+                    color="white" if dark else "#555555" if i == j else "black",
+                    fontstyle="italic" if i == j else "normal")
+    ax.set_xticks(range(n))
+    ax.set_yticks(range(n))
+    ax.set_xticklabels(names, rotation=40, ha="right", fontsize=9)
+    ax.set_yticklabels(names, fontsize=9)
+    ax.tick_params(length=0)
+    for side in ax.spines.values():
+        side.set_visible(False)
+    bar = fig.colorbar(image, ax=ax, shrink=0.7)
+    if integers:
+        from matplotlib.ticker import MaxNLocator
+
+        bar.locator = MaxNLocator(integer=True)
+        bar.update_ticks()
+    bar.set_label(value_label, fontsize=8)
+    bar.ax.tick_params(labelsize=7)
+    if title:
+        ax.set_title(title, fontsize=10, loc="left")
+    lines = [x for x in (note, "\u2020 code frequencies differ more than fivefold" if flagged else None) if x]
+    if lines:
+        fig.supxlabel("\n".join(lines), x=0.01, ha="left", fontsize=7, color="#555555")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(out, format=fmt, dpi=200)
+    return out

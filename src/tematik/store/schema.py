@@ -109,6 +109,7 @@ MIGRATIONS: list[str] = [
     CREATE INDEX codings_code_coder_doc ON codings (code_id, coder, document_id, status, start, end);
     CREATE INDEX codings_doc ON codings (document_id, start);
     CREATE INDEX codings_status ON codings (status);
+    CREATE INDEX codings_analysis ON codings (code_id, polarity, status, document_id, start, end, coder);
 
     CREATE TABLE autocode_progress (
         document_id INTEGER NOT NULL REFERENCES documents(id) ON DELETE CASCADE,
