@@ -590,3 +590,20 @@ def test_text_map_agrees_with_normalise_on_awkward_text():
     emoji = tool_offsets(raw, "\U0001F600", "utf16", "asis")[0]
     assert tm.map(emoji + 1, refi.Counting("utf16", "asis"))[1] is False
     assert tm.map(len(raw) + 1, refi.Counting()) is None
+
+
+def test_fast_and_exact_offset_maps_agree():
+    """The regex fast path and the character-by-character path give the same text and the same map."""
+    import random
+
+    from tematik.corpus import normalise
+
+    rng = random.Random(8)
+    pieces = ["a", "b", " ", "\n", "\r", "\r\n", "\t", "\ufeff", "e\u0301", "\u0301", "\U0001F600", "\u00e9",
+              "\x0b", "\u2028", "\u00a0"]
+    for _ in range(3000):
+        raw = "".join(rng.choice(pieces) for _ in range(rng.randint(0, 30)))
+        text, at = refi.tracked_normalise(raw)
+        assert text == normalise(raw)
+        assert (text, at) == refi._tracked_slow(raw, text), repr(raw)
+        assert at[0] == 0 and at[-1] == len(text) and all(a <= b for a, b in zip(at, at[1:], strict=False))

@@ -35,6 +35,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
+from itertools import accumulate, compress
 from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import Any
 from xml.etree import ElementTree as ET
@@ -375,19 +376,51 @@ LINE_BREAKS = ("asis", "one", "two")
 COUNTINGS = tuple(Counting(u, b) for u in UNITS for b in LINE_BREAKS)
 
 
+_DELETED = re.compile(r"\ufeff|\r(?=\n)|[^\S\r\n]+(?=\r|\n|\Z)")
+
+
 def tracked_normalise(raw: str) -> tuple[str, list[int]]:
     """``corpus.normalise(raw)`` and, for every raw index 0..len(raw), the normalised index it maps to."""
     from tematik.corpus import normalise
 
+    text = normalise(raw)
+    if text == raw:
+        return text, list(range(len(raw) + 1))
+    # fast path: normalising only deleted characters (BOMs, the CR of CRLF, trailing blanks, blank lines at the
+    # ends) and turned lone CRs into LFs; checked against normalise() and otherwise done character by character
+    kept = bytearray(b"\x01") * len(raw)
+    for m in _DELETED.finditer(raw):
+        kept[m.start():m.end()] = bytes(m.end() - m.start())
+    first = _first_kept(raw, kept, range(len(raw)))
+    if first is None:
+        kept = bytearray(len(raw))
+    else:
+        last = _first_kept(raw, kept, range(len(raw) - 1, -1, -1)) or first
+        kept[:first] = bytes(first)
+        kept[last + 1:] = bytes(len(raw) - last - 1)
+    if "".join(compress(raw, kept)).replace("\r", "\n") == text:
+        return text, [0, *accumulate(kept)]
+    return _tracked_slow(raw, text)
+
+
+def _first_kept(raw: str, kept: bytearray, order: Iterable[int]) -> int | None:
+    for i in order:
+        if kept[i] and raw[i] not in "\r\n":
+            return i
+    return None
+
+
+def _tracked_slow(raw: str, expected: str) -> tuple[str, list[int]]:
     pairs = [(c, i) for i, c in enumerate(raw) if c != "\ufeff"]
-    # line endings: CRLF and CR -> LF, keeping the index of the first character
+    # line endings: CRLF and CR -> LF
     out: list[tuple[str, int]] = []
     k = 0
     while k < len(pairs):
         c, i = pairs[k]
         if c == "\r":
-            out.append(("\n", i))
-            k += 2 if k + 1 < len(pairs) and pairs[k + 1][0] == "\n" else 1
+            crlf = k + 1 < len(pairs) and pairs[k + 1][0] == "\n"
+            out.append(("\n", pairs[k + 1][1] if crlf else i))  # a CRLF is its LF, as on the fast path
+            k += 2 if crlf else 1
             continue
         out.append((c, i))
         k += 1
@@ -419,7 +452,7 @@ def tracked_normalise(raw: str) -> tuple[str, list[int]]:
         end -= 1
     kept = kept[start:end]
     result = "".join(c for c, _ in kept)
-    if result != normalise(raw):
+    if result != expected:
         raise InputError("cannot map offsets onto this text (unusual Unicode composition)")
     counts = [0] * (len(raw) + 2)
     for _, i in kept:
@@ -452,6 +485,11 @@ def _nfc_pairs(pairs: list[tuple[str, int]]) -> list[tuple[str, int]]:
     return out
 
 
+_ASTRAL = re.compile("[\U00010000-\U0010ffff]")
+_CR_OF_CRLF = re.compile(r"\r(?=\n)")
+_LONE_BREAK = re.compile(r"\r(?!\n)|(?<!\r)\n")
+
+
 class TextMap:
     """A source's raw text, its normalised form, and offset maps for each way of counting."""
 
@@ -460,8 +498,8 @@ class TextMap:
         self.text, self._at = tracked_normalise(raw)
         self._cum: dict[Counting, list[int]] = {}
         self.has_crlf = "\r\n" in raw
-        self.has_lone_break = bool(re.search(r"\r(?!\n)|(?<!\r)\n", raw))
-        self.has_astral = any(ord(c) > 0xFFFF for c in raw)
+        self.has_lone_break = bool(_LONE_BREAK.search(raw))
+        self.has_astral = bool(_ASTRAL.search(raw))
 
     def canonical(self, counting: Counting) -> Counting:
         """The simplest counting that gives the same offsets on this text."""
@@ -476,26 +514,23 @@ class TextMap:
     def cumulative(self, counting: Counting) -> list[int]:
         counting = self.canonical(counting)
         if counting not in self._cum:
-            raw, utf16, mode = self.raw, counting.units == "utf16", counting.line_breaks
-            cum = [0] * (len(raw) + 1)
-            run = 0
-            n = len(raw)
-            for i, c in enumerate(raw):
-                w = 2 if utf16 and ord(c) > 0xFFFF else 1
-                if mode != "asis" and c in "\r\n":
-                    crlf_first = c == "\r" and i + 1 < n and raw[i + 1] == "\n"
-                    crlf_second = c == "\n" and i > 0 and raw[i - 1] == "\r"
-                    if mode == "one":
-                        w = 0 if crlf_first else 1
-                    else:  # two
-                        w = 1 if (crlf_first or crlf_second) else 2
-                run += w
-                cum[i + 1] = run
-            self._cum[counting] = cum
+            weights = bytearray(b"\x01") * len(self.raw)
+            if counting.units == "utf16":
+                for m in _ASTRAL.finditer(self.raw):
+                    weights[m.start()] = 2
+            if counting.line_breaks == "one":
+                for m in _CR_OF_CRLF.finditer(self.raw):
+                    weights[m.start()] = 0
+            elif counting.line_breaks == "two":
+                for m in _LONE_BREAK.finditer(self.raw):
+                    weights[m.start()] += 1
+            self._cum[counting] = [0, *accumulate(weights)]
         return self._cum[counting]
 
     def map(self, offset: int, counting: Counting) -> tuple[int, bool] | None:
         """(normalised offset, aligned?) of a tool offset; None when it lies beyond the text."""
+        if self.canonical(counting) == Counting():  # code points as written: the raw index itself
+            return (self._at[offset], True) if 0 <= offset <= len(self.raw) else None
         cum = self.cumulative(counting)
         if offset < 0 or offset > cum[-1]:
             return None
@@ -521,7 +556,8 @@ class CountingReport:
     def describe(self) -> str:
         if not self.selections:
             return f"{self.counting.describe()} (no selections)"
-        return f"{self.counting.describe()} ({self.decided_by}; {self.fits}/{self.selections} selections fit" + (
+        return f"{self.counting.describe()} ({self.decided_by}; {self.fits} of {self.selections} selections " \
+            "checked fit" + (
             f", {self.name_hits}/{self.named} match their names)" if self.named else ")")
 
 
@@ -544,16 +580,19 @@ def _at_boundary(text: str, pos: int) -> bool:
 
 
 def detect_counting(samples: Sequence[tuple[TextMap, Sequence[tuple[int, int, str | None]]]],
-                    *, units: str = "auto", line_breaks: str = "auto") -> CountingReport:
+                    *, units: str = "auto", line_breaks: str = "auto", max_checked: int = 5000) -> CountingReport:
     """Pick the counting under which the selections ``(start, end, name)`` fit their texts best."""
     candidates = [c for c in COUNTINGS if units in ("auto", c.units) and line_breaks in ("auto", c.line_breaks)]
     total = sum(len(s) for _, s in samples)
     if len(candidates) == 1 or not total:
         return CountingReport(candidates[0], total, "given" if len(candidates) == 1 else "no selections")
+    step = -(-total // max_checked)  # an evenly spread sample is evidence enough
+    checked = [(tm, [sel for k, sel in enumerate(sels) if k % step == 0]) for tm, sels in samples]
+    total = sum(len(s) for _, s in checked)
     scores = []
     for rank, counting in enumerate(candidates):
         bad = misaligned = hits = named = bounds = 0
-        for tm, sels in samples:
+        for tm, sels in checked:
             for start, end, name in sels:
                 got = tm.span(start, end, counting)
                 if got is None or got[0] >= got[1]:
