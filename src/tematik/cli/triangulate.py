@@ -479,29 +479,33 @@ def build(store, g: Gathered, folder: Path, *, unit: str = "sentence", appendix:
     from tematik import analysis
     from tematik import report as rep
     from tematik.cli.segments import ensure_segments
-    from tematik.export import report as writers
+    from tematik.export import charts
     from tematik.store import analysis as store_analysis
     from tematik.store import corpus as store_corpus
     from tematik.store import triangulate as store_tri
     from tematik.survey import method_notes
 
-    charts = folder / "charts"
-    charts.mkdir(parents=True, exist_ok=True)
+    charts_dir = folder / "charts"
+    charts_dir.mkdir(parents=True, exist_ok=True)
     figures: dict[str, Path] = {}
     freq = g.frequencies
-    figures["frequencies"] = writers.theme_chart(freq, charts / "theme_frequencies.png",
-                                                 threshold=g.display.rules.prominence)
+    names = dict(zip(freq["code"].astype(str), freq["name"], strict=True))
+    scope = rep.statuses_sentence(g.statuses).split(".")[0]
+    figures["frequencies"] = charts.frequency_chart(
+        freq.set_index("code")[["participants_pct"]], charts_dir / "theme_frequencies.png", labels=names,
+        value_label="% of participants who could speak", note=scope)
 
     filters = store_analysis.Filters(statuses=g.statuses)
     ensure_segments(store, unit)
     pairs = analysis.cooccurrence(g.data, store_analysis.segments(store, unit, filters))
-    names = dict(zip(freq["code"], freq["name"], strict=True))
-    figures["cooccurrence"] = writers.heatmap(pairs, charts / "cooccurrence.png", names=names)
+    flagged = pairs[pairs["fivefold"].astype(bool)]
+    figures["cooccurrence"] = charts.cooccurrence_heatmap(
+        analysis.cooccurrence_matrix(pairs, "n_ab"), charts_dir / "cooccurrence.png", labels=names,
+        value_label=f"{unit}s with both themes", flags=set(zip(flagged["code_a"], flagged["code_b"], strict=True)),
+        note=scope)
 
     if g.scores is not None:
-        from tematik.export.charts import factor_chart
-
-        figures["factors"] = factor_chart(g.scores, charts / "factor_scores.png", g.categories,
+        figures["factors"] = charts.factor_chart(g.scores, charts_dir / "factor_scores.png", g.categories,
                                           title=g.responses.instrument.name(g.lang), lang=g.lang)
 
     code_rows = []
