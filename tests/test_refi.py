@@ -607,3 +607,19 @@ def test_fast_and_exact_offset_maps_agree():
         assert text == normalise(raw)
         assert (text, at) == refi._tracked_slow(raw, text), repr(raw)
         assert at[0] == 0 and at[-1] == len(text) and all(a <= b for a, b in zip(at, at[1:], strict=False))
+
+
+def test_a_bare_project_file_imports_with_sources_beside_it(tmp_path):
+    (tmp_path / "texts").mkdir()
+    (tmp_path / "texts" / "a.txt").write_text("Kami saling percaya.\n", encoding="utf-8")
+    xml = qde(f'{CODE_XML}<Sources><TextSource guid="{G("a")}" name="a" plainTextPath="relative://texts/a.txt">'
+              f'<PlainTextSelection guid="{G("s")}" startPosition="5" endPosition="19" name="saling percaya">'
+              f'<Coding guid="{G("k")}"><CodeRef targetGUID="{G("code")}"/></Coding></PlainTextSelection>'
+              f'</TextSource></Sources>')
+    (tmp_path / "project.qde").write_text(xml, encoding="utf-8")
+    cli = Cli(tmp_path / "p.db")
+    cli("import-qdpx", tmp_path / "project.qde")
+    assert coded_texts(cli.db) == ["saling percaya"]
+    internal = tmp_path / "internal.qde"
+    internal.write_text(xml.replace("relative://texts/a.txt", "internal://a.txt"), encoding="utf-8")
+    assert "no archive" in cli.fails("import-qdpx", internal).output
