@@ -279,3 +279,24 @@ def test_triangulate_and_report_help_stay_light():
             "if m in sys.modules])")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert done.stdout.strip() == "0 0 []", done.stdout + done.stderr
+
+
+def test_demo_prints_the_joint_display_and_writes_the_report(tmp_path):
+    from typer.testing import CliRunner
+
+    from tematik.cli import app
+
+    out = tmp_path / "demo"
+    result = CliRunner().invoke(app, ["demo", "--output", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "triangulation" in result.output and "Why each code" in result.output
+    assert "The demo counts UNREVIEWED auto-coding suggestions" in result.output
+    page = parse(out / "report" / "report.html")
+    assert list(page.sections) == list(SECTION_KEYS)
+    themes = [r for r in page.tables["joint_display"]["rows"] if r["voiced by (n/N, %)"]]
+    assert len(themes) == 6
+    # the report's joint display is the one `tematik triangulate` prints for the same statuses
+    shown = json.loads(CliRunner().invoke(app, ["triangulate", "--format", "json", "--status", "all", "--db",
+                                                str(out / "tematik.db")]).stdout)
+    assert [r["computed"] for r in shown] == [r["computed code"] for r in page.tables["joint_display"]["rows"]]
+    assert "INCLUDE UNREVIEWED SUGGESTIONS" in (out / "report" / "report.md").read_text(encoding="utf-8")

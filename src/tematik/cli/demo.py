@@ -34,7 +34,7 @@ def demo(
             raise ProjectError("a demo project is already there; use --overwrite", path=str(db))
         for suffix in ("", "-wal", "-shm"):
             Path(f"{db}{suffix}").unlink(missing_ok=True)
-    steps = [step_import, step_autocode, step_survey]
+    steps = [step_import, step_autocode, step_survey, step_triangulate, step_report]
     with Store.create(db) as store:
         for step in steps:
             step(store, source, output)
@@ -117,3 +117,38 @@ def step_survey(store, source: Path, output: Path) -> None:
                  "published percentages (see corpora/ks-library/survey/README.md).")
     factor_chart(frame, output / "factors.png", instrument.categories, title=instrument.name("id"))
     note(f"wrote {output / 'factors.png'}")
+
+
+DEMO_STATUSES = ("suggested", "accepted", "manual")
+
+
+def step_triangulate(store, source: Path, output: Path) -> None:
+    """The side-by-side joint display of the six themes and the questionnaire factors, with convergence codes.
+
+    The demo's codings are unreviewed auto-coding suggestions, so they are counted, and the display says so."""
+    from tematik.cli.common import warn
+    from tematik.cli.triangulate import DisplayFormat, gather, show_display
+    from tematik.triangulate import Rules
+
+    _heading("4 · triangulation: themes beside factor scores")
+    console.print("[bold yellow]The demo counts UNREVIEWED auto-coding suggestions (nobody has reviewed them); "
+                  "in a real project review them first, and `tematik triangulate` counts accepted and manual "
+                  "codings only.[/]")
+    g = gather(store, statuses=DEMO_STATUSES, rules=Rules(), quotes=1)
+    for w in g.warnings:
+        warn(w)
+    show_display(g.display, DisplayFormat.table, None, quotes=1)
+
+
+def step_report(store, source: Path, output: Path) -> None:
+    """The findings report (HTML, Markdown, XLSX, DOCX) in output/report."""
+    from tematik.cli.triangulate import build, gather
+    from tematik.export import report as writers
+    from tematik.triangulate import Rules
+
+    _heading("5 · the findings report")
+    folder = output / "report"
+    g = gather(store, statuses=DEMO_STATUSES, rules=Rules(), quotes=2)
+    written = writers.write_all(build(store, g, folder), folder)
+    for kind, path in written.items():
+        note(f"wrote {kind:5} {path}")
