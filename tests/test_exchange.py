@@ -72,3 +72,18 @@ def test_import_codings_csv_reports_rows_it_cannot_place(cli, tmp_path, db):
     before = digest(db)
     r = cli.fails("import-codings", bad)
     assert "missing column" in r.output and digest(db) == before
+
+
+def test_export_then_import_codings_round_trip(tmp_path):
+    ana, budi = Cli(tmp_path / "ana.db"), Cli(tmp_path / "budi.db")
+    setup_project(ana)
+    setup_project(budi)
+    ana("code", "add", "doc1", "trust", "--match", "Kami saling percaya.", "--coder", "ana")
+    ana("code", "add", "doc1", "communication", "--match", "Komunikasinya lewat grup WhatsApp.", "--coder", "ana")
+    out = tmp_path / "ana.csv"
+    r = ana("export", "codings", out, "--status", "manual")
+    assert "2 coding(s)" in r.stdout
+    r = budi("import-codings", out)
+    assert "2 coding(s) added by ana" in r.stdout and "0 could not be placed" in r.stdout
+    assert sorted((c["code"], c["text"]) for c in codings(budi)) == [
+        ("communication", "Komunikasinya lewat grup WhatsApp."), ("trust", "Kami saling percaya.")]

@@ -14,6 +14,31 @@ from tematik.errors import InputError
 def register(app: typer.Typer) -> None:
     app.command("merge")(merge)
     app.command("import-codings")(import_codings)
+    group = next((g.typer_instance for g in app.registered_groups if g.name == "export"), None)
+    if group is None:
+        group = typer.Typer(help="Export the project: codings as CSV, REFI-QDA .qdpx projects and .qdc codebooks.",
+                            no_args_is_help=True)
+        app.add_typer(group, name="export")
+    group.command("codings")(export_codings)
+
+
+def export_codings(
+    file: Annotated[Path, typer.Argument(help="CSV file to write.", dir_okay=False)],
+    status: Annotated[list[str] | None, typer.Option(help="Only these statuses (repeatable or comma-separated).")
+                      ] = None,
+    coder: Annotated[list[str] | None, typer.Option("--coder", help="Only these coders.")] = None,
+    db: DbOption = None,
+) -> None:
+    """Write codings as CSV rows that `tematik import-codings` places in another copy of the project
+    (documents named by content hash)."""
+    from tematik.cli.coding import _split
+    from tematik.export.tables import to_csv
+    from tematik.store import exchange
+
+    with open_store(db) as store:
+        rows = exchange.coding_rows(store, _split(status) or None, _split(coder) or None)
+    file.write_text(to_csv(exchange.EXCHANGE_COLUMNS, rows), encoding="utf-8")
+    console.print(f"wrote {len(rows)} coding(s) to {file}")
 
 
 def _report(report, what: str) -> None:
