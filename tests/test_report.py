@@ -147,6 +147,7 @@ def test_report_tables_match_what_the_commands_print(written):
         assert shown[code]["coded units"] == str(r["units"])
         assert shown[code]["participants"] == str(r["participants"])
         assert shown[code]["could speak"] == str(r["eligible"])
+        assert shown[code]["words"] == str(r["words"])
 
     joint = {r["name"]: r for r in jrows(cli, "triangulate")}
     shown = {r["theme / factor"]: r for r in page.tables["joint_display"]["rows"]}

@@ -133,7 +133,7 @@ def gather(store, *, statuses: tuple[str, ...], rules, links_file: Path | None =
 
     cb, _ = project_codebook(store)
     filters = store_analysis.Filters(statuses=statuses)
-    data = analysis.prepare(store_analysis.load(store, filters, with_texts=False))
+    data = analysis.prepare(store_analysis.load(store, filters))
     freq = analysis.frequencies(data)
     by_source = analysis.frequencies(data, by="source_type")
     code_ids = [str(c) for c in data.codes["id"]]

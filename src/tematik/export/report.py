@@ -45,7 +45,7 @@ section h2 { margin: .2rem 0 .8rem; font-size: 1.35rem; color: var(--accent); }
 h3 { font-size: 1.05rem; margin: 1.1rem 0 .4rem; }
 p.emphasis { background: #fff4e5; border-left: 4px solid #e08a00; padding: .5rem .8rem; font-weight: 600; }
 figure { margin: .8rem 0 1.2rem; }
-figure img, figure svg { max-width: 100%; height: auto; border: 1px solid var(--rule); }
+figure img, figure svg { max-width: min(100%, 880px); height: auto; border: 1px solid var(--rule); }
 figcaption, .caption { color: var(--muted); font-size: .85rem; margin-top: .3rem; }
 .table-wrap { overflow-x: auto; margin: .4rem 0 1rem; }
 table.data { border-collapse: collapse; font-size: .82rem; width: 100%; }
