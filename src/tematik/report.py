@@ -351,7 +351,7 @@ def build_report(inputs: ReportInputs) -> Report:
     sections.append(Section("joint-display", "Joint display and convergence", (
         Paragraph("Side-by-side joint display (Guetterman, Fetters & Creswell 2015) with convergence codes after "
                   "the triangulation protocol of Farmer et al. (2006): agreement, partial agreement, silence, "
-                  "dissonance. The reason column gives, for every row, what the rules saw; the researcher's "
+                  "dissonance. The table 'Why each code' gives, for every row, what the rules saw; the researcher's "
                   "overrides and meta-inferences are shown apart from the computed codes."),
         summary, joint, reasons, judgements)))
 
