@@ -291,15 +291,13 @@ def memo_add(
         if target == Target.code:
             target_id = store_coding.code_exists(store, target_id or "")
         elif target == Target.document:
-            target_id = store.scalar("SELECT name FROM documents WHERE id = ?",
-                                     (store_corpus.document_id(store, target_id or ""),))
+            target_id = store_corpus.document_name(store, store_corpus.document_id(store, target_id or ""))
         elif target == Target.coding:
             if not target_id or not store_coding.query_codings(store, ids=[int(target_id)]
                                                                if target_id.isdigit() else [-1]):
                 raise NotFound(f"no coding {target_id!r}")
         elif target == Target.participant:
-            if not store.scalar("SELECT 1 FROM participants WHERE id = ?", (target_id,)):
-                raise NotFound(f"no participant {target_id!r}")
+            store_corpus.participant_attributes(store, target_id or "")
         elif target_id:
             raise InputError("a project memo takes no id")
         mid = store_coding.add_memo(store, target.value, target_id, body.strip(), who=_coder(coder))

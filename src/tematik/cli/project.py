@@ -181,8 +181,7 @@ def participants_set(
         pairs[k.strip()] = val.strip()
     with open_store(db) as store:
         with store.transaction():
-            before = {r["key"]: r["value"] for r in store.query(
-                "SELECT key, value FROM participant_attributes WHERE participant_id = ?", (participant_id,))}
+            before = store_corpus.participant_attributes(store, participant_id)
             store_corpus.set_attributes(store, participant_id, pairs)
             store.audit("set", "participant", participant_id, before=before, after=pairs)
     console.print(f"{participant_id}: " + ", ".join(f"{k}={v}" for k, v in pairs.items()))

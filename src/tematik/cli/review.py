@@ -81,8 +81,7 @@ def review(
                 continue
             item = items[i]
             if item["document_id"] not in texts:
-                texts[item["document_id"]] = store.scalar("SELECT text FROM documents WHERE id = ?",
-                                                          (item["document_id"],))
+                texts[item["document_id"]] = store_corpus.document_text(store, item["document_id"])
             _show(item, texts[item["document_id"]], definitions.get(item["code"], {}), i, len(items), context)
             key = read_key().lower()
             if key == "a":

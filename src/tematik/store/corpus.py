@@ -48,6 +48,22 @@ def set_attributes(db: Store, participant_id: str, values: Mapping[str, str]) ->
         db.conn.execute("UPDATE participant_attributes SET type = ? WHERE key = ?", (attribute_type(others), key))
 
 
+def participant_attributes(db: Store, participant_id: str) -> dict[str, str]:
+    """The attributes of one participant (NotFound if there is no such participant)."""
+    if not db.scalar("SELECT 1 FROM participants WHERE id = ?", (participant_id,)):
+        raise NotFound(f"no participant {participant_id!r}")
+    return {r["key"]: r["value"] for r in db.query(
+        "SELECT key, value FROM participant_attributes WHERE participant_id = ?", (participant_id,))}
+
+
+def document_name(db: Store, document_id: int) -> str:
+    return db.scalar("SELECT name FROM documents WHERE id = ?", (document_id,))
+
+
+def document_text(db: Store, document_id: int) -> str:
+    return db.scalar("SELECT text FROM documents WHERE id = ?", (document_id,))
+
+
 def list_participants(db: Store) -> tuple[list[str], list[dict]]:
     """Participants with role, attribute columns (sorted), and how many documents/turns speak for each."""
     keys = [r[0] for r in db.conn.execute("SELECT DISTINCT key FROM participant_attributes ORDER BY key")]
