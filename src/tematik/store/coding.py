@@ -322,29 +322,22 @@ def add_memo(db: Store, target_type: str, target_id: str | None, text: str, *, w
     return cur.lastrowid
 
 
+def _equals(**filters: Any) -> tuple[str, tuple[Any, ...]]:
+    """``WHERE a = ? AND b = ?`` for the filters that are given."""
+    given = {k: v for k, v in filters.items() if v}
+    where = ("WHERE " + " AND ".join(f"{k} = ?" for k in given)) if given else ""
+    return where, tuple(given.values())
+
+
 def list_memos(db: Store, target_type: str | None = None, target_id: str | None = None) -> list[dict[str, Any]]:
-    clauses, params = [], []
-    if target_type:
-        clauses.append("target_type = ?")
-        params.append(target_type)
-    if target_id:
-        clauses.append("target_id = ?")
-        params.append(target_id)
-    where = ("WHERE " + " AND ".join(clauses)) if clauses else ""
+    where, params = _equals(target_type=target_type, target_id=target_id)
     return db.query(f"SELECT id, target_type, target_id, text, author, created FROM memos {where} ORDER BY id",
-                    tuple(params))
+                    params)
 
 
 def audit_log(db: Store, *, entity: str | None = None, who: str | None = None, limit: int | None = None
               ) -> list[dict[str, Any]]:
-    clauses, params = [], []
-    if entity:
-        clauses.append("entity = ?")
-        params.append(entity)
-    if who:
-        clauses.append("who = ?")
-        params.append(who)
-    where = ("WHERE " + " AND ".join(clauses)) if clauses else ""
+    where, params = _equals(entity=entity, who=who)
     tail = f" LIMIT {int(limit)}" if limit else ""
     return db.query(f"SELECT id, at, who, action, entity, entity_id, before, after FROM audit_log {where} "
-                    f"ORDER BY id DESC{tail}", tuple(params))
+                    f"ORDER BY id DESC{tail}", params)
