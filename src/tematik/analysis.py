@@ -79,6 +79,41 @@ def _keys(doc: np.ndarray, pos: np.ndarray) -> np.ndarray:
     return (np.asarray(doc, dtype=np.int64) << _SHIFT) | np.asarray(pos, dtype=np.int64)
 
 
+def _distinct(values: np.ndarray) -> np.ndarray:
+    """Sorted distinct integers (``np.sort`` and a comparison: much faster here than ``np.unique``'s hashing)."""
+    ordered = np.sort(np.asarray(values, dtype=np.int64))
+    if len(ordered) < 2:
+        return ordered
+    keep = np.empty(len(ordered), dtype=bool)
+    keep[0] = True
+    np.not_equal(ordered[1:], ordered[:-1], out=keep[1:])
+    return ordered[keep]
+
+
+def _order(*columns: np.ndarray) -> np.ndarray:
+    """Indices that sort the rows by the columns (first column first), stable.
+
+    Non-negative integer columns are packed into one int64 when their bits fit, so one ``argsort`` does it, and
+    fast: codings arrive from the store almost in order. Otherwise ``np.lexsort``.
+    """
+    widths = [int(c.max()).bit_length() if len(c) else 0 for c in columns]
+    if not len(columns[0]) or sum(widths) > 63 or any(len(c) and c.min() < 0 for c in columns):
+        return np.lexsort(columns[::-1])
+    packed = np.zeros(len(columns[0]), dtype=np.int64)
+    for column, width in zip(columns, widths, strict=True):
+        packed <<= width
+        packed |= column
+    return np.argsort(packed, kind="stable")
+
+
+def _by_document(frame: pd.DataFrame) -> pd.DataFrame:
+    """Rows in (document_id, start) order (a no-op when they already are, as the store returns them)."""
+    key = _keys(frame["document_id"].to_numpy(np.int64), frame["start"].to_numpy(np.int64))
+    if len(key) < 2 or bool(np.all(key[1:] >= key[:-1])):
+        return frame
+    return frame.iloc[np.argsort(key, kind="stable")]
+
+
 def assign_speakers(codings: pd.DataFrame, turns: pd.DataFrame, documents: pd.DataFrame) -> pd.DataFrame:
     """``codings`` with ``turn``, ``interviewer`` and ``participant`` added (see the module's definitions).
 
@@ -88,9 +123,10 @@ def assign_speakers(codings: pd.DataFrame, turns: pd.DataFrame, documents: pd.Da
     out = codings.copy()
     doc = out["document_id"].to_numpy(np.int64)
     key = _keys(doc, out["start"].to_numpy(np.int64))
-    t = turns.sort_values(["document_id", "start"], kind="stable")
+    t = _by_document(turns)
     d = documents.sort_values("id", kind="stable")
-    people = sorted({str(x) for x in (*t["participant_id"].dropna(), *d["participant_id"].dropna())})
+    people = sorted(str(x) for x in pd.unique(np.concatenate([t["participant_id"].dropna().to_numpy(object),
+                                                               d["participant_id"].dropna().to_numpy(object)])))
     who = pd.Index(people)
 
     # the turn a coding starts in (the last turn starting at or before it, if the coding starts before its end)
@@ -169,21 +205,30 @@ def code_roots(codes: pd.DataFrame) -> dict[str, str]:
     return roots
 
 
+def _recode(codes: pd.Series, mapping: Mapping[str, str], categories: Sequence[str]) -> pd.Categorical:
+    """Map a categorical column of codes through ``mapping`` onto ``categories`` (unmapped: missing), working on
+    the categories rather than on every row."""
+    cat = codes if isinstance(codes.dtype, pd.CategoricalDtype) else codes.astype("category")
+    where = {c: i for i, c in enumerate(categories)}
+    lookup = np.array([where.get(mapping.get(str(c), ""), -1) for c in cat.cat.categories] + [-1], dtype=np.int64)
+    return pd.Categorical.from_codes(lookup[np.asarray(cat.cat.codes, dtype=np.int64)], categories=list(categories))
+
+
 def rollup(data: CodingData) -> CodingData:
     """Every coding of a child code counted for its top-level code; ``codes`` keeps the top-level codes."""
     roots = code_roots(data.codes)
     top = data.codes[[roots[str(c)] == str(c) for c in data.codes["id"]]].reset_index(drop=True)
-    codings = data.codings.copy()
-    mapped = codings["code"].astype(object).map(roots)
-    codings["code"] = pd.Categorical(mapped, categories=list(top["id"]))
+    codings = data.codings.assign(code=_recode(data.codings["code"], roots, [str(c) for c in top["id"]]))
     return replace(data, codings=codings, codes=top)
 
 
 def _code_index(data: CodingData) -> tuple[np.ndarray, list[str]]:
-    """Integer code of each coding (position in ``data.codes``; codings of other codes dropped by callers: -1)."""
+    """Integer code of each coding: its position in ``data.codes`` (-1 for a code not there)."""
     ids = [str(c) for c in data.codes["id"]]
-    cat = pd.Categorical(data.codings["code"].astype(object), categories=ids)
-    return np.asarray(cat.codes, dtype=np.int64), ids
+    column = data.codings["code"]
+    if isinstance(column.dtype, pd.CategoricalDtype) and [str(c) for c in column.cat.categories] == ids:
+        return np.asarray(column.cat.codes, dtype=np.int64), ids
+    return np.asarray(_recode(column, {c: c for c in ids}, ids).codes, dtype=np.int64), ids
 
 
 # --------------------------------------------------------------------------- words
@@ -215,7 +260,7 @@ def word_ranges(texts: Mapping[int, str], doc: np.ndarray, start: np.ndarray, en
     doc = np.asarray(doc, dtype=np.int64)
     first = np.zeros(len(doc), dtype=np.int64)
     stop = np.zeros(len(doc), dtype=np.int64)
-    wanted = np.unique(doc)
+    wanted = _distinct(doc)
     doc_ids = np.array([d for d in wanted if d in texts], dtype=np.int64)
     if not len(doc_ids) or not len(doc):
         return first, stop
@@ -313,7 +358,7 @@ def words_coded(texts: Mapping[int, str], key: np.ndarray, doc: np.ndarray, star
     """Per key (0..n_keys-1): the words touched by the union of its spans, each word once however many spans
     touch it. ``presorted``: the rows are already sorted by key, document and start."""
     if not presorted:
-        order = np.lexsort((start, doc, key))
+        order = _order(key, doc, start)
         key, doc, start, end = key[order], doc[order], start[order], end[order]
     # merge overlapping spans within each (key, document) first: far fewer spans to look words up for
     block = np.ones(len(key), dtype=bool)
@@ -383,7 +428,7 @@ def group_codings(data: CodingData, by: str) -> Groups:
         elig_labels = np.array([label_of.get(str(p), NONE) for p in eligible["participant"]], dtype=object)
         universe = set(elig_labels)
     key_labels_ext = np.append(key_labels, NONE)  # position -1: NONE
-    universe |= set(key_labels_ext[np.unique(pos)])
+    universe |= set(key_labels_ext[_distinct(pos)])
     interviewer = np.zeros(len(codings), bool)
     if by not in DOCUMENT_GROUPS and "interviewer" in codings:
         interviewer = codings["interviewer"].to_numpy(bool)
@@ -453,7 +498,7 @@ def frequencies(data: CodingData, *, by: str | None = None, rollup_codes: bool =
     doc = codings["document_id"].to_numpy(np.int64)
     start = codings["start"].to_numpy(np.int64)
     end = codings["end"].to_numpy(np.int64)
-    order = np.lexsort((end, start, doc, key))
+    order = _order(key, doc, start, end)
     key_s, doc_s, start_s, end_s = key[order], doc[order], start[order], end[order]
     neg_s = codings["negative"].to_numpy(bool)[order]
 
@@ -469,7 +514,7 @@ def frequencies(data: CodingData, *, by: str | None = None, rollup_codes: bool =
     person, _ = _person_codes(codings)
     said = person >= 0
     n_people = int(person.max()) + 1 if said.any() else 1
-    pairs = np.unique(key[said] * n_people + person[said])
+    pairs = _distinct(key[said] * n_people + person[said])
     participants = np.bincount(pairs // n_people, minlength=n_keys)
 
     words: np.ndarray | None = None
@@ -538,7 +583,7 @@ def unit_membership(codings: pd.DataFrame, units: pd.DataFrame | None) -> tuple[
     doc = codings["document_id"].to_numpy(np.int64)
     if units is None:
         return np.arange(len(codings)), doc
-    u = units.sort_values(["document_id", "start"], kind="stable")
+    u = _by_document(units)
     u_start = _keys(u["document_id"].to_numpy(), u["start"].to_numpy())
     u_end = _keys(u["document_id"].to_numpy(), u["end"].to_numpy())
     first = np.searchsorted(u_end, _keys(doc, codings["start"].to_numpy()), side="right")
@@ -555,7 +600,7 @@ def presence(codings: pd.DataFrame, code_i: np.ndarray, units: pd.DataFrame | No
     rows, unit = unit_membership(codings, units)
     code = code_i[rows]
     ok = code >= 0
-    pair = np.unique(unit[ok].astype(np.int64) * n_codes + code[ok])
+    pair = _distinct(unit[ok].astype(np.int64) * n_codes + code[ok])
     return pair // n_codes, pair % n_codes
 
 
@@ -604,7 +649,7 @@ def cooccurrence(data: CodingData, units: pd.DataFrame | None = None, *, rollup_
     out.insert(1, "name_a", out["code_a"].map(names))
     out.insert(3, "name_b", out["code_b"].map(names))
     out.attrs["units_per_code"] = dict(zip(ids, n.tolist(), strict=True))
-    out.attrs["units"] = int(len(np.unique(unit)))
+    out.attrs["units"] = int(len(_distinct(unit)))
     return out
 
 
@@ -683,7 +728,7 @@ def case_matrix(data: CodingData, *, rows: str = "document", values: str = "pres
             raise ValueError("words need texts")
         counts = words_coded(data.texts, key, doc, start, end, n_cases * k)
     else:
-        order = np.lexsort((end, start, doc, key))
+        order = _order(key, doc, start, end)
         ks, ds, ss, es = key[order], doc[order], start[order], end[order]
         first = np.ones(len(order), dtype=bool)
         if len(order):

@@ -121,7 +121,10 @@ def _load(store, filters, *, texts: bool, include_interviewer: bool):
             from tematik.errors import NotFound
 
             raise NotFound(f"no document {missing[0]!r}", field="--doc")
-    return store_analysis.load(store, filters, with_texts=texts, include_interviewer=include_interviewer)
+    from tematik import analysis
+
+    data = store_analysis.load(store, filters, with_texts=texts, include_interviewer=include_interviewer)
+    return analysis.prepare(data, include_interviewer=include_interviewer)
 
 
 def _check_by(data, by: str | None) -> None:

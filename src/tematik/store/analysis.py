@@ -98,12 +98,44 @@ def documents(db: Store, f: Filters):
         f"{'WHERE ' + where if where else ''} ORDER BY d.name", tuple(params))
 
 
+def _int_columns(db: Store, columns: dict[str, str], source: str, params: Sequence[Any]) -> dict[str, Any]:
+    """Integer columns ({name: SQL expression}) of a query as numpy arrays, sorted by (document_id, start).
+
+    One ``group_concat`` per column; every expression must be non-NULL, or the lists would not line up.
+    """
+    import numpy as np
+
+    select = ", ".join(f"group_concat({expr})" for expr in columns.values())
+    row = db.conn.execute(f"SELECT count(*), {select} {source}", tuple(params)).fetchone()
+    out = {name: np.fromstring(text, sep=",", dtype=np.int64) if row[0] else np.zeros(0, dtype=np.int64)
+           for name, text in zip(columns, row[1:], strict=True)}
+    key = (out["document_id"] << 32) | out["start"]
+    if row[0] > 1 and not bool(np.all(key[1:] >= key[:-1])):
+        order = np.argsort(key, kind="stable")
+        out = {k: v[order] for k, v in out.items()}
+    return out
+
+
 def turns(db: Store, f: Filters):
+    """Turns of the analysed documents: document_id, seq, start, end, participant_id, is_interviewer."""
+    import numpy as np
+    import pandas as pd
+
     where, params = _document_where(f)
-    return db.read_frame(
-        "SELECT t.document_id, t.seq, t.start, t.end, t.participant_id, t.is_interviewer FROM turns t "
-        f"JOIN documents d ON d.id = t.document_id {'WHERE ' + where if where else ''} "
-        "ORDER BY t.document_id, t.start", tuple(params))
+    cols = _int_columns(
+        db, {"document_id": "t.document_id", "seq": "t.seq", "start": "t.start", "end": "t.end",
+             "person": "coalesce(p.rowid, 0)", "is_interviewer": "t.is_interviewer"},
+        "FROM turns t JOIN documents d ON d.id = t.document_id LEFT JOIN participants p ON p.id = t.participant_id "
+        f"{'WHERE ' + where if where else ''}", params)
+    rowid = cols.pop("person")
+    people = db.conn.execute("SELECT rowid, id FROM participants").fetchall()
+    ids = np.full(max([r[0] for r in people], default=0) + 1, None, dtype=object)
+    for r, pid in people:
+        ids[r] = pid
+    frame = pd.DataFrame(cols)
+    frame.insert(4, "participant_id", ids[rowid])
+    frame["is_interviewer"] = frame["is_interviewer"].astype(bool)
+    return frame
 
 
 def participants(db: Store):
@@ -159,12 +191,14 @@ def texts(db: Store, f: Filters) -> dict[int, str]:
 
 
 def segments(db: Store, unit: str, f: Filters):
-    """The stored units of one kind (sentence, turn, paragraph) of the analysed documents."""
+    """The stored units of one kind (sentence, turn, paragraph) of the analysed documents, in text order."""
+    import pandas as pd
+
     where, params = _document_where(f)
-    return db.read_frame(
-        "SELECT s.document_id, s.start, s.end FROM segments s JOIN documents d ON d.id = s.document_id "
-        f"WHERE s.unit = ? {'AND ' + where if where else ''} ORDER BY s.document_id, s.start",
-        (unit, *params))
+    return pd.DataFrame(_int_columns(
+        db, {"document_id": "s.document_id", "start": "s.start", "end": "s.end"},
+        f"FROM segments s JOIN documents d ON d.id = s.document_id WHERE s.unit = ? {'AND ' + where if where else ''}",
+        (unit, *params)))
 
 
 def load(db: Store, f: Filters, *, with_texts: bool = True, include_interviewer: bool = False):
