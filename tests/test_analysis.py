@@ -357,3 +357,18 @@ def test_store_load_reads_codings_in_bulk(project):
         assert len(data.codings) == sum(1 for c in CODINGS if c[3] == "manual")
         assert set(data.codings["code"].cat.categories) == {c["id"] for c in CODES}
         assert int(data.codings["negative"].sum()) == 1
+
+
+def test_demo_prints_frequencies_by_source_type_and_writes_the_charts(tmp_path):
+    from typer.testing import CliRunner
+
+    from tematik.cli import app
+
+    out = tmp_path / "demo"
+    result = CliRunner().invoke(app, ["demo", "--output", str(out)])
+    assert result.exit_code == 0, result.output
+    text = " ".join(result.output.split())
+    assert "Theme frequencies by source type" in text
+    assert "statuses counted: suggested, accepted, manual; this includes UNREVIEWED" in text
+    for name in ("theme_frequencies.png", "cooccurrence.png"):
+        assert (out / name).read_bytes()[:4] == b"\x89PNG"

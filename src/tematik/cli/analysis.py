@@ -534,3 +534,43 @@ def quotes(
     emit(cols, rows, fmt, output=output, sheet="quote matrix",
          title=f"Quote matrix: {', '.join(wanted)} by {by}",
          caption=f"{scope} Each quote is followed by (participant, document:line).")
+
+
+# --------------------------------------------------------------------------- demo
+
+
+def demo_tables(store, output: Path, statuses) -> None:
+    """For `tematik demo`: the theme frequency table by source type, and the frequency and co-occurrence charts."""
+    from tematik import analysis
+    from tematik.cli.segments import ensure_segments
+    from tematik.export import charts
+    from tematik.store import analysis as store_analysis
+
+    filters = store_analysis.Filters(statuses=tuple(statuses)).check()
+    data = analysis.prepare(store_analysis.load(store, filters))
+    total = analysis.frequencies(data)
+    per_type = analysis.frequencies(data, by="source_type")
+    wide = analysis.crosstab(per_type, "units", total=total)
+    wide["participants_pct"] = total.set_index("code")["participants_pct"].reindex(wide["code"]).to_numpy()
+    eligible = int(total["eligible"].iloc[0]) if len(total) else 0
+    cols, rows = _records(wide)
+    groups = [c for c in cols if c not in ("code", "name", "total", "participants_pct")]
+    top = max((r[g] or 0 for r in rows for g in groups), default=0)
+    emit(cols, rows, title="Theme frequencies by source type: coded units",
+         headers={"participants_pct": f"% of {eligible}\nparticipants"}, decimals={"participants_pct": 1},
+         cell_style=lambda c, r: _heat(r.get(c), top) if c in groups else None,
+         caption=f"{_scope(filters, False)} Review them (`tematik review`) before reading the table as findings. "
+                 "Coded units = distinct coded spans.")
+    labels = dict(zip(total["code"], total["name"], strict=True))
+    bars = charts.frequency_chart(wide.set_index("code")[groups], output / "theme_frequencies.png", labels=labels,
+                                  value_label="coded units", legend_title="source type",
+                                  title="Theme frequencies by source type", note=_chart_note(filters))
+    note(f"wrote {bars}")
+    ensure_segments(store, "sentence")
+    pairs = analysis.cooccurrence(data, store_analysis.segments(store, "sentence", filters))
+    heat = charts.cooccurrence_heatmap(
+        analysis.cooccurrence_matrix(pairs, "n_ab"), output / "cooccurrence.png", labels=labels,
+        value_label="sentences with both codes", flags=set(zip(pairs.loc[pairs["fivefold"], "code_a"],
+                                                               pairs.loc[pairs["fivefold"], "code_b"], strict=True)),
+        title="Theme co-occurrence (sentence units)", note=_chart_note(filters))
+    note(f"wrote {heat}")

@@ -34,7 +34,7 @@ def demo(
             raise ProjectError("a demo project is already there; use --overwrite", path=str(db))
         for suffix in ("", "-wal", "-shm"):
             Path(f"{db}{suffix}").unlink(missing_ok=True)
-    steps = [step_import, step_autocode, step_survey, step_triangulate, step_report]
+    steps = [step_import, step_autocode, step_survey, step_triangulate, step_report, step_tables]
     with Store.create(db) as store:
         for step in steps:
             step(store, source, output)
@@ -152,3 +152,11 @@ def step_report(store, source: Path, output: Path) -> None:
     written = writers.write_all(build(store, g, folder), folder)
     for kind, path in written.items():
         note(f"wrote {kind:5} {path}")
+
+
+def step_tables(store, source: Path, output: Path) -> None:
+    """Theme frequencies by source type and the frequency and co-occurrence charts (suggestions counted, and said)."""
+    from tematik.cli.analysis import demo_tables
+
+    _heading("6 · theme frequencies and co-occurrence")
+    demo_tables(store, output, DEMO_STATUSES)

@@ -276,7 +276,8 @@ def cooccurrence_heatmap(matrix: Any, path: str | Path, *, labels: dict[str, str
     bar.ax.tick_params(labelsize=7)
     if title:
         ax.set_title(title, fontsize=10, loc="left")
-    lines = [x for x in (note, "\u2020 code frequencies differ more than fivefold" if flagged else None) if x]
+    dagger = "\u2020 the codes co-occur and their frequencies differ more than fivefold (c understates the link)"
+    lines = [x for x in (note, dagger if flagged else None) if x]
     if lines:
         fig.supxlabel("\n".join(lines), x=0.01, ha="left", fontsize=7, color="#555555")
     out.parent.mkdir(parents=True, exist_ok=True)
