@@ -295,13 +295,33 @@ def write_docx(report: Report, path: str | Path) -> Path:
         shd.set(qn("w:fill"), colour.lstrip("#"))
         props.append(shd)
 
+    def widths(t: Table, total: int, size_pt: float) -> list[int]:
+        """Column widths (EMU): each column wide enough for its longest word (up to 22 characters), the rest of
+        the line shared in proportion to how much text the columns hold."""
+        char = int(size_pt * 0.62 * 12700)  # an average character (a wide sans-serif), in EMU
+        pad = int(Cm(0.25))
+        minimum, weight = [], []
+        for c in t.columns:
+            texts = [t.text(r, c) for r in t.rows[:200]]
+            words = [len(w) for x in [t.header(c), *texts] for w in x.split()]
+            bold = 1.15 if c in t.convergence else 1.0  # convergence codes are set in bold
+            minimum.append(int(min(max(words + [3]), 22) * char * bold) + pad)
+            weight.append(min(sum(map(len, texts)) / len(texts), 80) if texts else 1.0)
+        spare = total - sum(minimum)
+        if spare <= 0:
+            return [int(m * total / sum(minimum)) for m in minimum]
+        weight = [max(w, 1.0) for w in weight]
+        return [int(m + spare * w / sum(weight)) for m, w in zip(minimum, weight, strict=True)]
+
     def add_table(t: Table) -> None:
         wide = len(t.columns) > 8
-        orient(wide)
         doc.add_paragraph(t.title, style="Heading 3")
         grid = doc.add_table(rows=1, cols=len(t.columns))
         grid.style = "Table Grid"
+        grid.autofit = False
+        section = doc.sections[-1]
         size = Pt(7 if wide else 8.5)
+        column_widths = widths(t, section.page_width - section.left_margin - section.right_margin, size.pt)
         for cell, c in zip(grid.rows[0].cells, t.columns, strict=True):
             cell.text = ""
             run = cell.paragraphs[0].add_run(t.header(c))
@@ -325,6 +345,11 @@ def write_docx(report: Report, path: str | Path) -> Path:
                     run.font.color.rgb = RGBColor.from_string(fg.lstrip("#"))
                     if row.get("override") and c == "computed":
                         run.font.strike = True
+        for column, width in zip(grid.columns, column_widths, strict=True):
+            column.width = width
+        for gridrow in grid.rows:
+            for cell, width in zip(gridrow.cells, column_widths, strict=True):
+                cell.width = width
         if t.caption:
             p = doc.add_paragraph()
             r = p.add_run(t.caption)
@@ -334,7 +359,7 @@ def write_docx(report: Report, path: str | Path) -> Path:
     doc.add_heading(report.title, level=0)
     doc.add_paragraph(report.subtitle).runs[0].italic = True
     for s in report.sections:
-        orient(False)
+        orient(any(len(t.columns) > 8 for t in s.tables))  # a section with a wide table is set in landscape
         doc.add_heading(s.title, level=1)
         for b in s.blocks:
             if isinstance(b, Paragraph):
@@ -344,7 +369,6 @@ def write_docx(report: Report, path: str | Path) -> Path:
                     run.bold = True
                     run.font.color.rgb = RGBColor(0x9A, 0x4D, 0x00)
             elif isinstance(b, Bullets):
-                orient(False)
                 if b.title:
                     doc.add_paragraph(b.title, style="Heading 3")
                 for item in b.items:
@@ -352,7 +376,6 @@ def write_docx(report: Report, path: str | Path) -> Path:
             elif isinstance(b, Table):
                 add_table(b)
             elif isinstance(b, Figure):
-                orient(False)
                 if Path(b.path).suffix.lower() == ".png":
                     doc.add_picture(str(b.path), width=Cm(16))
                 p = doc.add_paragraph()
