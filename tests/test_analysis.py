@@ -194,6 +194,9 @@ def test_freq_sort_and_bad_options(project):
     assert [r["code"] for r in rows] == ["openness", "trust", "reliance", "communication"]
     rows = table(project, "freq", "--sort", "name")
     assert [r["name"] for r in rows] == sorted(r["name"] for r in rows)
+    # with --by, rows follow the measure over all groups, whatever the cells show
+    rows = table(project, "freq", "--by", "role", "--value", "words", "--sort", "units")
+    assert [r["code"] for r in rows] == ["openness", "trust", "reliance", "communication"]
     assert "choose one of" in project.fails("freq", "--by", "shoe_size").output
     assert "unknown status" in project.fails("freq", "--status", "maybe").output
     assert ".png or .svg" in project.fails("freq", "--chart", "x.pdf").output

@@ -124,6 +124,10 @@ def _load(store, filters, *, texts: bool, include_interviewer: bool):
     from tematik import analysis
 
     data = store_analysis.load(store, filters, with_texts=texts, include_interviewer=include_interviewer)
+    if data.codes.empty:
+        from tematik.cli.common import warn
+
+        warn("the project has no codes yet; load a codebook first (tematik codebook load FILE)")
     return analysis.prepare(data, include_interviewer=include_interviewer)
 
 
@@ -197,8 +201,8 @@ def freq(
     ] = FreqValue.units,
     long: Annotated[bool, typer.Option("--long", help="With --by: one row per group and code with every measure, "
                                                       "instead of the crosstab.")] = False,
-    sort: Annotated[SortKey, typer.Option("--sort", help="Row order: codebook order, A-Z, or a measure "
-                                                         "(largest first).")] = SortKey.codebook,
+    sort: Annotated[SortKey, typer.Option("--sort", help="Row order: codebook order, A-Z, or a measure over all "
+                                                         "groups (largest first).")] = SortKey.codebook,
     rollup: RollupOption = False,
     status: StatusOption = None,
     coder: CoderOption = None,
@@ -284,8 +288,8 @@ def freq(
              title=f"Theme frequencies by {by}", caption=f"{scope} {definitions}")
     else:
         wide = analysis.crosstab(per_group, measure, total=total)
-        wide = analysis.sort_table(wide, "total" if sort_key not in ("codebook", "code", "name") else sort_key) \
-            if sort_key != "codebook" else wide
+        order = {c: i for i, c in enumerate(analysis.sort_table(total, sort_key)["code"])}
+        wide = wide.sort_values("code", key=lambda s: s.map(order), kind="stable").reset_index(drop=True)
         groups = [c for c in wide.columns if c not in ("code", "name", "total")]
         cols, rows = _records(wide)
         eligible_by_group = per_group.drop_duplicates("group").set_index("group")["eligible"].to_dict()
