@@ -34,7 +34,7 @@ def demo(
             raise ProjectError("a demo project is already there; use --overwrite", path=str(db))
         for suffix in ("", "-wal", "-shm"):
             Path(f"{db}{suffix}").unlink(missing_ok=True)
-    steps = [step_import, step_autocode, step_survey, step_triangulate, step_report, step_tables]
+    steps = [step_import, step_autocode, step_survey, step_tables, step_triangulate, step_report]
     with Store.create(db) as store:
         for step in steps:
             step(store, source, output)
@@ -130,7 +130,7 @@ def step_triangulate(store, source: Path, output: Path) -> None:
     from tematik.cli.triangulate import DisplayFormat, gather, show_display
     from tematik.triangulate import Rules
 
-    _heading("4 · triangulation: themes beside factor scores")
+    _heading("5 · triangulation: themes beside factor scores")
     console.print("[bold yellow]The demo counts UNREVIEWED auto-coding suggestions (nobody has reviewed them); "
                   "in a real project review them first, and `tematik triangulate` counts accepted and manual "
                   "codings only.[/]")
@@ -146,7 +146,7 @@ def step_report(store, source: Path, output: Path) -> None:
     from tematik.export import report as writers
     from tematik.triangulate import Rules
 
-    _heading("5 · the findings report")
+    _heading("6 · the findings report")
     folder = output / "report"
     g = gather(store, statuses=DEMO_STATUSES, rules=Rules(), quotes=2)
     written = writers.write_all(build(store, g, folder), folder)
@@ -158,5 +158,5 @@ def step_tables(store, source: Path, output: Path) -> None:
     """Theme frequencies by source type and the frequency and co-occurrence charts (suggestions counted, and said)."""
     from tematik.cli.analysis import demo_tables
 
-    _heading("6 · theme frequencies and co-occurrence")
+    _heading("4 · theme frequencies and co-occurrence")
     demo_tables(store, output, DEMO_STATUSES)
