@@ -195,11 +195,24 @@ def test_negation_sets_polarity_and_keeps_the_suggestion(study, text, polarity):
 
 
 def test_english_rules_and_negation(study):
-    doc = plain("We don't really trust the new system. We help each other and eat together.", language="en")
+    doc = plain("We don't really trust the new head. We help each other and eat together. "
+                "Not everyone trusts the new system.", language="en")
     got = suggest(doc, study)
     assert [(s.code, s.matched, s.polarity) for s in got] == [
         ("trust", "trust", "negative"), ("solidarity", "help each other", "positive"),
-        ("togetherness", "eat together", "positive")]
+        ("togetherness", "eat together", "positive")]  # trust in a system is not trust among staff
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("Boleh saya jujur? Jujur, saya capek.", []),                      # "frankly": a discourse marker
+    ("Orangnya jujur dan bisa diandalkan.", ["trust"]),
+    ("Pekerjaan ini tidak akan habis, percayalah.", []),
+    ("Saya belum seratus persen percaya sama sistem.", []),
+    ("Saya yakin sama dia, jadi tidak perlu cek lagi.", ["trust"]),
+    ("Sekarang sudah saya serahkan ke Bu Komang.", ["trust"]),
+])
+def test_trust_rules(study, text, expected):
+    assert [s.code for s in suggest(plain(text), study)] == expected
 
 
 # --------------------------------------------------------------------------- autocode
