@@ -92,7 +92,7 @@ def agree(
         if unit not in UNIT_CHOICES:
             raise InputError(f"unknown unit {unit!r}; expected {', '.join(UNIT_CHOICES)}", field="--unit")
         with open_store(db) as store:
-            presence, labels = _from_project(store, unit, coder_list, code_list, status)
+            presence, labels = presence_from_project(store, unit, coder_list, code_list, status)
             frame, result = _report(presence, mode, reference, labels)
         source = f"{unit} units"
 
@@ -136,7 +136,7 @@ def _rows(frame, columns):
     return columns, rows
 
 
-def _from_project(store, unit: str, coder_list: list[str], code_list: list[str], status: str):
+def presence_from_project(store, unit: str, coder_list: list[str], code_list: list[str], status: str):
     """Presence data from the project's codings, and a function adding readable unit labels to disagreements."""
     from tematik import agreement as ag
     from tematik.models import CODING_STATUSES

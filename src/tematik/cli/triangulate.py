@@ -520,9 +520,9 @@ def build(store, g: Gathered, folder: Path, *, unit: str = "sentence", appendix:
     agreement = None
     if len(coders) >= 2:
         from tematik import agreement as ag
-        from tematik.cli.agree import AGREEMENT_COLUMNS, _from_project
+        from tematik.cli.agree import AGREEMENT_COLUMNS, presence_from_project
 
-        presence, _ = _from_project(store, "sentence", [], [], ",".join(g.statuses))
+        presence, _ = presence_from_project(store, "sentence", [], [], ",".join(g.statuses))
         frame = ag.agreement(presence).to_frame()
         agreement = frame[[c for c in ["scope", *AGREEMENT_COLUMNS] if c in frame.columns]]
 
