@@ -34,7 +34,7 @@ def demo(
             raise ProjectError("a demo project is already there; use --overwrite", path=str(db))
         for suffix in ("", "-wal", "-shm"):
             Path(f"{db}{suffix}").unlink(missing_ok=True)
-    steps = [step_import, step_autocode, step_survey, step_tables, step_triangulate, step_report]
+    steps = [step_import, step_autocode, step_validate, step_survey, step_tables, step_triangulate, step_report]
     with Store.create(db) as store:
         for step in steps:
             step(store, source, output)
@@ -93,6 +93,28 @@ def step_autocode(store, source: Path, output: Path) -> None:
          title=f"Themes suggested by auto-coding ({result['stored']} suggestions in {result['done']} documents)",
          caption="Counts UNREVIEWED suggestions (status 'suggested'): review them with `tematik review` "
                  "before reading these as findings.")
+
+
+def step_validate(store, source: Path, output: Path) -> None:
+    """The auto-coder against the hand-coded reference sentences shipped with the corpus (precision/recall/F1).
+
+    No second human coder is simulated: an invented coder would make agreement figures mean nothing.
+    """
+    from tematik.agreement import read_reference_csv, score_against_reference
+    from tematik.export.tables import as_rows
+    from tematik.store import coding as store_coding
+
+    reference = read_reference_csv(source / "gold" / "ks-gold.csv")
+    suggestions = store_coding.query_codings(store, statuses=["suggested"], coders=["auto"])
+    codes = [c["id"] for c in store_coding.list_codes(store)]
+    columns, rows = as_rows(score_against_reference(reference, suggestions, codes))
+    counts = ("reference", "predicted", "tp", "fp", "fn")
+    rows = [{k: int(v) if k in counts and v is not None else v for k, v in r.items()} for r in rows]
+    documents = len({r["document"] for r in reference})
+    emit(["code", "reference", "predicted", "tp", "fp", "fn", "precision", "recall", "f1"], rows,
+         decimals=3, title=f"Auto-coder against {len(reference)} hand-coded sentences of {documents} documents",
+         caption="Reference: corpora/ks-library/gold (coded by hand from the definitions before the rules were "
+                 "tuned; see its README). A code counts as predicted in a sentence when a suggestion overlaps it.")
 
 
 def step_survey(store, source: Path, output: Path) -> None:
