@@ -106,7 +106,6 @@ MIGRATIONS: list[str] = [
         updated TEXT,
         CHECK (start >= 0 AND end > start)
     );
-    CREATE INDEX codings_code_coder_doc ON codings (code_id, coder, document_id, status, start, end);
     CREATE INDEX codings_doc ON codings (document_id, start);
     CREATE INDEX codings_status ON codings (status);
     CREATE INDEX codings_analysis ON codings (code_id, polarity, status, document_id, start, end, coder);
