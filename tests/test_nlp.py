@@ -329,3 +329,16 @@ def test_anchored_pattern_windows_find_what_the_plain_matcher_finds(study):
     assert patterns.n_whole < len(rules)  # most patterns are anchored
     assert sorted(patterns(doc)) == expected
     assert len({key for key, _, _ in expected}) >= 10
+
+
+@pytest.mark.parametrize("text, language, expected", [
+    ("Nanti saya selesaikan yang itu, pulang saja.", "id", ["solidarity"]),
+    ("Troli yang belum diproses biar saya yang input.", "id", ["solidarity"]),
+    ("Sistem otomasi sangat membantu pekerjaan sirkulasi.", "id", []),      # a tool as the helper
+    ("Kalau ada yang sakit, kami jenguk beramai-ramai.", "id", ["togetherness", "kinship"]),
+    ("Kami di tata usaha jarang diajak, merasa seperti penonton.", "id", ["togetherness"]),
+    ("I offer to help when someone is struggling.", "en", ["solidarity"]),
+    ("They leave their kids with each other's families.", "en", ["kinship"]),
+])
+def test_solidarity_togetherness_kinship_rules(study, text, language, expected):
+    assert [s.code for s in suggest(plain(text, language=language), study)] == expected
