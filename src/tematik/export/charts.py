@@ -118,8 +118,8 @@ def factor_chart(scores: Any, path: str | Path, scale: CategoryScale, *, title: 
                for b, c in zip(scale.bands, colours, strict=True)]
     fig.legend(handles=handles[::-1], loc="outside right upper", fontsize=8, frameon=False,
                title=scale.name, title_fontsize=8)
-    if title:
-        ax.set_title(title, fontsize=10, loc="left")
+    if title:  # a figure title, so a long one never runs into the legend beside the axes
+        fig.suptitle(title, x=0.01, ha="left", fontsize=10)
     out.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(out, format=suffix[1:], dpi=200)
     return out
