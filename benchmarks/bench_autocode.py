@@ -15,7 +15,8 @@ and participant turns. Figures (words = whitespace-separated words of the whole 
 - throughput in this process, each on a fresh pipeline (cold vocabulary, so new-word costs are included):
   tokenizer only (``spacy.blank("id").make_doc``; tematik's pipeline, which also computes each new word's
   lemma) and ``nlp.autocode`` with the study codebook over the same
-  documents, interviewer turns included (same text as the tokenizer) and skipped (the default).
+  documents, interviewer turns included (same text as the tokenizer) and skipped (the default); and the whole
+  ``tematik autocode`` path (``run_autocode``) on a project file: segments and suggestions stored per document.
 """
 
 from __future__ import annotations
@@ -185,6 +186,30 @@ def main() -> None:
             n_sugg += len(suggestions)
             negative += sum(s.polarity == "negative" for s in suggestions)
         results[label] = (time.perf_counter() - t, n_sugg, negative)
+
+    # the whole `tematik autocode` path: project file, segments and suggestions stored document by document
+    from tematik.cli.codebook import code_rows
+    from tematik.cli.coding import run_autocode
+    from tematik.codebook import codebook_hash
+    from tematik.store import Store
+    from tematik.store import coding as store_coding
+    from tematik.store import corpus as store_corpus
+
+    with tempfile.TemporaryDirectory() as tmp:
+        store = Store.create(Path(tmp) / "bench.db")
+        store_corpus.apply_import(store, store_corpus.plan_import(store, docs))
+        digest = codebook_hash(cb)
+        store_coding.save_codebook(store, name=cb.name, version=cb.version, digest=digest, source="", fmt="yaml",
+                                   codes=code_rows(cb))
+        nlp._PIPELINES.clear()
+        nlp._COMPILED.clear()
+        nlp.lemma.cache_clear()
+        nlp._stemmer.cache_clear()
+        t = time.perf_counter()
+        stored = run_autocode(store, cb, digest)
+        negative = store.scalar("SELECT count(*) FROM codings WHERE polarity = 'negative'")
+        results["autocode + store (tematik autocode)"] = (time.perf_counter() - t, stored["stored"], negative)
+        store.close()
 
     tok_rate = words / tok_s
     figures.update({"documents": len(docs), "words": words, "tokens": total, "tokens_differing": differ,
