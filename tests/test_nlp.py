@@ -342,3 +342,17 @@ def test_anchored_pattern_windows_find_what_the_plain_matcher_finds(study):
 ])
 def test_solidarity_togetherness_kinship_rules(study, text, language, expected):
     assert [s.code for s in suggest(plain(text, language=language), study)] == expected
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("Silakan datang lagi, ruangan saya selalu terbuka.", []),         # an open room
+    ("Mejanya tertutup tumpukan buku.", []),
+    ("Kalau ilmunya disimpan sendiri, nanti hilang.", ["openness"]),
+    ("Yang muda berani tanya ke yang tua.", ["openness"]),
+    ("Sudah saya presentasikan, tapi tidak ada yang komentar.", ["communication"]),
+    ("Saya suka makan apel merah.", []),                               # the fruit
+    ("Pengumuman itu dibacakan di apel hari Senin.", ["communication"]),
+    ("Nomor telepon beliau ada di buku itu.", []),
+])
+def test_openness_and_communication_rules(study, text, expected):
+    assert [s.code for s in suggest(plain(text), study)] == expected
