@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from tematik.export.tables import plain as _plain
 from tematik.triangulate import FARMER_2006, GUETTERMAN_2015, JointDisplay
 
 SECTION_KEYS = ("about", "corpus", "codebook", "frequencies", "cooccurrence", "factors", "joint-display",
@@ -141,22 +142,6 @@ def table(key: str, title: str, data: Any, columns: Sequence[str] | None = None,
         rows = [{k: _plain(v) for k, v in dict(r).items()} for r in data]
         cols = list(columns or (list(rows[0]) if rows else []))
     return Table(key, title, tuple(cols), tuple(rows), **kw)
-
-
-def _plain(v: Any) -> Any:
-    if hasattr(v, "item") and not isinstance(v, (str, bytes)):
-        try:
-            v = v.item()
-        except (ValueError, AttributeError):
-            pass
-    if isinstance(v, float) and math.isnan(v):
-        return None
-    try:  # pandas NA / NaT
-        if v is not None and not isinstance(v, (str, bytes, list, tuple, dict)) and v != v:
-            return None
-    except (TypeError, ValueError):
-        pass
-    return v
 
 
 # --------------------------------------------------------------------------- the joint display as tables

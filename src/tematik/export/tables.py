@@ -24,7 +24,7 @@ def as_rows(data: Any, columns: Sequence[str] | None = None) -> tuple[list[str],
     """(columns, rows) from a list of dicts or a DataFrame."""
     if hasattr(data, "to_dict") and hasattr(data, "columns"):
         cols = [str(c) for c in data.columns]
-        rows = [{str(k): _plain(v) for k, v in r.items()} for r in data.to_dict(orient="records")]
+        rows = [{str(k): plain(v) for k, v in r.items()} for r in data.to_dict(orient="records")]
         return list(columns or cols), rows
     rows = [dict(r) for r in data]
     if columns is None:
@@ -32,8 +32,8 @@ def as_rows(data: Any, columns: Sequence[str] | None = None) -> tuple[list[str],
     return list(columns), rows
 
 
-def _plain(v: Any) -> Any:
-    """numpy/pandas scalars -> Python; NaN -> None."""
+def plain(v: Any) -> Any:
+    """numpy/pandas scalars -> Python; NaN, NA and NaT -> None."""
     if hasattr(v, "item") and not isinstance(v, (str, bytes)):
         try:
             v = v.item()
@@ -41,6 +41,11 @@ def _plain(v: Any) -> Any:
             pass
     if isinstance(v, float) and math.isnan(v):
         return None
+    try:  # pandas NA / NaT compare unequal to themselves (or refuse to compare)
+        if v is not None and not isinstance(v, (str, bytes, list, tuple, dict)) and v != v:
+            return None
+    except (TypeError, ValueError):
+        pass
     return v
 
 
@@ -60,7 +65,7 @@ def to_csv(columns: Sequence[str], rows: Sequence[dict[str, Any]]) -> str:
 
 
 def to_json(columns: Sequence[str], rows: Sequence[dict[str, Any]]) -> str:
-    return json.dumps([{c: _plain(r.get(c)) for c in columns} for r in rows], ensure_ascii=False, indent=2,
+    return json.dumps([{c: plain(r.get(c)) for c in columns} for r in rows], ensure_ascii=False, indent=2,
                       default=str) + "\n"
 
 
@@ -110,14 +115,14 @@ def _sheet_name(name: str, taken: list[str]) -> str:
 
 
 def _xlsx_value(v: Any) -> Any:
-    v = _plain(v)
+    v = plain(v)
     if isinstance(v, (list, tuple, dict)):
         return json.dumps(v, ensure_ascii=False)
     return v
 
 
 def _text(v: Any) -> Any:
-    v = _plain(v)
+    v = plain(v)
     if isinstance(v, (list, tuple, dict)):
         return json.dumps(v, ensure_ascii=False)
     return v
