@@ -181,7 +181,17 @@ def test_opening_hours_are_not_openness(study):
 @pytest.mark.parametrize("text, polarity", [
     ("Saya tidak percaya sama dia.", "negative"),
     ("Kami nggak pernah ngobrol soal itu.", "negative"),
-    ("Komunikasinya belum lancar.", "positive"),     # the negation follows the match
+    ("Komunikasinya belum lancar.", "negative"),     # a negation right after the match
+    ("Komunikasinya kurang lancar.", "negative"),
+    ("Kebersamaannya tidak ada lagi.", "negative"),
+    ("Keterbukaan di sini masih kurang.", "negative"),  # fillers between the match and the negator
+    ("Kalau kebersamaannya hilang, orang diam.", "negative"),  # a negative predicate
+    ("Saya percaya teman-teman tidak akan mencelakai saya.", "positive"),  # negation in the complement
+    ("Kami rapat, tidak ada yang datang.", "positive"),  # a comma ends the look-ahead
+    ("Rapat tidak hanya soal anggaran.", "positive"),   # "not only"
+    ("Rapatnya kurang lebih satu jam.", "positive"),
+    ("Kerja sama tanpa pembagian tugas.", "positive"),  # "tanpa" after a match modifies something else
+    ("Komunikasi dan tidak ada yang lain.", "positive"),  # a clause word ends the look-ahead
     ("Tidak, saya percaya sama dia.", "positive"),   # a comma closes the negated clause
     ("Bukan hanya percaya, kami juga saling bantu.", "positive"),  # "not only"
     ("Tidak ada yang ditutupi di sini.", "positive"),  # the negator is inside the matched phrase
@@ -190,6 +200,19 @@ def test_opening_hours_are_not_openness(study):
 ])
 def test_negation_sets_polarity_and_keeps_the_suggestion(study, text, polarity):
     got = suggest(plain(text), study)
+    assert got, text
+    assert got[0].polarity == polarity
+
+
+@pytest.mark.parametrize("text, polarity", [
+    ("Trust is lacking between the units.", "negative"),
+    ("The communication isn't always smooth.", "negative"),
+    ("Communication is still poor.", "negative"),
+    ("I trust colleagues who never miss a shift.", "positive"),   # a negation in a relative clause
+    ("We discuss without fear.", "positive"),
+])
+def test_english_negation_after_the_match(study, text, polarity):
+    got = suggest(plain(text, language="en"), study)
     assert got, text
     assert got[0].polarity == polarity
 
@@ -315,7 +338,10 @@ def test_anchored_pattern_windows_find_what_the_plain_matcher_finds(study):
             "tugas piket. Kami takut ilmunya diambil? Tidak, takut dicuri juga tidak. Bu Sari menggantikan shift "
             "saya. Info disampaikan lewat grup WA, WA-nya ramai. Saya bicara dengan atasan, kami mau berbagi, "
             "siap untuk membagikan, menerima semua masukan. Kami makan bersama, kita semua bersama turun. "
-            "Sudah seperti keluarga, keluarga besar perpustakaan, dianggap kayak saudara.")
+            "Sudah seperti keluarga, keluarga besar perpustakaan, dianggap kayak saudara. Kalau ada yang "
+            "bertanya, yang menjawab itu-itu saja; tidak ada yang komentar. Biar Pak Made yang pegang, pulang "
+            "saja, nanti saya selesaikan. Semua yang saya tahu saya ajarkan, janji selalu ditepati. Kalau ditanya "
+            "lewat WA jawabannya lama.")  # a short pattern's anchor (WA) inside a longer one (tanya ... jawab)
     matcher = nlp.compiled(study, "id")
     doc = matcher.nlp.make_doc(text)
     rules = [r for r in study.rules("id") if r.pattern]
@@ -328,7 +354,28 @@ def test_anchored_pattern_windows_find_what_the_plain_matcher_finds(study):
         patterns.add(r)
     assert patterns.n_whole < len(rules)  # most patterns are anchored
     assert sorted(patterns(doc)) == expected
-    assert len({key for key, _, _ in expected}) >= 10
+    assert len({key for key, _, _ in expected}) >= 16
+
+
+def test_anchored_windows_of_different_lengths_are_merged_in_order():
+    """A short pattern's anchor just before a long pattern's anchor: the long one's window starts earlier."""
+    from tematik.models import MatchRule
+
+    long_ = MatchRule(id="x/id/pattern:long", code="x", language="id", kind="pattern",
+                      pattern=({"LOWER": {"IN": ["aaa", "aab"]}}, {"OP": "?"}, {"OP": "?"}, {"OP": "?"},
+                               {"LOWER": "zzz"}))  # anchored on zzz, the last token
+    short = MatchRule(id="x/id/pattern:short", code="x", language="id", kind="pattern", pattern=({"LOWER": "yyy"},))
+    patterns = nlp._PatternSet(nlp.pipeline("id"))
+    patterns.add(long_)
+    patterns.add(short)
+    doc = nlp.pipeline("id").make_doc("aaa bbb yyy zzz")
+    assert sorted((s, e) for _, s, e in patterns(doc)) == [(0, 4), (2, 3)]
+
+
+def test_anchor_avoids_stop_words():
+    pattern = ({"LOWER": {"IN": ["biar", "biarlah", "biarkan"]}}, {"LOWER": "yang"}, {"OP": "?"})
+    assert nlp._anchor(pattern) == (1, "LOWER", ["yang"], 3)  # fewest values
+    assert nlp._anchor(pattern, frozenset({"yang"})) == (0, "LOWER", ["biar", "biarlah", "biarkan"], 3)
 
 
 @pytest.mark.parametrize("text, language, expected", [

@@ -48,7 +48,7 @@ NEGATORS = {
 }
 # "tidak hanya X" / "not only X" does not negate X; "kurang lebih" means "more or less".
 NOT_NEGATING_NEXT = frozenset({"hanya", "cuma", "sekadar", "sekedar", "saja", "only", "just", "merely"})
-NOT_NEGATING_PAIRS = frozenset({("kurang", "lebih"), ("no", "doubt"), ("not", "until")})
+NOT_NEGATING_PAIRS = frozenset({("kurang", "lebih"), ("kurang", "dari"), ("no", "doubt"), ("not", "until")})
 # Words that start a new clause: a negation before them does not reach a match after them.
 CLAUSE_WORDS = {
     "id": frozenset({"tetapi", "tapi", "namun", "sedangkan", "padahal", "melainkan", "walaupun", "meskipun",
@@ -57,6 +57,31 @@ CLAUSE_WORDS = {
                      "who", "that"}),
 }
 NEGATION_WINDOW = 3  # tokens before the match, within the same clause
+
+# After a match, within the same clause: a negator or a negative predicate right after the matched word, with at
+# most a few copulas, particles or adverbs between ("komunikasinya kurang lancar", "kebersamaannya tidak ada",
+# "keterbukaan masih kurang", "trust is lacking"). Any other word ends the look-ahead, so that a negation in a
+# complement ("saya percaya teman-teman tidak akan ...") does not negate the match.
+NEGATION_AFTER_WINDOW = 4  # tokens after the match (fillers and the negator), within the same clause
+# "tanpa" / "without" / "jangan" after a match modify something else ("kerja sama tanpa pembagian tugas").
+NOT_NEGATING_AFTER = frozenset({"tanpa", "without", "jangan", "nor"})
+NEGATIVE_AFTER = {
+    "id": frozenset({"hilang", "lemah", "buruk", "jelek", "minim", "rendah", "macet", "tersendat", "terhambat",
+                     "mandek", "luntur", "memudar", "pudar", "menurun", "berkurang", "kendor", "renggang", "retak",
+                     "rusak", "sulit", "susah", "payah", "hambar"}),
+    "en": frozenset({"lacking", "missing", "weak", "weaker", "poor", "poorer", "low", "gone", "absent", "broken",
+                     "lost", "eroded", "declining", "fading", "strained"}),
+}
+AFTER_FILLERS = {
+    "id": frozenset({"itu", "ini", "nya", "masih", "sudah", "udah", "juga", "memang", "sih", "pun", "agak",
+                     "sedikit", "sangat", "terlalu", "jadi", "menjadi", "terasa", "rasanya", "kadang",
+                     "kadang-kadang", "sering", "selalu", "lagi", "di", "sini", "sana", "kok", "ya", "kayaknya",
+                     "sepertinya", "tampaknya", "makin", "semakin", "cenderung"}),
+    "en": frozenset({"is", "are", "was", "were", "be", "been", "being", "'s", "'re", "has", "have", "had", "does",
+                     "do", "did", "still", "also", "really", "quite", "rather", "often", "always", "sometimes",
+                     "seems", "seemed", "feels", "felt", "here", "there", "somewhat", "a", "bit", "little", "very",
+                     "so", "too", "just", "getting", "got", "becoming", "became", "pretty"}),
+}
 
 # Abbreviations that never end a sentence (a title or a reference is followed by a name or a number) ...
 ABBREV_NEVER = frozenset({
@@ -342,12 +367,18 @@ _ANCHOR_ATTRS = {"LOWER": "LOWER", "NORM": "NORM", "LEMMA": "NORM", "ORTH": "ORT
 _UNBOUNDED = 10_000
 
 
-def _anchor(pattern: tuple) -> tuple[int, str, list[str], int] | None:
+def _anchor(pattern: tuple, stop_words: frozenset[str] | set[str] = frozenset()
+            ) -> tuple[int, str, list[str], int] | None:
     """For a token pattern: a token every match must contain, as (index, attr, values), and the pattern's
     maximum length in tokens; None when no token qualifies (only LOWER/LEMMA/NORM/ORTH/TEXT with a string or an
-    IN list, required at least once) or the length is unbounded."""
+    IN list, required at least once) or the length is unbounded.
+
+    Of the qualifying tokens the one with the fewest values is taken, but one without any of ``stop_words``
+    (``yang``, ``ada``, ``saja``, ``the``) first: a stop word occurs everywhere, so anchoring on it would run the
+    Matcher on windows around most tokens of a doc."""
     length = 0
     best: tuple[int, str, list[str]] | None = None
+    best_key: tuple[bool, int] | None = None
     for i, tok in enumerate(pattern):
         op = tok.get("OP")
         if op in ("*", "+") or (op and op.startswith("{") and op.endswith(",}")):
@@ -367,8 +398,9 @@ def _anchor(pattern: tuple) -> tuple[int, str, list[str], int] | None:
             values = list(value["IN"])
         else:
             continue
-        if best is None or len(values) < len(best[2]):
-            best = (i, _ANCHOR_ATTRS[keys[0]], values)
+        key = (any(v.lower() in stop_words for v in values), len(values))
+        if best_key is None or key < best_key:
+            best, best_key = (i, _ANCHOR_ATTRS[keys[0]], values), key
     if best is None:
         return None
     return (*best, length)
@@ -380,7 +412,7 @@ class _PatternSet:
     spaCy's Matcher walks every token of a doc in Python-level state updates; on long transcripts it costs more
     than tokenizing. Most patterns have a required token with a closed set of words (``{LEMMA: {IN: [bantu,
     tolong]}}``): a PhraseMatcher (C speed) finds those tokens, and the Matcher runs only on windows of the
-    pattern's maximum length around them, merged where they overlap. Every match contains an anchor token, so
+    anchored pattern's maximum length around them, merged where they overlap. Every match contains an anchor token, so
     it lies inside one merged window: the matches are those of the Matcher on the whole doc. Patterns without an
     anchor, or of unbounded length (``+``, ``*``), are matched on the whole doc.
     """
@@ -389,17 +421,18 @@ class _PatternSet:
         from spacy.matcher import Matcher, PhraseMatcher
 
         self.vocab = nlp.vocab
+        self.stop_words = frozenset(nlp.Defaults.stop_words)
         self.windowed = Matcher(nlp.vocab, validate=True)
         self.whole = Matcher(nlp.vocab, validate=True)
         self.anchors = {attr: PhraseMatcher(nlp.vocab, attr=attr) for attr in ("LOWER", "NORM", "ORTH")}
-        self.max_len = 0
+        self.lengths: dict[int, int] = {}  # a rule's key (string hash) -> the pattern's maximum length
         self.n_whole = 0
 
     def add(self, rule: MatchRule) -> None:
         from spacy.tokens import Doc
 
         pattern = spacy_pattern(rule)
-        anchor = _anchor(rule.pattern)
+        anchor = _anchor(rule.pattern, self.stop_words)
         if anchor is None:
             self.whole.add(rule.id, [pattern])
             self.n_whole += 1
@@ -407,17 +440,19 @@ class _PatternSet:
         _, attr, values, length = anchor
         self.windowed.add(rule.id, [pattern])
         self.anchors[attr].add(rule.id, [Doc(self.vocab, words=[v]) for v in values])
-        self.max_len = max(self.max_len, length)
+        self.lengths[self.vocab.strings.add(rule.id)] = length
 
     def __call__(self, doc: Doc) -> list[tuple[int, int, int]]:
         out = list(self.whole(doc)) if self.n_whole else []
-        hits = sorted({s for m in self.anchors.values() for _, s, _ in m(doc)})
-        if not hits:
+        lengths = self.lengths
+        # an anchor of a rule: the rule's matches lie within its pattern's length on either side
+        n = len(doc)
+        spans = sorted({(max(0, s - lengths[key] + 1), min(n, s + lengths[key]))
+                        for m in self.anchors.values() for key, s, _ in m(doc)})
+        if not spans:
             return out
-        n, span = len(doc), self.max_len
         windows: list[list[int]] = []
-        for i in hits:
-            a, b = max(0, i - span + 1), min(n, i + span)
+        for a, b in spans:
             if windows and a <= windows[-1][1]:
                 windows[-1][1] = max(windows[-1][1], b)
             else:
@@ -505,7 +540,8 @@ class CodebookMatcher:
         for rule, s, e in found:
             sc = doc[s].idx
             ec = doc[e - 1].idx + len(doc[e - 1].text)
-            neg = self._negated(doc, s, _sentence_start(sentences, sc))
+            neg = (self._negated(doc, s, _sentence_start(sentences, sc))
+                   or self._negated_after(doc, e, _sentence_end(sentences, sc, len(doc.text))))
             matches.append(Match(rule, s, e, sc, ec, "negative" if neg else "positive"))
         doc.spans[SPANS_KEY] = [Span(doc, m.start, m.end, label=m.rule.code, span_id=m.rule.id) for m in matches]
         if excluded:
@@ -550,6 +586,35 @@ class CodebookMatcher:
         return False
 
 
+    def _negated_after(self, doc: Doc, end: int, sentence_end: int) -> bool:
+        """A negator or negative predicate right after the match (token ``end`` on), with only fillers between."""
+        neg = NEGATORS.get(self.language, frozenset())
+        negative = NEGATIVE_AFTER.get(self.language, frozenset())
+        fillers = AFTER_FILLERS.get(self.language, frozenset())
+        clause = CLAUSE_WORDS.get(self.language, frozenset())
+        i = end
+        steps = 0
+        while i < len(doc) and steps < NEGATION_AFTER_WINDOW:
+            tok = doc[i]
+            if tok.idx >= sentence_end:
+                break
+            if tok.is_space:
+                i += 1
+                continue
+            low = tok.lower_
+            if tok.is_punct or low in clause:
+                break
+            if (low in neg and low not in NOT_NEGATING_AFTER) or low in negative or (
+                    self.language == "en" and tok.norm_ == "not"):
+                nxt = doc[i + 1].lower_ if i + 1 < len(doc) else ""
+                return nxt not in NOT_NEGATING_NEXT and (low, nxt) not in NOT_NEGATING_PAIRS
+            if low not in fillers:
+                break
+            steps += 1
+            i += 1
+        return False
+
+
 def _sentence_of(sentences: list[tuple[int, int]], char: int) -> int | None:
     i = bisect.bisect_right(sentences, (char, float("inf"))) - 1
     if i >= 0 and sentences[i][0] <= char < sentences[i][1]:
@@ -562,6 +627,13 @@ def _sentence_start(sentences: list[tuple[int, int]] | None, char: int) -> int:
         return 0
     i = _sentence_of(sentences, char)
     return sentences[i][0] if i is not None else char
+
+
+def _sentence_end(sentences: list[tuple[int, int]] | None, char: int, default: int) -> int:
+    if not sentences:
+        return default
+    i = _sentence_of(sentences, char)
+    return sentences[i][1] if i is not None else default
 
 
 _COMPILED: dict[tuple[str, str, frozenset[str] | None], CodebookMatcher] = {}
