@@ -403,3 +403,18 @@ def test_solidarity_togetherness_kinship_rules(study, text, language, expected):
 ])
 def test_openness_and_communication_rules(study, text, expected):
     assert [s.code for s in suggest(plain(text), study)] == expected
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("Kalau Bu Kadek sudah memberi nomor, saya tidak cek lagi.", ["trust"]),
+    ("Terus shift saya ditutup sama mereka selama sebulan.", ["solidarity"]),
+    ("Pak Budiasa ikut bantu saya memberi label.", ["solidarity"]),
+    ("Lampunya belum diganti Pak Sudiarta.", []),                       # replacing a lamp is no help to a colleague
+    ("Teman-teman di sini yang jadi keluarga saya.", ["kinship"]),
+    ("Saya izin karena keluarga saya sakit.", []),                      # literal family
+    ("Setiap Jumat kami makan siang bersama di ruangan.", ["togetherness"]),
+    ("Dia mau bilang terus terang, tidak ngomong di belakang.", ["openness"]),
+    ("Terus terang, saya bukan orang komputer.", []),                  # a discourse marker
+])
+def test_rules_from_the_unlabelled_corpus(study, text, expected):
+    assert [s.code for s in suggest(plain(text), study)] == expected
