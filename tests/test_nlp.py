@@ -418,3 +418,15 @@ def test_openness_and_communication_rules(study, text, expected):
 ])
 def test_rules_from_the_unlabelled_corpus(study, text, expected):
     assert [s.code for s in suggest(plain(text), study)] == expected
+
+
+@pytest.mark.parametrize("text, language, expected", [
+    ("Bli Agus ini sudah seperti anak kita sendiri.", "id", ["kinship"]),
+    ("Bu Ketut duduk dengan buku catatan terbuka.", "id", []),            # an open notebook
+    ("Akreditasi ini kerja kita bersama.", "id", ["togetherness"]),
+    ("If I keep knowledge only in my head, that is not respectful.", "en", ["openness"]),
+    ("She feels part of the library community.", "en", ["togetherness"]),
+    ("A student from a School of Media and Communication.", "en", []),
+])
+def test_more_rules_from_the_unlabelled_corpus(study, text, language, expected):
+    assert [s.code for s in suggest(plain(text, language=language), study)] == expected
