@@ -247,6 +247,23 @@ def test_codebook_export_validates_and_loads_back(source_db, tmp_path, codebook_
     assert loaded == sorted((n, c, d) for n, _, c, d in expected)
 
 
+def test_codebook_qdc_loaded_back_into_its_project_keeps_code_ids(source_db, tmp_path):
+    qdc = tmp_path / "codes.qdc"
+    project = Cli(source_db)
+    project("export", "qdc", qdc)
+    conn = sqlite3.connect(source_db)
+    before = conn.execute("SELECT id, name, parent_id FROM codes WHERE active = 1 ORDER BY id").fetchall()
+    coded = conn.execute("SELECT count(*) FROM codings").fetchone()[0]
+    conn.close()
+    project("codebook", "load", qdc)
+    conn = sqlite3.connect(source_db)
+    after = conn.execute("SELECT id, name, parent_id FROM codes WHERE active = 1 ORDER BY id").fetchall()
+    assert after == before  # the same ids, none deactivated, no slug-named duplicates
+    assert conn.execute("SELECT count(*) FROM codes").fetchone()[0] == len(before)
+    assert conn.execute("SELECT count(*) FROM codings c JOIN codes k ON k.id = c.code_id WHERE k.active = 1"
+                        ).fetchone()[0] == coded
+
+
 # --------------------------------------------------------------------------- files written by other tools
 
 def G(name: str) -> str:

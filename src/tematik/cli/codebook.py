@@ -89,6 +89,8 @@ def load(
         source = file.read_text(encoding="utf-8-sig")
         digest, fmt = codebook_hash(cb), "yaml"
     with open_store(db, create=True) as store:
+        if fmt == "qdc":
+            codes = store_coding.reuse_code_ids(store, codes)
         _, changed = store_coding.save_codebook(store, name=name, version=version, digest=digest, source=source,
                                                 fmt=fmt, codes=codes)
     if changed:

@@ -80,6 +80,22 @@ def _parents_first(codes: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
     return out
 
 
+def reuse_code_ids(db: Store, codes: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Give codes from a file without tematik ids (a REFI .qdc) the id of this project's code with the same name
+    under the same parent, so loading an exported codebook back keeps ids, codings and history together."""
+    by_name: dict[tuple[str | None, str], str] = {}
+    for r in db.query("SELECT id, name, parent_id FROM codes"):
+        by_name.setdefault((r["parent_id"], r["name"].casefold()), r["id"])
+    mapped: dict[str, str] = {}
+    out = []
+    for code in _parents_first(codes):
+        parent = mapped.get(code.get("parent"), code.get("parent"))
+        new_id = by_name.get((parent, str(code["name"]).casefold()), code["id"])
+        mapped[code["id"]] = new_id
+        out.append({**code, "id": new_id, "parent": parent})
+    return out
+
+
 def latest_codebook(db: Store) -> dict[str, Any] | None:
     rows = db.query("SELECT * FROM codebooks ORDER BY id DESC LIMIT 1")
     return rows[0] if rows else None
