@@ -155,3 +155,15 @@ def test_bad_codebook_leaves_project_unchanged(cli, db, tmp_path):
     assert digest(db) == before
     conn = sqlite3.connect(db)
     assert conn.execute("SELECT count(*) FROM codes").fetchone()[0] == 0
+
+
+def test_show_units_numbers_what_code_add_takes(coded):
+    units = json.loads(coded("show", "doc1", "--units", "sentence", "--format", "json").stdout)
+    n = next(u["n"] for u in units if u["text"] == "Tim kami kompak.")
+    assert next(u for u in units if u["n"] == n)["codes"] == "togetherness"  # the suggestion shows
+    coded("code", "add", "doc1", "trust", "--sentence", str(n), "--coder", "ana")
+    manual = codings(coded, "--status", "manual")
+    assert [(m["code"], m["text"]) for m in manual] == [("trust", "Tim kami kompak.")]
+    turns = json.loads(coded("show", "doc1", "--units", "turn", "--format", "json").stdout)
+    assert [t["interviewer"] for t in turns] == [True, False, True, False, False]
+    coded.fails("show", "doc1", "--units", "chapter")

@@ -166,9 +166,10 @@ def add(
     document: Annotated[str, typer.Argument(metavar="DOC", help="Document name or id.")],
     code: Annotated[str, typer.Argument(metavar="CODE", help="Code id or name.")],
     span: Annotated[str | None, typer.Option(help="Character offsets START:END.")] = None,
-    sentence: Annotated[int | None, typer.Option(help="Sentence number (1-based, as `show --units` counts).")
-                        ] = None,
-    turn: Annotated[int | None, typer.Option(help="Turn number (1-based).")] = None,
+    sentence: Annotated[int | None, typer.Option(help="Sentence number (1-based, as `tematik show DOC --units "
+                                                      "sentence` numbers them).")] = None,
+    turn: Annotated[int | None, typer.Option(help="Turn number (1-based, as `tematik show DOC --units turn` "
+                                                  "numbers them).")] = None,
     match: Annotated[str | None, typer.Option(help="The first occurrence of this text.")] = None,
     memo: Annotated[str | None, typer.Option(help="A memo on the new coding.")] = None,
     coder: CoderOption = None,

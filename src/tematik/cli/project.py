@@ -227,13 +227,31 @@ def show(
     codings: Annotated[bool, typer.Option("--codings/--no-codings", help="Highlight codings.")] = True,
     status: Annotated[str, typer.Option(help="Codings to highlight: comma-separated statuses, or 'all'.")
                       ] = "accepted,manual,suggested",
+    units: Annotated[str | None, typer.Option(help="Instead of the text, list its numbered units: sentence, turn "
+                                                  "or paragraph (the numbers `code add --sentence/--turn` take).")
+                     ] = None,
+    fmt: FormatOption = TableFormat.table,
     db: DbOption = None,
 ) -> None:
-    """Print a document with its turns (speakers highlighted) and its codings."""
+    """Print a document with its turns (speakers highlighted) and its codings, or its numbered units."""
     from tematik.cli import render
     from tematik.store import corpus as store_corpus
 
     with open_store(db) as store:
         doc = store_corpus.get_document(store, document)
         marks = render.document_marks(store, doc.name, status) if codings else []
-    render.print_document(doc, marks)
+    if units is None:
+        render.print_document(doc, marks)
+        return
+    from tematik import nlp
+
+    spans = [(t.start, t.end) for t in doc.turns] if units == "turn" and doc.turns else nlp.units(doc, units)
+    rows = []
+    for n, (start, end) in enumerate(spans, start=1):
+        turn = next((t for t in doc.turns if t.start <= start < t.end), None) if doc.turns else None
+        rows.append({"n": n, "start": start, "end": end, "speaker": turn.speaker if turn else None,
+                     "interviewer": bool(turn and turn.is_interviewer),
+                     "codes": ", ".join(sorted({m["code"] for m in marks if m["start"] < end and start < m["end"]})),
+                     "text": " ".join(doc.text[start:end].split())})
+    emit(["n", "start", "end", "speaker", "interviewer", "codes", "text"], rows, fmt,
+         title=f"{doc.name}: {len(rows)} {units}s")
