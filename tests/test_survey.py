@@ -230,7 +230,7 @@ def test_xlsx_problems_name_the_sheet_row(tmp_path, small):
 def test_unsupported_or_missing_files(tmp_path, small):
     with pytest.raises(InstrumentError, match=r"unsupported responses file type '\.json'"):
         read_responses(write(tmp_path, "{}", "r.json"), small)
-    assert [p.message for p in check_responses(tmp_path / "none.csv", small)] == ["file not found"]
+    assert [p.message for p in check_responses(tmp_path / "none.csv", small)] == ["no such file"]
 
 
 def test_by_unknown_attribute(tmp_path, small):

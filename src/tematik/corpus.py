@@ -79,6 +79,16 @@ def _strict(data: bytes, encoding: str, path: str) -> str:
         raise InputError(f"invalid {encoding} at byte {exc.start}", path=path) from None
 
 
+def read_bytes(path: str | Path, *, what: str = "file", error: type[InputError] = InputError) -> bytes:
+    """A user-named file's bytes; a missing or unreadable file is one ``error`` naming it."""
+    try:
+        return Path(path).read_bytes()
+    except (FileNotFoundError, IsADirectoryError):
+        raise error(f"no such {what}", path=str(path)) from None
+    except OSError as exc:
+        raise error(f"cannot read {what} ({exc.strerror})", path=str(path)) from None
+
+
 def sha256(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
@@ -328,12 +338,7 @@ def read_path(path: Path, meta: FileMeta, *, name: str | None = None, table: Tab
     if suffix not in SUFFIXES:
         raise InputError(f"unknown file type {suffix or '(none)'}; expected one of {', '.join(SUFFIXES)}",
                          path=label)
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        raise InputError("no such file", path=label) from None
-    except OSError as exc:
-        raise InputError(f"cannot read ({exc.strerror})", path=label) from None
+    data = read_bytes(path)
     if not data.strip():
         raise InputError("empty file", path=label)
     if suffix in TABLE_SUFFIXES:
@@ -478,10 +483,7 @@ def read_manifest(path: Path) -> dict[Path, FileMeta]:
     ``file`` is relative to the manifest's folder. Returns {resolved file path: FileMeta}.
     """
     label = str(path)
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        raise InputError("manifest not found", path=label) from None
+    data = read_bytes(path, what="manifest")
     header, rows = read_rows(path, data)
     if "file" not in header:
         raise InputError("manifest has no `file` column", path=label, line=1)

@@ -29,7 +29,7 @@ from typing import Any
 
 import pandas as pd
 
-from tematik.corpus import TABLE_SUFFIXES, read_rows
+from tematik.corpus import TABLE_SUFFIXES, read_bytes, read_rows
 from tematik.errors import InstrumentError
 from tematik.instrument import CategoryScale, Factor, Instrument, problems_error
 
@@ -62,12 +62,7 @@ def read_table(path: str | Path) -> Table:
     if p.suffix.lower() not in TABLE_SUFFIXES:
         raise InstrumentError(f"unsupported responses file type '{p.suffix}' (use {' or '.join(TABLE_SUFFIXES)})",
                               path=str(path))
-    try:
-        data = p.read_bytes()
-    except FileNotFoundError:
-        raise InstrumentError("file not found", path=str(path)) from None
-    except OSError as exc:
-        raise InstrumentError(f"cannot be read: {exc.strerror}", path=str(path)) from None
+    data = read_bytes(p, error=InstrumentError)
     header, rows = read_rows(p, data)
     return Table(str(path), tuple(header), tuple((line, tuple(cells)) for line, cells in rows))
 

@@ -45,6 +45,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from tematik.corpus import read_bytes
 from tematik.errors import InputError
 from tematik.models import FACTOR_DIRECTIONS
 
@@ -339,12 +340,7 @@ def read_links(path: str | Path) -> list[Link]:
     Problems are reported as ``file:line: field: message``.
     """
     p = Path(path)
-    try:
-        raw = p.read_bytes()
-    except FileNotFoundError:
-        raise InputError("no such file", path=str(path)) from None
-    except OSError as exc:
-        raise InputError(f"cannot be read: {exc.strerror}", path=str(path)) from None
+    raw = read_bytes(p)
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError:
