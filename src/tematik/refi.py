@@ -232,6 +232,17 @@ class Archive:
                 raise InputError(f"refused: the archive unpacks to more than {limits.total_bytes:,} bytes",
                                  path=self.label)
             self.members[info.filename.replace("\\", "/")] = info
+        self._folded: dict[str, list[str]] = {}
+        for name in self.members:
+            self._folded.setdefault(name.casefold(), []).append(name)
+
+    def find(self, name: str) -> str | None:
+        """The member called ``name``, else the one member whose name differs only in case (NVivo for Windows
+        writes ``Sources/``); None when there is none or several."""
+        if name in self.members:
+            return name
+        hits = self._folded.get(name.casefold(), [])
+        return hits[0] if len(hits) == 1 else None
 
     def close(self) -> None:
         self.zip.close()
@@ -271,24 +282,25 @@ class Archive:
 
 
 class SourceResolver:
-    """Reads the files a project points to: ``internal://`` from the archive, ``relative://`` and ``absolute://``
-    from disk, but only inside ``root`` (by default the folder holding the ``.qdpx``)."""
+    """Reads the files a project points to: ``internal://`` and scheme-less paths from the archive (or, for a bare
+    ``.qde``, from the folder holding it), ``relative://`` and ``absolute://`` from disk, but only inside ``root``
+    (by default the folder holding the ``.qdpx``)."""
 
     def __init__(self, archive: Archive | None, root: Path, base_path: str | None, label: str,
-                 limits: Limits = LIMITS) -> None:
+                 limits: Limits = LIMITS, folder: Path | None = None) -> None:
         self.archive = archive
         self.root = root.resolve()
         self.base_path = base_path or ""
         self.label = label
         self.limits = limits
+        self.folder = folder.resolve() if folder is not None else None  # an unzipped project: .qde + sources/
 
     def read(self, ref: str, what: str) -> tuple[bytes, str]:
         """(bytes, a label for messages) of a source path."""
         ref = ref.strip()
         scheme, sep, rest = ref.partition("://")
         if not sep:
-            raise InputError(f"{what}: unsupported source path {ref!r} (expected internal://, relative:// or "
-                             "absolute://)", path=self.label)
+            return self._schemeless(ref, what)
         scheme = scheme.lower()
         if scheme == "internal":
             return self._internal(rest, what)
@@ -298,18 +310,64 @@ class SourceResolver:
             return self._on_disk(self._absolute(rest), ref, what)
         raise InputError(f"{what}: unsupported source path scheme {scheme + '://'!r}", path=self.label)
 
+    def _inside(self, rest: str, what: str, kind: str) -> str:
+        """A path that must stay inside the archive or project folder, as a clean relative POSIX path."""
+        name = rest.replace("\\", "/")
+        where = "the archive" if self.archive is not None else "the project folder"
+        if not name.strip() or _unsafe_member(name):
+            raise InputError(f"refused: {what}: {kind} {rest!r} points outside {where}", path=self.label)
+        return "/".join(p for p in name.split("/") if p not in ("", "."))
+
     def _internal(self, rest: str, what: str) -> tuple[bytes, str]:
-        if self.archive is None:
-            raise InputError(f"{what}: internal:// path {rest!r} but no archive (import the .qdpx, not the .qde)",
+        name = self._inside(rest.lstrip("/\\") or rest, what, "internal path")
+        if self.archive is not None:
+            member = self.archive.find(SOURCES_DIR + name)
+            if member is None:
+                raise InputError(f"{what}: {SOURCES_DIR}{name} is missing from the archive", path=self.label)
+            return self.archive.read(member), f"{self.label}:{member}"
+        found = self._in_folder(name, sources_only=True)
+        if found is None:
+            raise InputError(f"{what}: internal:// path {rest!r} but no archive, and no sources/{name} beside "
+                             "the .qde (import the .qdpx, or the folder holding project.qde and sources/)",
                              path=self.label)
-        name = rest.replace("\\", "/").lstrip("/")
-        if _unsafe_member(name) or not name:
-            raise InputError(f"refused: {what}: internal path {rest!r} points outside the archive",
+        return self._on_disk(found, f"internal://{rest}", what, base=self.folder)
+
+    def _schemeless(self, ref: str, what: str) -> tuple[bytes, str]:
+        """A path without a scheme (an ``anyURI`` relative reference, as qc writes): inside the archive, first in
+        ``sources/`` then at its root; for a bare ``.qde``, the same beside it."""
+        from urllib.parse import unquote
+
+        name = self._inside(ref, what, "source path")
+        names = [name] + ([unquote(name)] if unquote(name) != name else [])
+        if self.archive is not None:
+            for n in names:
+                for candidate in (SOURCES_DIR + n, n):
+                    member = self.archive.find(candidate)
+                    if member is not None:
+                        return self.archive.read(member), f"{self.label}:{member}"
+            raise InputError(f"{what}: source path {ref!r} is in neither {SOURCES_DIR} nor the root of the archive",
                              path=self.label)
-        member = SOURCES_DIR + name
-        if not self.archive.has(member):
-            raise InputError(f"{what}: {member} is missing from the archive", path=self.label)
-        return self.archive.read(member), f"{self.label}:{member}"
+        for n in names:
+            self._inside(n, what, "source path")
+            found = self._in_folder(n, sources_only=False)
+            if found is not None:
+                return self._on_disk(found, ref, what, base=self.folder)
+        raise InputError(f"{what}: source path {ref!r} not found beside the .qde (looked in sources/ and "
+                         f"{self.folder})", path=self.label)
+
+    def _in_folder(self, name: str, *, sources_only: bool) -> Path | None:
+        """``name`` under the project folder's ``sources/`` (any case), else (scheme-less) at its top."""
+        if self.folder is None:
+            return None
+        bases = [d for d in sorted(self.folder.iterdir()) if d.name.casefold() == "sources" and d.is_dir()] \
+            if self.folder.is_dir() else []
+        if not sources_only:
+            bases.append(self.folder)
+        for base in bases:
+            found = _find_ci(base, name)
+            if found is not None:
+                return found
+        return None
 
     def _relative(self, rest: str, what: str) -> Path:
         rel = rest.replace("\\", "/")
@@ -337,10 +395,11 @@ class SourceResolver:
             return Path(PureWindowsPath(raw.lstrip("/")).as_posix())
         return Path("/" + raw.lstrip("/"))
 
-    def _on_disk(self, path: Path, ref: str, what: str) -> tuple[bytes, str]:
+    def _on_disk(self, path: Path, ref: str, what: str, base: Path | None = None) -> tuple[bytes, str]:
+        allowed = base or self.root
         resolved = path.resolve()
-        if not resolved.is_relative_to(self.root):
-            raise InputError(f"refused: {what}: {ref} is outside the allowed folder {self.root}; copy the file "
+        if not resolved.is_relative_to(allowed):
+            raise InputError(f"refused: {what}: {ref} is outside the allowed folder {allowed}; copy the file "
                              "there or pass --sources DIR", path=self.label)
         if not resolved.is_file():
             raise InputError(f"{what}: {ref} not found (looked for {resolved}); pass --sources DIR",
@@ -349,6 +408,34 @@ class SourceResolver:
             raise InputError(f"refused: {what}: {ref} is larger than {self.limits.member_bytes:,} bytes",
                              path=self.label)
         return resolved.read_bytes(), str(resolved)
+
+
+def _find_ci(base: Path, name: str) -> Path | None:
+    """``base/name``, each part matched exactly or, failing that, as the one entry differing only in case."""
+    here = base
+    for part in name.split("/"):
+        exact = here / part
+        if exact.exists() or exact.is_symlink():
+            here = exact
+            continue
+        if not here.is_dir():
+            return None
+        hits = [p for p in here.iterdir() if p.name.casefold() == part.casefold()]
+        if len(hits) != 1:
+            return None
+        here = hits[0]
+    return here
+
+
+def _name_from_path(ref: str | None) -> str | None:
+    """A document name from a source path (``plainTextPath="board_2017.txt"`` -> ``board_2017``)."""
+    if not ref:
+        return None
+    from urllib.parse import unquote
+
+    path = unquote(ref.strip().split("://", 1)[-1]).replace("\\", "/").rstrip("/")
+    stem = PurePosixPath(path).stem.strip() if path else ""
+    return stem or None
 
 
 # --------------------------------------------------------------------------- offsets
@@ -903,13 +990,31 @@ def _decode_source(data: bytes, label: str, suffix: str) -> tuple[str, list[str]
     return decode(data, label)
 
 
+def _project_file_in(folder: Path) -> Path:
+    """The ``.qde`` of an unzipped project folder: ``project.qde``, else the only ``*.qde`` in it."""
+    qde = sorted(p for p in folder.iterdir() if p.suffix.lower() == ".qde" and p.is_file())
+    named = [p for p in qde if p.name.lower() == PROJECT_MEMBER]
+    if named:
+        return named[0]
+    if len(qde) == 1:
+        return qde[0]
+    if not qde:
+        raise InputError("is a folder without a project.qde (expected a .qdpx file, a .qde, or the folder of an "
+                         "unzipped project)", path=str(folder))
+    raise InputError(f"holds {len(qde)} .qde files ({', '.join(p.name for p in qde[:4])}); name the one to import",
+                     path=str(folder))
+
+
 def load_qdpx(path: Path, *, sources: Path | None = None, limits: Limits = LIMITS) -> LoadedProject:
-    """Open a ``.qdpx`` (or a bare ``.qde``), check it and read every text it needs. Nothing is written."""
+    """Open a ``.qdpx``, a bare ``.qde`` (its ``internal://`` sources in a ``sources/`` folder beside it, as MAXQDA
+    shares projects unzipped) or the folder holding one; check it and read every text it needs. Nothing is
+    written."""
     label = str(path)
     if not path.exists():
         raise InputError("no such file", path=label)
     if path.is_dir():
-        raise InputError("is a folder; expected a .qdpx file", path=label)
+        path = _project_file_in(path)
+        label = str(path)
     archive: Archive | None = None
     if zipfile.is_zipfile(path):
         archive = Archive(path, limits)
@@ -925,7 +1030,8 @@ def load_qdpx(path: Path, *, sources: Path | None = None, limits: Limits = LIMIT
             project = parse_project(archive.read(member), f"{label}:{member}", limits)
         else:
             project = parse_project(path.read_bytes(), label, limits)
-        resolver = SourceResolver(archive, sources or path.parent, project.base_path, label, limits)
+        resolver = SourceResolver(archive, sources or path.parent, project.base_path, label, limits,
+                                  folder=None if archive is not None else path.parent)
         warnings: list[str] = []
         texts: dict[str, tuple[str, str, bool]] = {}
         for s in project.sources:
@@ -1161,7 +1267,7 @@ def build_import(loaded: LoadedProject, context: ProjectContext = ProjectContext
         tm = maps[s.guid]
         raw, where, _ = loaded.texts[s.guid]
         extra = side_docs.get(s.guid) if isinstance(side_docs.get(s.guid), dict) else {}
-        name = (s.name or "").strip() or s.guid
+        name = (s.name or "").strip() or _name_from_path(s.plain_path or s.rich_path) or s.guid
         if name in names:
             name = f"{name} ({s.guid[:8]})"
         names.add(name)

@@ -1,0 +1,202 @@
+"""REFI-QDA files as other tools really write them: NVivo for Windows (``Sources/``, UTF-16 code units, CRLF as
+two), qc (scheme-less paths, sources without names), MAXQDA projects shared unzipped, files with one selection;
+exports counted for each tool, re-read by an independent reader written here; hostile paths still refused."""
+
+from __future__ import annotations
+
+import json
+import re
+import sqlite3
+import uuid
+import zipfile
+from pathlib import Path
+from xml.etree import ElementTree as ET
+from xml.sax.saxutils import quoteattr
+
+import pytest
+import xmlschema
+
+from conftest import DATA, REPO, Cli, digest
+
+SCHEMA_CANDIDATES = [REPO.parent.parent / "shared" / "refi" / "Project-mrt2019.xsd",
+                     DATA / "refi" / "Project-mrt2019.xsd"]
+NS = "{urn:QDA-XML:project:1.0}"
+
+
+@pytest.fixture(scope="module")
+def project_schema() -> xmlschema.XMLSchema:
+    path = next(p for p in SCHEMA_CANDIDATES if p.is_file())
+    return xmlschema.XMLSchema(str(path))
+
+
+def G(name: str) -> str:
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, "real:" + name))
+
+
+# emoji in and outside the BMP, a ZWJ sequence with a skin tone, CRLF line breaks as NVivo for Windows writes them
+RAW = ("Interviewer: How was the first week? \U0001F600\r\n"
+       "Ayu: Honestly \U0001F469\U0001F3FD\u200d\U0001F4BB it was hard, but we trust each other.\r\n\r\n"
+       "Ayu: We share \U0001F4DA books on WhatsApp \U0001F389 every day.\r\n"
+       "Interviewer: And the \u2615 cafe\u0301?\r\n"
+       "Ayu: The caf\u00e9 \U0001F600\U0001F600 is where we talk.\r\n")
+PASSAGES = ("trust each other", "share \U0001F4DA books", "WhatsApp \U0001F389 every day", "where we talk")
+
+
+def count(s: str, units: str, breaks: str) -> int:
+    """Length of ``s`` as a tool counting ``units`` (codepoints|utf16) and line ``breaks`` (asis|one|two) sees it."""
+    if breaks == "one":
+        s = s.replace("\r\n", "\n")
+    elif breaks == "two":
+        s = re.sub(r"\r\n|\r|\n", "\r\n", s)
+    return len(s.encode("utf-16-le")) // 2 if units == "utf16" else len(s)
+
+
+def offsets(raw: str, passage: str, units: str, breaks: str) -> tuple[int, int]:
+    i = raw.index(passage)
+    return count(raw[:i], units, breaks), count(raw[:i], units, breaks) + count(passage, units, breaks)
+
+
+def selections_xml(raw: str, passages, units: str, breaks: str, *, names: bool, code: str = "code",
+                   user: str = "user") -> str:
+    out = []
+    for p in passages:
+        s, e = offsets(raw, p, units, breaks)
+        name = f" name={quoteattr(p)}" if names else ""
+        out.append(f'<PlainTextSelection guid="{G("sel" + p)}" startPosition="{s}" endPosition="{e}"{name} '
+                   f'creatingUser="{G(user)}"><Coding guid="{G("cod" + p)}" creatingUser="{G(user)}">'
+                   f'<CodeRef targetGUID="{G(code)}"/></Coding></PlainTextSelection>')
+    return "".join(out)
+
+
+def project_xml(sources: str, *, origin: str, users: str = "", codes: str = "") -> str:
+    users = users or f'<User guid="{G("user")}" name="Ayu Lestari"/>'
+    codes = codes or f'<Code guid="{G("code")}" name="Trust" isCodable="true"/>'
+    return (f'<?xml version="1.0" encoding="utf-8"?><Project xmlns="urn:QDA-XML:project:1.0" name="field study" '
+            f'origin="{origin}"><Users>{users}</Users><CodeBook><Codes>{codes}</Codes></CodeBook>'
+            f'<Sources>{sources}</Sources></Project>')
+
+
+def zip_project(path: Path, xml: str, members: dict[str, bytes], *, qde: str = "project.qde") -> Path:
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr(qde, xml.encode("utf-8"))
+        for name, data in members.items():
+            zf.writestr(name, data)
+    return path
+
+
+def coded(db: Path) -> list[tuple[str, str]]:
+    conn = sqlite3.connect(db)
+    return sorted(conn.execute("SELECT d.name, substr(d.text, c.start + 1, c.end - c.start) FROM codings c "
+                               "JOIN documents d ON d.id = c.document_id"))
+
+
+def nfc(s: str) -> str:
+    import unicodedata
+
+    return unicodedata.normalize("NFC", s)
+
+
+# --------------------------------------------------------------------------- item 1: where the sources are
+
+def nvivo_windows(path: Path, *, names: bool = True, passages=PASSAGES) -> Path:
+    """An archive as NVivo 12 for Windows writes it: ``Sources/`` with a capital S, UTF-16 + CRLF offsets."""
+    src = G("nvivo-src")
+    xml = project_xml(f'<TextSource guid="{src.upper()}" name="Interview Ayu" '
+                      f'plainTextPath="internal://{src.upper()}.txt">'
+                      f'{selections_xml(RAW, passages, "utf16", "asis", names=names)}</TextSource>',
+                      origin="NVivo 12.6.0.959 for Windows")
+    return zip_project(path, xml, {f"Sources/{src.upper()}.txt": b"\xef\xbb\xbf" + RAW.encode("utf-8")})
+
+
+def test_nvivo_windows_sources_folder_and_utf16_crlf_offsets(tmp_path):
+    cli = Cli(tmp_path / "p.db")
+    r = cli("import-qdpx", nvivo_windows(tmp_path / "nvivo.qdpx"))
+    assert coded(cli.db) == sorted(("Interview Ayu", nfc(p)) for p in PASSAGES), r.output
+    assert "UTF-16" in r.output
+    conn = sqlite3.connect(cli.db)
+    assert conn.execute("SELECT DISTINCT coder FROM codings").fetchall() == [("Ayu Lestari",)]
+
+
+def test_schemeless_paths_and_sources_without_names(tmp_path):
+    """qc writes ``plainTextPath="board_2017.txt"`` (an anyURI without scheme) and no ``name``."""
+    texts = {"board_2017.txt": "We met the board in 2017.\nThey trust each other.\n",
+             "notes 2018.txt": "The second meeting.\nWe share books.\n"}
+    sources = "".join(
+        f'<TextSource guid="{G(n)}" plainTextPath={quoteattr(p)}>'
+        f'{selections_xml(texts[n], [passage], "codepoints", "asis", names=False)}</TextSource>'
+        for n, p, passage in [("board_2017.txt", "board_2017.txt", "trust each other"),
+                              ("notes 2018.txt", "notes%202018.txt", "share books")])
+    xml = project_xml(sources, origin="qc 1.1.0")
+    # one text in sources/, one at the root of the archive
+    f = zip_project(tmp_path / "qc.qdpx", xml, {"sources/board_2017.txt": texts["board_2017.txt"].encode(),
+                                                  "notes 2018.txt": texts["notes 2018.txt"].encode()})
+    cli = Cli(tmp_path / "p.db")
+    r = cli("import-qdpx", f)
+    assert coded(cli.db) == [("board_2017", "trust each other"), ("notes 2018", "share books")], r.output
+
+
+@pytest.mark.parametrize("qde_name", ["project.qde", "Study 2024.qde"])
+@pytest.mark.parametrize("point_at", ["qde", "folder"])
+def test_unzipped_project_beside_its_sources_folder(tmp_path, qde_name, point_at):
+    """MAXQDA shares projects unzipped: ``project.qde`` (or ``<name>.qde``) beside ``sources/``."""
+    folder = tmp_path / "shared project"
+    (folder / "sources").mkdir(parents=True)
+    raw = RAW.replace("\r\n", "\n")
+    src = G("maxqda-src")
+    (folder / "sources" / f"{src}.txt").write_text(raw, encoding="utf-8")
+    xml = project_xml(f'<TextSource guid="{src}" name="Ayu" plainTextPath="internal://{src}.txt">'
+                      f'{selections_xml(raw, PASSAGES, "codepoints", "asis", names=True)}</TextSource>',
+                      origin="MAXQDA 24 (Release 24.4.0)")
+    (folder / qde_name).write_text(xml, encoding="utf-8")
+    cli = Cli(tmp_path / "p.db")
+    r = cli("import-qdpx", folder / qde_name if point_at == "qde" else folder)
+    assert coded(cli.db) == sorted(("Ayu", nfc(p)) for p in PASSAGES), r.output
+
+
+def test_a_folder_with_no_or_several_qde_files_is_refused(tmp_path):
+    cli = Cli(tmp_path / "p.db")
+    (tmp_path / "empty").mkdir()
+    assert "without a project.qde" in cli.fails("import-qdpx", tmp_path / "empty").output
+    (tmp_path / "two").mkdir()
+    for n in ("a.qde", "b.qde"):
+        (tmp_path / "two" / n).write_text(project_xml("", origin="x"), encoding="utf-8")
+    assert "2 .qde files" in cli.fails("import-qdpx", tmp_path / "two").output
+    assert not cli.db.exists()
+
+
+def hostile_folder(tmp_path: Path, path_attr: str, *, link: tuple[str, Path] | None = None) -> Path:
+    folder = tmp_path / "proj"
+    (folder / "sources").mkdir(parents=True)
+    if link:
+        (folder / "sources" / link[0]).symlink_to(link[1])
+    xml = project_xml(f'<TextSource guid="{G("h")}" name="h" plainTextPath={quoteattr(path_attr)}/>',
+                      origin="MAXQDA 24")
+    (folder / "project.qde").write_text(xml, encoding="utf-8")
+    return folder
+
+
+@pytest.mark.parametrize("attr, expected", [
+    ("../../etc/passwd", "outside"),
+    ("/etc/passwd", "outside"),
+    ("C:\\Windows\\win.ini", "outside"),
+    ("sources/../../secret.txt", "outside"),
+    ("internal://../secret.txt", "outside"),
+    ("leak.txt", "outside the allowed folder"),  # a symlink in sources/ pointing out of the folder
+    ("internal://leak.txt", "outside the allowed folder"),
+])
+def test_hostile_schemeless_and_folder_paths_are_refused(tmp_path, attr, expected):
+    secret = tmp_path / "secret.txt"
+    secret.write_text("top secret\n", encoding="utf-8")
+    folder = hostile_folder(tmp_path, attr, link=("leak.txt", secret))
+    cli = Cli(tmp_path / "p.db")
+    cli("import-qdpx", nvivo_windows(tmp_path / "ok.qdpx"))
+    before = digest(cli.db)
+    r = cli.fails("import-qdpx", folder)
+    lines = r.output.strip().splitlines()
+    assert len(lines) == 1 and expected in lines[0] and "refused" in lines[0], r.output
+    assert digest(cli.db) == before
+    # the same paths inside an archive are refused too
+    xml = (folder / "project.qde").read_text(encoding="utf-8")
+    if not attr.startswith("internal://") and attr != "leak.txt":
+        r = cli.fails("import-qdpx", zip_project(tmp_path / "h.qdpx", xml, {"sources/x.txt": b"x"}))
+        assert "outside the archive" in r.output and digest(cli.db) == before
