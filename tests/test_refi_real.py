@@ -200,3 +200,109 @@ def test_hostile_schemeless_and_folder_paths_are_refused(tmp_path, attr, expecte
     if not attr.startswith("internal://") and attr != "leak.txt":
         r = cli.fails("import-qdpx", zip_project(tmp_path / "h.qdpx", xml, {"sources/x.txt": b"x"}))
         assert "outside the archive" in r.output and digest(cli.db) == before
+
+
+# --------------------------------------------------------------------------- item 3: little evidence
+
+def long_lf_text(seed: int = 3, lines: int = 800) -> str:
+    import random
+
+    rng = random.Random(seed)
+    words = ["we", "share", "books", "the", "library", "trust", "each", "other", "staff", "meet", "every", "week",
+             "reading", "room", "talk", "about", "new", "ideas", "colleagues", "help"]
+    speakers = ["Interviewer", "Ayu", "Made"]
+    return "".join(f"{rng.choice(speakers)}: {' '.join(rng.choice(words) for _ in range(rng.randint(4, 14)))}.\n"
+                   for _ in range(lines))
+
+
+def one_selection_archive(path: Path, raw: str, passage_at: tuple[int, int], *, origin: str, units: str,
+                          breaks: str = "asis", name: str | None = None) -> Path:
+    i, j = passage_at
+    s, e = count(raw[:i], units, breaks), count(raw[:j], units, breaks)
+    named = f" name={quoteattr(name)}" if name else ""
+    src = G("one")
+    xml = project_xml(f'<TextSource guid="{src}" name="one" plainTextPath="internal://{src}.txt">'
+                      f'<PlainTextSelection guid="{G("s1")}" startPosition="{s}" endPosition="{e}"{named}>'
+                      f'<Coding guid="{G("c1")}"><CodeRef targetGUID="{G("code")}"/></Coding>'
+                      f'</PlainTextSelection></TextSource>', origin=origin)
+    return zip_project(path, xml, {f"sources/{src}.txt": raw.encode("utf-8")})
+
+
+def imported(path: Path, **options):
+    from tematik import refi
+
+    return refi.build_import(refi.load_qdpx(path), options=refi.ImportOptions(**options))
+
+
+def test_one_unnamed_selection_in_a_long_lf_file_lands_every_time(tmp_path):
+    """An NVivo for Mac file cut down to one selection without a name: a text without CRLF never counts each break
+    as two, so the selection lands where the tool put it, however far into the text, and tematik says it is sure."""
+    import random
+
+    raw = long_lf_text()
+    rng = random.Random(11)
+    for trial in range(20):
+        starts = [m.start() for m in re.finditer(r"(?<= )\w+ \w+ \w+", raw)]
+        i = rng.choice(starts[len(starts) // 3:])
+        j = i + len(" ".join(raw[i:].split(" ")[:3]).split(".")[0].split("\n")[0])
+        f = one_selection_archive(tmp_path / f"mac{trial}.qdpx", raw, (i, j), origin="NVivo for Mac 15.0.0",
+                                  units="utf16")
+        bundle = imported(f)
+        (c,) = bundle.codings
+        assert (c.start, c.end) == (i, j), (trial, bundle.counting.describe())
+        assert bundle.counting.confidence == "sure" and bundle.counting.counting.line_breaks != "two"
+        assert not [w for w in bundle.warnings if w.startswith("offsets:")]
+
+
+EMOJI_LF = ("Interviewer: Welcome \U0001F600 \U0001F44B and thanks.\nAyu: \U0001F4DA\U0001F4DA we read a lot "
+            "together.\nAyu: We trust each other here.\n")
+
+
+@pytest.mark.parametrize("origin, units, confidence", [
+    ("NVivo for Mac 15.0.0", "utf16", "likely"),  # the origin says UTF-16
+    ("QualCoder 3.6", "codepoints", "likely"),  # the origin says code points
+    ("Unknown QDA 1.0", "codepoints", "guess"),  # nothing to go on: the simplest counting, and a warning
+])
+def test_origin_decides_when_the_selections_cannot_and_the_doubt_is_said(tmp_path, origin, units, confidence):
+    i = EMOJI_LF.index("trust each")
+    f = one_selection_archive(tmp_path / "e.qdpx", EMOJI_LF, (i, i + len("trust each other")), origin=origin,
+                              units=units)
+    cli = Cli(tmp_path / "p.db")
+    r = cli("import-qdpx", f)
+    assert coded(cli.db) == [("one", "trust each other")], r.output
+    shown = {"likely": "likely", "guess": "a guess"}[confidence]
+    assert f"({shown}:" in r.output
+    warning = [ln for ln in r.output.splitlines() if "place codings differently" in ln]
+    assert warning and ("code points" in warning[0] and "UTF-16" in warning[0]), r.output
+    if confidence == "likely":
+        assert origin in r.output
+
+
+def test_given_units_override_the_origin(tmp_path):
+    i = EMOJI_LF.index("trust each")
+    f = one_selection_archive(tmp_path / "e.qdpx", EMOJI_LF, (i, i + len("trust each other")),
+                              origin="NVivo for Mac 15.0.0", units="codepoints")
+    assert imported(f).codings[0].start != i  # NVivo's convention would misplace it
+    bundle = imported(f, units="codepoints")
+    assert bundle.codings[0].start == i and bundle.counting.confidence == "sure"
+
+
+def test_nvivo_windows_one_unnamed_selection_uses_its_convention(tmp_path):
+    cli = Cli(tmp_path / "p.db")
+    r = cli("import-qdpx", nvivo_windows(tmp_path / "n.qdpx", names=False, passages=PASSAGES[-1:]))
+    assert coded(cli.db) == [("Interview Ayu", PASSAGES[-1])], r.output
+    assert "UTF-16 code units, line breaks as in the file" in r.output
+
+
+def test_names_still_prove_each_break_as_two_on_a_text_without_crlf(tmp_path):
+    """The rule gives way to hard evidence: when only "two" makes the selection names match, it is taken, with a
+    warning naming the other choice."""
+    raw = long_lf_text(lines=30)
+    i = raw.index("\n", 400) + 1
+    j = raw.index(":", i)
+    f = one_selection_archive(tmp_path / "t.qdpx", raw, (i, j), origin="Unknown", units="codepoints", breaks="two",
+                              name=raw[i:j])
+    bundle = imported(f)
+    assert (bundle.codings[0].start, bundle.codings[0].end) == (i, j)
+    assert bundle.counting.counting.line_breaks == "two" and bundle.counting.confidence == "likely"
+    assert any("no CRLF" in w for w in bundle.warnings)

@@ -633,19 +633,63 @@ class TextMap:
 
 @dataclass(frozen=True)
 class CountingReport:
+    """How offsets were read, why, and how sure that is.
+
+    ``confidence``: ``sure`` (given, or every way of counting places the selections alike, or the selections rule
+    out the others: out of range, splitting a CRLF or a surrogate pair, not matching their names), ``likely``
+    (the selections fit several ways; many more selection ends fall on word boundaries under one, or the file's
+    origin says how that tool counts) or ``guess`` (nothing to tell them apart). ``alternatives`` are the other
+    ways of counting that fit as well and would place the codings elsewhere.
+    """
+
     counting: Counting
     selections: int = 0
     decided_by: str = "no difference on these texts"
     fits: int = 0
     name_hits: int = 0
     named: int = 0
+    confidence: str = "sure"
+    alternatives: tuple[Counting, ...] = ()
 
     def describe(self) -> str:
         if not self.selections:
             return f"{self.counting.describe()} (no selections)"
-        return f"{self.counting.describe()} ({self.decided_by}; {self.fits} of {self.selections} selections " \
-            "checked fit" + (
-            f", {self.name_hits}/{self.named} match their names)" if self.named else ")")
+        sure = {"sure": "sure", "likely": "likely", "guess": "a guess"}.get(self.confidence, self.confidence)
+        return f"{self.counting.describe()} ({sure}: {self.decided_by}; {self.fits} of {self.selections} " \
+            "selections checked fit" + (f", {self.name_hits}/{self.named} match their names)" if self.named else ")")
+
+    def warning(self) -> str | None:
+        """A warning when the choice was not forced by the selections and the other choices disagree."""
+        if self.confidence == "sure" or not self.alternatives:
+            return None
+        others = "; ".join(a.describe() for a in self.alternatives)
+        return (f"offsets: the selections fit more than one way of counting, and they place codings differently: "
+                f"chose {self.counting.describe()} ({self.decided_by}) over {others}. Check a few codings; if they "
+                "are shifted, import again with --units and --line-breaks")
+
+
+#: How tools count offsets in what they export, by their ``origin`` attribute: (pattern, counting, why). Used only
+#: when the selections cannot tell the ways of counting apart. See the README for the sources of each line.
+ORIGIN_CONVENTIONS: tuple[tuple[re.Pattern[str], Counting, str], ...] = (
+    (re.compile(r"nvivo", re.I), Counting("utf16", "asis"),
+     "NVivo counts UTF-16 code units and its line breaks as written (CRLF as two on Windows)"),
+    (re.compile(r"atlas\.?ti", re.I), Counting("utf16", "asis"),
+     "ATLAS.ti counts UTF-16 code units and its line breaks as written"),
+    (re.compile(r"maxqda", re.I), Counting("codepoints", "one"),
+     "MAXQDA counts each line break as one character"),
+    (re.compile(r"qualcoder", re.I), Counting("codepoints", "one"),
+     "QualCoder counts code points, each line break as one"),
+    (re.compile(r"^\s*(?:tematik|qc)\b", re.I), Counting("codepoints", "asis"),
+     "it counts code points in the text it wrote"),
+)
+
+
+def origin_counting(origin: str | None) -> tuple[Counting, str] | None:
+    """How the tool named in a project's ``origin`` counts offsets, if known: (counting, why)."""
+    for pattern, counting, why in ORIGIN_CONVENTIONS:
+        if origin and pattern.search(origin):
+            return counting, f"the file's origin {origin.strip()!r}: {why}"
+    return None
 
 
 def _collapse(s: str) -> str:
@@ -667,42 +711,107 @@ def _at_boundary(text: str, pos: int) -> bool:
 
 
 def detect_counting(samples: Sequence[tuple[TextMap, Sequence[tuple[int, int, str | None]]]],
-                    *, units: str = "auto", line_breaks: str = "auto", max_checked: int = 5000) -> CountingReport:
-    """Pick the counting under which the selections ``(start, end, name)`` fit their texts best."""
+                    *, units: str = "auto", line_breaks: str = "auto", max_checked: int = 5000,
+                    prior: tuple[Counting, str] | None = None) -> CountingReport:
+    """Pick the counting under which the selections ``(start, end, name)`` fit their texts best.
+
+    Hard evidence first: selections in range, not splitting a CRLF or a surrogate pair, matching the text tools
+    write in a selection's name. Ways of counting that give the same places are one choice, not a doubt. When
+    several choices remain, many more selection ends on word boundaries decide, else ``prior`` (what the file's
+    origin says about the tool), else the simplest counting, and the report says it was not sure.
+
+    A text without CRLF never needs "every line break as two": a tool that counts a break as two does so because
+    its text has CRLF, and then writes it. That counting is tried only when some text has a CRLF (or when asked).
+    """
     candidates = [c for c in COUNTINGS if units in ("auto", c.units) and line_breaks in ("auto", c.line_breaks)]
     total = sum(len(s) for _, s in samples)
     if len(candidates) == 1 or not total:
         return CountingReport(candidates[0], total, "given" if len(candidates) == 1 else "no selections")
     step = -(-total // max_checked)  # an evenly spread sample is evidence enough
     checked = [(tm, [sel for k, sel in enumerate(sels) if k % step == 0]) for tm, sels in samples]
+    if line_breaks != "auto" or any(tm.has_crlf for tm, _ in samples):
+        return _decide(checked, candidates, prior)[0]
+    # no CRLF anywhere: "each line break as two" is not a way these texts were counted, unless nothing else fits
+    got, hard = _decide(checked, [c for c in candidates if c.line_breaks == "asis"], prior)
+    if hard[:3] == (0, 0, -hard[3]):
+        return got
+    two, hard2 = _decide(checked, [c for c in candidates if c.line_breaks == "two"], None)
+    if hard2[:3] < hard[:3]:
+        return replace(two, confidence="likely", alternatives=(got.counting,), decided_by=(
+            "only counting each line break as two fits the selections, although the text has no CRLF"))
+    return got
+
+
+def _decide(checked: Sequence[tuple[TextMap, Sequence[tuple[int, int, str | None]]]], candidates: Sequence[Counting],
+            prior: tuple[Counting, str] | None) -> tuple[CountingReport, tuple[int, int, int, int]]:
+    """detect_counting among ``candidates``: the report and the winner's hard evidence (out of range, misaligned,
+    -name hits, named)."""
     total = sum(len(s) for _, s in checked)
-    scores = []
-    for rank, counting in enumerate(candidates):
+
+    def evaluate(counting: Counting) -> tuple[tuple, tuple[int, int, int, int], int]:
         bad = misaligned = hits = named = bounds = 0
+        places = []
         for tm, sels in checked:
             for start, end, name in sels:
                 got = tm.span(start, end, counting)
                 if got is None or got[0] >= got[1]:
                     bad += 1
+                    places.append(None)
                     continue
                 a, b, aligned = got
+                places.append((a, b))
                 misaligned += not aligned
                 if name:
                     named += 1
                     hits += _name_matches(name, tm.text[a:b])
                 bounds += _at_boundary(tm.text, a) + _at_boundary(tm.text, b)
-        scores.append(((bad, misaligned, -hits, -bounds, rank), counting, total - bad, hits, named))
-    scores.sort(key=lambda s: s[0])
-    best = scores[0]
-    distinct = {tuple(s[0][:4]) for s in scores}
-    if len(distinct) == 1:
-        why = "no difference on these texts"
-    else:
-        second = next(s for s in scores[1:] if s[0][:4] != best[0][:4])
-        why = ("selections in range" if best[0][0] != second[0][0] else
-               "no split line breaks or surrogate pairs" if best[0][1] != second[0][1] else
-               "selection names match the text" if best[0][2] != second[0][2] else "word boundaries")
-    return CountingReport(best[1], total, why, best[2], best[3], best[4])
+        return tuple(places), (bad, misaligned, -hits, named), bounds
+
+    # ways of counting that place every selection alike are one choice
+    choices: dict[tuple, dict[str, Any]] = {}
+    for rank, counting in enumerate(candidates):
+        places, hard, bounds = evaluate(counting)
+        if places not in choices:
+            choices[places] = {"counting": counting, "hard": hard, "bounds": bounds, "rank": rank, "all": []}
+        choices[places]["all"].append(counting)
+    options = sorted(choices.values(), key=lambda c: (c["hard"][:3], -c["bounds"], c["rank"]))
+    prior_choice = None  # the choice holding the counting the file's origin suggests
+    if prior is not None:
+        prior_choice = next((o for o in options if prior[0] in o["all"]), None) or choices.get(evaluate(prior[0])[0])
+
+    def report(best: dict[str, Any], why: str, confidence: str, rivals: Sequence[dict[str, Any]] = ()
+               ) -> tuple[CountingReport, tuple[int, int, int, int]]:
+        bad, _mis, neg_hits, named = best["hard"]
+        return CountingReport(best["counting"], total, why, total - bad, -neg_hits, named, confidence,
+                              tuple(r["counting"] for r in rivals)), best["hard"]
+
+    if len(options) == 1:
+        only = options[0]
+        if prior is not None and prior[0] in only["all"]:
+            only = {**only, "counting": prior[0]}
+        return report(only, "every way of counting places these selections alike", "sure")
+    best, second = options[0], options[1]
+    if best["hard"][:3] != second["hard"][:3]:
+        why = ("selections in range" if best["hard"][0] != second["hard"][0] else
+               "no split line breaks or surrogate pairs" if best["hard"][1] != second["hard"][1] else
+               "selection names match the text")
+        return report(best, why, "sure")
+    tied = [o for o in options if o["hard"][:3] == best["hard"][:3]]
+    ends = 2 * (total - best["hard"][0])
+    ranked = sorted(tied, key=lambda o: (-o["bounds"], o["rank"]))
+    lead = ranked[0]["bounds"] - ranked[1]["bounds"]
+    if lead >= max(4, 0.3 * ends):
+        winner = ranked[0]
+        why = f"word boundaries: {winner['bounds']} of {ends} selection ends fall on one under it"
+        if prior is not None and prior_choice is not None and prior_choice is not winner:
+            return report(winner, f"{why}, although {prior[1]}", "likely", [prior_choice])
+        return report(winner, why, "likely")
+    if prior is not None and prior_choice is not None and prior_choice in tied:
+        return report({**prior_choice, "counting": prior[0] if prior[0] in prior_choice["all"] else
+                       prior_choice["counting"]}, prior[1], "likely", [o for o in tied if o is not prior_choice])
+    winner = ranked[0]
+    why = "more selection ends on word boundaries" if lead else "nothing told them apart; the simplest counting"
+    return report(winner, why, "guess", [o for o in tied if o is not winner])
 
 
 # --------------------------------------------------------------------------- the parsed project
@@ -1258,7 +1367,10 @@ def build_import(loaded: LoadedProject, context: ProjectContext = ProjectContext
             raise InputError(exc.message, path=where) from None
     samples = [(maps[s.guid], [(sel.start, sel.end, sel.name) for sel in s.selections]) for s in proj.sources
                if s.selections]
-    bundle.counting = detect_counting(samples, units=options.units, line_breaks=options.line_breaks)
+    prior = _sidecar_counting(side) or origin_counting(proj.origin)
+    bundle.counting = detect_counting(samples, units=options.units, line_breaks=options.line_breaks, prior=prior)
+    if bundle.counting.warning():
+        bundle.warnings.append(bundle.counting.warning() or "")
     counting = bundle.counting.counting
 
     names: set[str] = set()
@@ -1367,6 +1479,14 @@ def build_import(loaded: LoadedProject, context: ProjectContext = ProjectContext
 
     bundle.users = sorted(set(users.values()) | {c.coder for c in bundle.codings})
     return bundle
+
+
+def _sidecar_counting(side: Mapping[str, Any]) -> tuple[Counting, str] | None:
+    """How a tematik export counted its offsets, as its ``tematik.json`` records (checked like any input)."""
+    got = side.get("offsets")
+    if isinstance(got, dict) and got.get("units") in UNITS and got.get("line_breaks") in LINE_BREAKS:
+        return Counting(got["units"], got["line_breaks"]), "tematik.json records how this export counted"
+    return None
 
 
 def _sidecar_codebook(cb: Any, code_ids: set[str], label: str, warnings: list[str]) -> dict[str, Any] | None:
