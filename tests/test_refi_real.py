@@ -306,3 +306,233 @@ def test_names_still_prove_each_break_as_two_on_a_text_without_crlf(tmp_path):
     assert (bundle.codings[0].start, bundle.codings[0].end) == (i, j)
     assert bundle.counting.counting.line_breaks == "two" and bundle.counting.confidence == "likely"
     assert any("no CRLF" in w for w in bundle.warnings)
+
+
+# --------------------------------------------------------------------------- items 2, 4, 5: exports other tools read
+
+EMOJI = ["\U0001F600", "\U0001F4DA", "\U0001F389", "\U0001F44D\U0001F3FD", "\u2615", "\U0001F469\u200d\U0001F4BB",
+         "\U0001F1EE\U0001F1E9", "\u00e9", "\U0001F914"]
+
+
+def emoji_rich(seed: int = 5, lines: int = 60) -> tuple[str, list[tuple[int, int]]]:
+    """A CRLF text dense with astral-plane characters and, per line, the span of a few words after an emoji."""
+    import random
+
+    rng = random.Random(seed)
+    words = ["we", "share", "books", "library", "trust", "staff", "meet", "week", "reading", "talk", "ideas"]
+    raw, spans = "", []
+    for n in range(lines):
+        head = f"{rng.choice(['Interviewer', 'Ayu', 'Made'])}: {' '.join(rng.choice(EMOJI) for _ in range(n % 4))} "
+        body = " ".join(rng.choice(words) + rng.choice(["", "", rng.choice(EMOJI)]) for _ in range(5))
+        line = f"{head}{body}."
+        start = len(raw) + len(head)
+        spans.append((start, start + len(body.split(" ")[0]) + 1 + len(body.split(" ")[1])))
+        raw += line + ("\r\n\r\n" if n % 7 == 6 else "\r\n")
+    return raw, spans
+
+
+def nvivo_emoji_project(path: Path) -> tuple[Path, list[str]]:
+    """An NVivo for Windows archive of an emoji-rich text: 60 codings by one user, a second user who never coded,
+    a code NVivo marked not codable (a folder of codes), UTF-16 + CRLF offsets, unnamed selections."""
+    raw, spans = emoji_rich()
+    src = G("emoji-src").upper()
+    sels = []
+    for k, (i, j) in enumerate(spans):
+        s, e = count(raw[:i], "utf16", "asis"), count(raw[:j], "utf16", "asis")
+        code = "child" if k % 2 else "code"
+        sels.append(f'<PlainTextSelection guid="{G(f"es{k}")}" startPosition="{s}" endPosition="{e}" '
+                    f'creatingUser="{G("user")}"><Coding guid="{G(f"ec{k}")}" creatingUser="{G("user")}">'
+                    f'<CodeRef targetGUID="{G(code)}"/></Coding></PlainTextSelection>')
+    codes = (f'<Code guid="{G("folder")}" name="Themes" isCodable="false">'
+             f'<Code guid="{G("code")}" name="Trust" isCodable="true"/>'
+             f'<Code guid="{G("child")}" name="Sharing" isCodable="true"/></Code>')
+    users = f'<User guid="{G("user")}" name="Ayu Lestari"/><User guid="{G("reader")}" name="Budi (reviewer)"/>'
+    xml = project_xml(f'<TextSource guid="{src}" name="Emoji interview" plainTextPath="internal://{src}.txt">'
+                      f'{"".join(sels)}</TextSource>', origin="NVivo 12.6.0.959 for Windows", users=users, codes=codes)
+    f = zip_project(path, xml, {f"Sources/{src}.txt": raw.encode("utf-8")})
+    return f, [nfc(raw[i:j]) for i, j in spans]
+
+
+def read_utf16(path: Path, breaks: str = "asis") -> dict[str, list[tuple[str, str]]]:
+    """An independent REFI reader following NVivo's convention: offsets are UTF-16 code units into the source file
+    as written (``breaks="one"``: into the file with CRLF read as one). Returns document -> [(code name, text)]."""
+    out: dict[str, list[tuple[str, str]]] = {}
+    with zipfile.ZipFile(path) as zf:
+        root = ET.fromstring(zf.read("project.qde"))
+        codes = {c.get("guid"): c.get("name") for c in root.iter(f"{NS}Code")}
+        for source in root.iter(f"{NS}TextSource"):
+            member = "sources/" + source.get("plainTextPath").split("://", 1)[1]
+            text = zf.read(member).decode("utf-8-sig")
+            if breaks == "one":
+                text = text.replace("\r\n", "\n")
+            units = text.encode("utf-16-le")
+            for sel in source.iter(f"{NS}PlainTextSelection"):
+                s, e = int(sel.get("startPosition")), int(sel.get("endPosition"))
+                piece = units[2 * s:2 * e].decode("utf-16-le", errors="replace")
+                for coding in sel.iter(f"{NS}Coding"):
+                    code = codes[coding.find(f"{NS}CodeRef").get("targetGUID")]
+                    out.setdefault(source.get("name"), []).append((code, piece))
+    return out
+
+
+def read_codepoints(path: Path, breaks: str) -> dict[str, list[tuple[str, str]]]:
+    """The same reader for tools counting code points (MAXQDA, QualCoder): CRLF read as one line break."""
+    out: dict[str, list[tuple[str, str]]] = {}
+    with zipfile.ZipFile(path) as zf:
+        root = ET.fromstring(zf.read("project.qde"))
+        codes = {c.get("guid"): c.get("name") for c in root.iter(f"{NS}Code")}
+        for source in root.iter(f"{NS}TextSource"):
+            text = zf.read("sources/" + source.get("plainTextPath").split("://", 1)[1]).decode("utf-8-sig")
+            if breaks == "one":
+                text = text.replace("\r\n", "\n")
+            for sel in source.iter(f"{NS}PlainTextSelection"):
+                piece = text[int(sel.get("startPosition")):int(sel.get("endPosition"))]
+                for coding in sel.iter(f"{NS}Coding"):
+                    out.setdefault(source.get("name"), []).append(
+                        (codes[coding.find(f"{NS}CodeRef").get("targetGUID")], piece))
+    return out
+
+
+@pytest.fixture(scope="module")
+def emoji_db(tmp_path_factory) -> tuple[Path, list[str]]:
+    home = tmp_path_factory.mktemp("emoji")
+    f, passages = nvivo_emoji_project(home / "nvivo.qdpx")
+    cli = Cli(home / "p.db")
+    r = cli("import-qdpx", f)
+    assert sorted(t for _, t in coded(cli.db)) == sorted(passages), r.output
+    return cli.db, passages
+
+
+def test_export_for_nvivo_is_read_back_by_a_utf16_reader_on_the_same_text(emoji_db, tmp_path, project_schema):
+    db, passages = emoji_db
+    cli = Cli(db)
+    out = tmp_path / "for-nvivo.qdpx"
+    r = cli("export", "qdpx", out, "--for", "nvivo")
+    assert "UTF-16 code units, each line break as two" in r.output
+    with zipfile.ZipFile(out) as zf:
+        project_schema.validate(zf.read("project.qde"))
+        texts = [zf.read(n) for n in zf.namelist() if n.startswith("sources/")]
+    assert texts and all(b"\r\n" in t for t in texts)  # CRLF written, so "as in the file" and "two" agree
+    got = read_utf16(out)["Emoji interview"]
+    assert len(got) == len(passages) == 60
+    assert sorted(t.replace("\r\n", "\n") for _, t in got) == sorted(passages)
+    # every coding on its own code too
+    conn = sqlite3.connect(db)
+    mine = sorted(conn.execute("SELECT k.name, substr(d.text, c.start + 1, c.end - c.start) FROM codings c "
+                               "JOIN codes k ON k.id = c.code_id JOIN documents d ON d.id = c.document_id"))
+    assert sorted((c, t.replace("\r\n", "\n")) for c, t in got) == mine
+
+
+def test_the_default_export_counts_code_points_which_a_utf16_reader_misplaces(emoji_db, tmp_path):
+    """The problem the issue met: a code-point export read under NVivo's convention lands few codings right."""
+    db, passages = emoji_db
+    out = tmp_path / "default.qdpx"
+    r = Cli(db)("export", "qdpx", out)
+    assert "code points, each line break as one" in r.output
+    got = read_utf16(out)["Emoji interview"]
+    right = sum(t in passages for _, t in got)
+    assert right < len(passages) // 2
+    assert sorted(t for _, t in read_codepoints(out, "asis")["Emoji interview"]) == sorted(passages)
+
+
+@pytest.mark.parametrize("tool, reader, newline", [
+    ("maxqda", lambda p: read_codepoints(p, "one"), b"\r\n"),
+    ("qualcoder", lambda p: read_codepoints(p, "asis"), None),
+    ("atlas", lambda p: read_utf16(p), b"\r\n"),
+])
+def test_each_preset_is_read_back_by_its_convention(emoji_db, tmp_path, tool, reader, newline, project_schema):
+    db, passages = emoji_db
+    out = tmp_path / f"{tool}.qdpx"
+    Cli(db)("export", "qdpx", out, "--for", tool)
+    with zipfile.ZipFile(out) as zf:
+        project_schema.validate(zf.read("project.qde"))
+        text = next(zf.read(n) for n in zf.namelist() if n.startswith("sources/"))
+    assert (b"\r\n" in text) == (newline is not None)
+    assert sorted(t.replace("\r\n", "\n") for _, t in reader(out)["Emoji interview"]) == sorted(passages)
+
+
+def test_explicit_options_override_a_preset_and_contradictions_are_refused(emoji_db, tmp_path):
+    db, passages = emoji_db
+    cli = Cli(db)
+    out = tmp_path / "x.qdpx"
+    cli("export", "qdpx", out, "--for", "nvivo", "--offsets", "codepoints")
+    assert sorted(t.replace("\r\n", "\n") for _, t in read_codepoints(out, "asis")["Emoji interview"]) == \
+        sorted(passages)
+    r = cli.fails("export", "qdpx", tmp_path / "y.qdpx", "--line-breaks", "two", "--newlines", "lf")
+    assert "--newlines" in r.output and not (tmp_path / "y.qdpx").exists()
+
+
+@pytest.mark.parametrize("tool", ["nvivo", "maxqda", "qualcoder", "atlas"])
+def test_exports_for_each_tool_come_back_into_tematik(emoji_db, tmp_path, tool):
+    """Round trip through each convention: with tematik.json, and as the tool would give it back (no tematik.json,
+    no selection names, the tool's origin)."""
+    db, passages = emoji_db
+    out = tmp_path / f"{tool}.qdpx"
+    Cli(db)("export", "qdpx", out, "--for", tool)
+    back = Cli(tmp_path / "back.db")
+    back("import-qdpx", out)
+    assert sorted(t for _, t in coded(back.db)) == sorted(passages)
+    origin = {"nvivo": "NVivo 12.6.0.959 for Windows", "maxqda": "MAXQDA 24", "qualcoder": "QualCoder 3.6",
+              "atlas": "ATLAS.ti for Windows 23.2.3"}[tool]
+    stripped = tmp_path / f"{tool}-as-the-tool.qdpx"
+    with zipfile.ZipFile(out) as zin, zipfile.ZipFile(stripped, "w") as zout:
+        for n in zin.namelist():
+            if n == "tematik.json":
+                continue
+            data = zin.read(n)
+            if n == "project.qde":
+                data = re.sub(rb' name="[^"]*" startPosition', b" startPosition", data)
+                data = re.sub(rb'origin="[^"]*"', f'origin="{origin}"'.encode(), data, count=1)
+            zout.writestr(n.replace("sources/", "Sources/") if tool == "nvivo" else n, data)
+    tool_back = Cli(tmp_path / "tool-back.db")
+    r = tool_back("import-qdpx", stripped)
+    assert sorted(t for _, t in coded(tool_back.db)) == sorted(passages), r.output
+
+
+def test_export_keeps_is_codable_and_users_who_never_coded(emoji_db, tmp_path, project_schema):
+    db, _ = emoji_db
+    out = tmp_path / "keep.qdpx"
+    Cli(db)("export", "qdpx", out)
+    with zipfile.ZipFile(out) as zf:
+        root = ET.fromstring(zf.read("project.qde"))
+    codable = {c.get("name"): c.get("isCodable") for c in root.iter(f"{NS}Code")}
+    assert codable == {"Themes": "false", "Trust": "true", "Sharing": "true"}
+    users = {u.get("name"): u.get("guid") for u in root.iter(f"{NS}User")}
+    assert users == {"Ayu Lestari": G("user"), "Budi (reviewer)": G("reader")}  # GUIDs kept, as NVivo wrote them
+    qdc = tmp_path / "codes.qdc"
+    Cli(db)("export", "qdc", qdc)
+    assert 'name="Themes" isCodable="false"' in qdc.read_text(encoding="utf-8")
+
+
+def test_export_says_what_it_cannot_carry(tmp_path):
+    cli = Cli(tmp_path / "p.db")
+    cli("import", DATA / "import" / "interview_id.txt")
+    cli("codebook", "load", REPO / "codebooks" / "knowledge-sharing.yaml")
+    cli("autocode")
+    rows = json.loads(cli("codings", "--format", "json").stdout)
+    cli("code", "accept", "--id", str(rows[0]["id"]), "--coder", "made")
+    r = cli("export", "qdpx", tmp_path / "o.qdpx")
+    suggested = sum(1 for x in rows[1:] if x["status"] == "suggested")
+    assert f"{suggested} suggested coding(s) not exported" in r.output
+    assert "travel only in tematik.json" in r.output
+
+
+def test_a_codebook_with_guids_that_are_not_uuids_loads_with_a_warning(tmp_path):
+    qdc = tmp_path / "maxqda-codes.qdc"
+    qdc.write_text('<?xml version="1.0" encoding="utf-8"?><CodeBook xmlns="urn:QDA-XML:codebook:1.0" origin="X">'
+                   '<Codes><Code guid="C1" name="Trust" isCodable="true"><Code guid="C1.1" name="Openness" '
+                   'isCodable="true"/></Code><Code guid="{8F1D4E2A-1111-2222-3333-444455556666}" name="Sharing" '
+                   'isCodable="false"/></Codes></CodeBook>', encoding="utf-8")
+    cli = Cli(tmp_path / "p.db")
+    r = cli("codebook", "load", qdc)
+    assert "2 code GUID(s) are not UUIDs" in r.output and "'C1'" in r.output
+    conn = sqlite3.connect(cli.db)
+    rows = {n: (p, json.loads(d)) for n, p, d in conn.execute("SELECT name, parent_id, data FROM codes")}
+    assert rows["Openness"][0] == "trust" and rows["Trust"][0] is None
+    assert all(uuid.UUID(d["refi_guid"]) for _, d in rows.values())
+    assert rows["Sharing"][1]["refi_guid"] == "8f1d4e2a-1111-2222-3333-444455556666"
+    assert rows["Sharing"][1]["refi_codable"] is False
+    again = Cli(tmp_path / "q.db")
+    again("codebook", "load", qdc)
+    assert sorted(json.loads(d)["refi_guid"] for (d,) in sqlite3.connect(again.db).execute(
+        "SELECT data FROM codes")) == sorted(d["refi_guid"] for _, d in rows.values())  # the same new GUIDs

@@ -919,9 +919,10 @@ class RefiProject:
 
 
 class _Parser:
-    def __init__(self, label: str, limits: Limits) -> None:
+    def __init__(self, label: str, limits: Limits, *, replace_bad_guids: bool = False) -> None:
         self.label = label
         self.limits = limits
+        self.replaced: list[str] | None = [] if replace_bad_guids else None  # GUIDs that were not UUIDs
 
     def need(self, el: ET.Element, attr: str, what: str) -> str:
         value = el.get(attr)
@@ -932,6 +933,9 @@ class _Parser:
     def guid(self, el: ET.Element, what: str, attr: str = "guid") -> str:
         value = self.need(el, attr, what)
         if not GUID_RE.match(value.strip()):
+            if self.replaced is not None:  # a codebook: nothing else refers to its GUIDs, so make new ones
+                self.replaced.append(value.strip())
+                return str(uuid.uuid5(uuid.NAMESPACE_URL, f"tematik:qdc-guid:{value.strip()}"))
             raise InputError(f"{what} has an invalid GUID {value[:60]!r}", path=self.label, field=what)
         return _gid(value) or ""
 
@@ -1233,6 +1237,7 @@ class ImportBundle:
     codings: list[Coding] = field(default_factory=list)
     memos: list[MemoRow] = field(default_factory=list)
     users: list[str] = field(default_factory=list)
+    user_guids: dict[str, str] = field(default_factory=dict)  # every REFI user's name -> GUID, coded or not
     counting: CountingReport = field(default_factory=lambda: CountingReport(Counting()))
     codebook: dict[str, Any] | None = None
     warnings: list[str] = field(default_factory=list)
@@ -1478,6 +1483,7 @@ def build_import(loaded: LoadedProject, context: ProjectContext = ProjectContext
             _note_memo(bundle, loaded, user, n.guid, "project", None)
 
     bundle.users = sorted(set(users.values()) | {c.coder for c in bundle.codings})
+    bundle.user_guids = {name: guid for guid, name in sorted(proj.users.items())}
     return bundle
 
 
@@ -1525,17 +1531,24 @@ def _note_memo(bundle: ImportBundle, loaded: LoadedProject, user: Callable[..., 
 
 # --------------------------------------------------------------------------- codebooks (.qdc)
 
-def parse_qdc(data: bytes, label: str, limits: Limits = LIMITS) -> list[RefiCode]:
+def parse_qdc(data: bytes, label: str, limits: Limits = LIMITS, warnings: list[str] | None = None
+              ) -> list[RefiCode]:
+    """A codebook's codes. GUIDs that are not UUIDs (some tools write their own ids) get new, stable UUIDs, with
+    a warning appended to ``warnings``."""
     root = parse_xml(data, label)
     if _local(root.tag) != "CodeBook":
         raise InputError(f"the root element is <{_local(root.tag)}>, not <CodeBook>: not a REFI-QDA codebook",
                          path=label)
     codes: list[RefiCode] = []
-    parser = _Parser(label, limits)
+    parser = _Parser(label, limits, replace_bad_guids=True)
     for group in _kids(root, "Codes"):
         parser.codes(group, None, 0, codes)
     if not codes:
         raise InputError("the codebook holds no codes", path=label)
+    if parser.replaced and warnings is not None:
+        shown = ", ".join(repr(g[:40]) for g in parser.replaced[:3]) + (", ..." if len(parser.replaced) > 3 else "")
+        warnings.append(f"{label}: {len(parser.replaced)} code GUID(s) are not UUIDs ({shown}); made new ones "
+                        "(the same each time this file is read)")
     return codes
 
 
@@ -1556,7 +1569,8 @@ def codes_to_rows(codes: Sequence[RefiCode], taken: Iterable[str] = ()) -> list[
     return rows
 
 
-def read_qdc(path: str | Path, limits: Limits = LIMITS) -> tuple[str, str, list[dict[str, Any]], str]:
+def read_qdc(path: str | Path, limits: Limits = LIMITS, warnings: list[str] | None = None
+             ) -> tuple[str, str, list[dict[str, Any]], str]:
     """A REFI-QDA codebook file -> (name, version, code dicts, source text) for ``store.coding.save_codebook``.
 
     The name is the file's stem (the format has none); the version is ``qdc-`` and the first 12 hex digits of the
@@ -1570,7 +1584,7 @@ def read_qdc(path: str | Path, limits: Limits = LIMITS) -> tuple[str, str, list[
     if path.stat().st_size > limits.member_bytes:
         raise InputError(f"refused: larger than {limits.member_bytes:,} bytes", path=label)
     data = path.read_bytes()
-    rows = codes_to_rows(parse_qdc(data, label, limits))
+    rows = codes_to_rows(parse_qdc(data, label, limits, warnings))
     try:
         source = data.decode("utf-8-sig")
     except UnicodeDecodeError:
@@ -1594,6 +1608,46 @@ class ProjectSnapshot:
     codings: tuple[Mapping[str, Any], ...] = ()  # id, document, code, start, end, status, coder, rule, ...
     memos: tuple[Mapping[str, Any], ...] = ()  # id, target_type, target_id, text, author, created
     codebook: Mapping[str, Any] | None = None  # latest codebooks row: name, version, format, source, hash
+    users: Mapping[str, str] = field(default_factory=dict)  # REFI users kept from imports: name -> GUID
+
+
+@dataclass(frozen=True)
+class ExportCounting:
+    """How an export counts offsets and writes line breaks, for the tool that will read it.
+
+    ``units`` codepoints|utf16; ``line_breaks`` one|two (each line break counts as one or as two characters);
+    ``newlines`` lf|crlf in the written source files (``two`` always writes CRLF, so that a reader counting the
+    characters of the file as they are gets the same offsets).
+    """
+
+    units: str = "codepoints"
+    line_breaks: str = "one"
+    newlines: str = "lf"
+
+    def __post_init__(self) -> None:
+        if self.units not in UNITS:
+            raise InputError(f"unknown offset units {self.units!r}; expected codepoints or utf16", field="--offsets")
+        if self.line_breaks not in ("one", "two"):
+            raise InputError(f"unknown line-break counting {self.line_breaks!r}; expected one or two",
+                             field="--line-breaks")
+        if self.newlines not in ("lf", "crlf"):
+            raise InputError(f"unknown newlines {self.newlines!r}; expected lf or crlf", field="--newlines")
+        if self.line_breaks == "two":
+            object.__setattr__(self, "newlines", "crlf")
+
+    def describe(self) -> str:
+        units = "UTF-16 code units" if self.units == "utf16" else "code points"
+        breaks = "each line break as two" if self.line_breaks == "two" else "each line break as one"
+        return f"{units}, {breaks}, source files with {self.newlines.upper()} line breaks"
+
+
+#: ``export qdpx --for TOOL``: how each tool reads offsets (see the README for the evidence behind each line)
+EXPORT_PRESETS: Mapping[str, ExportCounting] = {
+    "nvivo": ExportCounting("utf16", "two", "crlf"),
+    "atlas": ExportCounting("utf16", "two", "crlf"),
+    "maxqda": ExportCounting("codepoints", "one", "crlf"),
+    "qualcoder": ExportCounting("codepoints", "one", "lf"),
+}
 
 
 @dataclass(frozen=True)
@@ -1606,6 +1660,8 @@ class ExportResult:
     users: int
     memos: int
     memos_skipped: int
+    counting: ExportCounting = field(default_factory=ExportCounting)
+    not_carried: tuple[str, ...] = ()  # what the export could not carry, said rather than dropped silently
 
 
 def _el(parent: ET.Element, tag: str, attrs: Mapping[str, Any] | None = None, text: str | None = None
@@ -1659,9 +1715,25 @@ def _valid_guid(value: Any) -> str | None:
     return _gid(value) if isinstance(value, str) and GUID_RE.match(value.strip()) else None
 
 
+def _export_offsets(text: str, counting: ExportCounting) -> Callable[[int], int]:
+    """tematik offset (code points, ``\\n``) -> the offset a tool counting ``counting`` reads."""
+    if counting.units == "codepoints" and counting.line_breaks == "one":
+        return lambda i: i
+    weights = bytearray(b"\x01") * len(text)
+    if counting.units == "utf16":
+        for m in _ASTRAL.finditer(text):
+            weights[m.start()] = 2
+    if counting.line_breaks == "two":
+        for m in re.finditer("\n", text):
+            weights[m.start()] += 1
+    cum = [0, *accumulate(weights)]
+    return cum.__getitem__
+
+
 def build_project(snap: ProjectSnapshot, *, statuses: Sequence[str] = DEFAULT_EXPORT_STATUSES,
-                  version: str = "") -> tuple[bytes, dict[str, bytes], bytes, dict[str, int]]:
-    """(project.qde bytes, {member: bytes} of sources, tematik.json bytes, counts). Deterministic."""
+                  version: str = "", counting: ExportCounting = ExportCounting()
+                  ) -> tuple[bytes, dict[str, bytes], bytes, dict[str, Any]]:
+    """(project.qde bytes, {member: bytes} of sources, tematik.json bytes, counts and notes). Deterministic."""
     ns = project_namespace(snap.seed)
     used: set[str] = set()
 
@@ -1673,12 +1745,17 @@ def build_project(snap: ProjectSnapshot, *, statuses: Sequence[str] = DEFAULT_EX
         return g
 
     codings = [c for c in snap.codings if c["status"] in statuses]
+    not_carried: list[str] = []
+    left = Counter(c["status"] for c in snap.codings if c["status"] not in statuses)
+    if left:
+        not_carried.append(", ".join(f"{n} {st}" for st, n in sorted(left.items())) + " coding(s) not exported "
+                           "(their status is not in --status; --status all exports every coding)")
     memos_by: dict[tuple[str, str | None], list[Mapping[str, Any]]] = {}
     for m in snap.memos:
         memos_by.setdefault((m["target_type"], None if m["target_id"] is None else str(m["target_id"])),
                             []).append(m)
-    people = sorted({c["coder"] for c in codings} | {m["author"] for m in snap.memos})
-    user_guid = {u: gid("user", u) for u in people}
+    people = sorted({c["coder"] for c in codings} | {m["author"] for m in snap.memos} | set(snap.users))
+    user_guid = {u: gid("user", u, snap.users.get(u)) for u in people}
 
     root = ET.Element(f"{{{NS_PROJECT}}}Project")
     root.set("name", _xml_text(snap.name))
@@ -1693,6 +1770,8 @@ def build_project(snap: ProjectSnapshot, *, statuses: Sequence[str] = DEFAULT_EX
     # codes: active ones, and any inactive code an exported coding uses
     wanted = {c["code"] for c in codings}
     codes = [c for c in snap.codes if c.get("active", 1) or c["id"] in wanted]
+    if len(codes) < len(snap.codes):
+        not_carried.append(f"{len(snap.codes) - len(codes)} retired code(s) without exported codings not exported")
     code_guid = {c["id"]: gid("code", c["id"], (c.get("data") or {}).get("refi_guid")) for c in codes}
     note_guid: dict[int, str] = {m["id"]: gid("memo", m["id"]) for m in snap.memos}
     exported_notes: list[Mapping[str, Any]] = []
@@ -1713,8 +1792,8 @@ def build_project(snap: ProjectSnapshot, *, statuses: Sequence[str] = DEFAULT_EX
         def write_codes(parent_el: ET.Element, parent: str | None, depth: int) -> None:
             for c in kids.get(parent, []):
                 colour = c.get("colour") if c.get("colour") and RGB_RE.match(str(c.get("colour"))) else None
-                el = _el(parent_el, "Code", {"guid": code_guid[c["id"]], "name": c["name"], "isCodable": "true",
-                                             "color": colour})
+                el = _el(parent_el, "Code", {"guid": code_guid[c["id"]], "name": c["name"],
+                                             "isCodable": _codable(c), "color": colour})
                 if c.get("definition"):
                     _el(el, "Description", text=c["definition"])
                 note_refs(el, "code", c["id"])
@@ -1773,19 +1852,24 @@ def build_project(snap: ProjectSnapshot, *, statuses: Sequence[str] = DEFAULT_EX
     for c in codings:
         by_doc.setdefault(c["document"], []).append(c)
     n_codings = 0
+    out_of_text = negative = 0
     if snap.documents:
         src_el = _el(root, "Sources")
         for d in snap.documents:
             g = doc_guid[d.name]
             el = _el(src_el, "TextSource", {"guid": g, "name": d.name, "plainTextPath": f"internal://{g}.txt"})
-            sources[f"{SOURCES_DIR}{g}.txt"] = d.text.encode("utf-8")
+            written = d.text.replace("\n", "\r\n") if counting.newlines == "crlf" else d.text
+            sources[f"{SOURCES_DIR}{g}.txt"] = written.encode("utf-8")
+            at = _export_offsets(d.text, counting)
             for c in sorted(by_doc.get(d.name, []), key=lambda c: (c["start"], c["end"], c["id"])):
                 if c["code"] not in code_guid or not 0 <= c["start"] < c["end"] <= len(d.text):
+                    out_of_text += 1
                     continue
+                negative += c.get("polarity") == "negative"
                 sel = _el(el, "PlainTextSelection", {
                     "guid": gid("selection", c["id"]), "name": d.text[c["start"]:c["end"]],
-                    "startPosition": c["start"], "endPosition": c["end"], "creatingUser": user_guid[c["coder"]],
-                    "creationDateTime": _xsd_datetime(c.get("created"))})
+                    "startPosition": at(c["start"]), "endPosition": at(c["end"]),
+                    "creatingUser": user_guid[c["coder"]], "creationDateTime": _xsd_datetime(c.get("created"))})
                 cg = gid("coding", c["id"])
                 coding = _el(sel, "Coding", {"guid": cg, "creatingUser": user_guid[c["coder"]],
                                              "creationDateTime": _xsd_datetime(c.get("created"))})
@@ -1828,10 +1912,22 @@ def build_project(snap: ProjectSnapshot, *, statuses: Sequence[str] = DEFAULT_EX
                      if snap.codebook else None),
         "codings": side_codings, "documents": side_docs,
     }
+    sidecar["offsets"] = {"units": counting.units, "line_breaks": counting.line_breaks}
     side = json.dumps(sidecar, ensure_ascii=False, sort_keys=True, indent=1, default=str).encode("utf-8")
-    counts = {"documents": len(snap.documents), "codes": len(codes), "codings": n_codings,
-              "cases": len(snap.participants), "users": len(people), "memos": len(notes),
-              "memos_skipped": len(snap.memos) - len(notes)}
+    if out_of_text:
+        not_carried.append(f"{out_of_text} coding(s) outside their document's text or on a code not exported "
+                           "left out")
+    if negative:
+        not_carried.append(f"{negative} coding(s) marked negative go as ordinary codings (the standard has no "
+                           "polarity; tematik.json keeps it)")
+    if len(snap.memos) > len(notes):
+        not_carried.append(f"{len(snap.memos) - len(notes)} memo(s) on codings not exported left out")
+    if any(d.turns for d in snap.documents) or any(c.get("rule") for c in codings) or snap.codebook:
+        not_carried.append("speaker turns, coding status and rules, and the YAML codebook travel only in "
+                           "tematik.json, which other tools ignore")
+    counts: dict[str, Any] = {"documents": len(snap.documents), "codes": len(codes), "codings": n_codings,
+                              "cases": len(snap.participants), "users": len(people), "memos": len(notes),
+                              "memos_skipped": len(snap.memos) - len(notes), "not_carried": tuple(not_carried)}
     return xml, sources, side, counts
 
 
@@ -1845,10 +1941,15 @@ def _document_values(d: Document) -> dict[str, str]:
     return vals
 
 
+def _codable(code: Mapping[str, Any]) -> str:
+    """``isCodable`` as imported: false only when the code came from a tool that marked it so."""
+    return "false" if (code.get("data") or {}).get("refi_codable") is False else "true"
+
+
 def qdpx_bytes(snap: ProjectSnapshot, *, statuses: Sequence[str] = DEFAULT_EXPORT_STATUSES,
-               version: str = "") -> ExportResult:
+               version: str = "", counting: ExportCounting = ExportCounting()) -> ExportResult:
     """The whole ``.qdpx`` archive as bytes (fixed member order and timestamps: the same project, the same bytes)."""
-    xml, sources, side, counts = build_project(snap, statuses=statuses, version=version)
+    xml, sources, side, counts = build_project(snap, statuses=statuses, version=version, counting=counting)
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
         for name, data in [(PROJECT_MEMBER, xml), *sorted(sources.items()), (SIDECAR, side)]:
@@ -1856,7 +1957,7 @@ def qdpx_bytes(snap: ProjectSnapshot, *, statuses: Sequence[str] = DEFAULT_EXPOR
             info.compress_type = zipfile.ZIP_DEFLATED
             info.external_attr = 0o644 << 16
             zf.writestr(info, data)
-    return ExportResult(buf.getvalue(), **counts)
+    return ExportResult(buf.getvalue(), counting=counting, **counts)
 
 
 def build_codebook_xml(codes: Sequence[Mapping[str, Any]], *, origin: str = "tematik") -> bytes:
@@ -1882,7 +1983,7 @@ def build_codebook_xml(codes: Sequence[Mapping[str, Any]], *, origin: str = "tem
     def write(parent_el: ET.Element, parent: str | None, depth: int) -> None:
         for c in kids.get(parent, []):
             colour = c.get("colour") if c.get("colour") and RGB_RE.match(str(c.get("colour"))) else None
-            el = _el(parent_el, "Code", {"guid": guid[c["id"]], "name": c["name"], "isCodable": "true",
+            el = _el(parent_el, "Code", {"guid": guid[c["id"]], "name": c["name"], "isCodable": _codable(c),
                                          "color": colour})
             if c.get("definition"):
                 _el(el, "Description", text=c["definition"])
