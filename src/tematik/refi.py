@@ -13,7 +13,9 @@ Offsets: tematik offsets are code points into the normalised text (NFC, ``\\n``,
 count differently: some count a CRLF line break as one character, some every line break as two, some count UTF-16
 code units. ``TextMap`` maps a tool's offsets in the raw source text onto the normalised text under each way of
 counting, and ``detect_counting`` picks the one under which the selections fit the text (in range, not splitting a
-CRLF or a surrogate pair, matching the selection names tools write, falling on word boundaries).
+CRLF or a surrogate pair, matching the selection names tools write, falling on word boundaries), falling back on
+the convention of the tool named in the file's ``origin`` and saying how sure it is. Exports count as the receiving
+tool reads (``ExportCounting``, ``EXPORT_PRESETS``).
 
 tematik's own exports add ``tematik.json`` to the archive (ignored by other tools): code slugs and codebook data,
 coding status/rule/polarity and speaker turns, which the standard has no place for, so that a round trip through

@@ -171,7 +171,8 @@ def export_qdc(
 
 def import_qdpx(
     file: Annotated[Path, typer.Argument(help="A REFI-QDA project (.qdpx) from NVivo, ATLAS.ti, MAXQDA, "
-                                              "QualCoder, tematik...")],
+                                              "QualCoder, tematik..., or a bare project.qde beside its sources/ "
+                                              "folder, or that folder.")],
     sources: Annotated[Path | None, typer.Option(
         help="Folder that relative:// and absolute:// source paths may be read from (default: the folder "
              "holding FILE).", file_okay=False)] = None,
