@@ -135,15 +135,16 @@ def test_schemeless_paths_and_sources_without_names(tmp_path):
     assert coded(cli.db) == [("board_2017", "trust each other"), ("notes 2018", "share books")], r.output
 
 
-@pytest.mark.parametrize("qde_name", ["project.qde", "Study 2024.qde"])
+@pytest.mark.parametrize("qde_name, sources", [("project.qde", "sources"), ("Study 2024.qde", "sources"),
+                                               ("project.qde", "Sources")])
 @pytest.mark.parametrize("point_at", ["qde", "folder"])
-def test_unzipped_project_beside_its_sources_folder(tmp_path, qde_name, point_at):
-    """MAXQDA shares projects unzipped: ``project.qde`` (or ``<name>.qde``) beside ``sources/``."""
+def test_unzipped_project_beside_its_sources_folder(tmp_path, qde_name, sources, point_at):
+    """MAXQDA shares projects unzipped: ``project.qde`` (or ``<name>.qde``) beside ``sources/`` (any case)."""
     folder = tmp_path / "shared project"
-    (folder / "sources").mkdir(parents=True)
+    (folder / sources).mkdir(parents=True)
     raw = RAW.replace("\r\n", "\n")
     src = G("maxqda-src")
-    (folder / "sources" / f"{src}.txt").write_text(raw, encoding="utf-8")
+    (folder / sources / f"{src}.txt").write_text(raw, encoding="utf-8")
     xml = project_xml(f'<TextSource guid="{src}" name="Ayu" plainTextPath="internal://{src}.txt">'
                       f'{selections_xml(raw, PASSAGES, "codepoints", "asis", names=True)}</TextSource>',
                       origin="MAXQDA 24 (Release 24.4.0)")
