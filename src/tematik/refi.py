@@ -1924,9 +1924,13 @@ def build_project(snap: ProjectSnapshot, *, statuses: Sequence[str] = DEFAULT_EX
                            "polarity; tematik.json keeps it)")
     if len(snap.memos) > len(notes):
         not_carried.append(f"{len(snap.memos) - len(notes)} memo(s) on codings not exported left out")
-    if any(d.turns for d in snap.documents) or any(c.get("rule") for c in codings) or snap.codebook:
-        not_carried.append("speaker turns, coding status and rules, and the YAML codebook travel only in "
-                           "tematik.json, which other tools ignore")
+    side_only = [what for what, there in (
+        ("speaker turns", any(d.turns for d in snap.documents)),
+        ("coding statuses", any(c["status"] != "manual" for c in codings)),
+        ("auto-coding rules", any(c.get("rule") for c in codings)),
+        ("the YAML codebook", bool(snap.codebook and snap.codebook.get("format") == "yaml"))) if there]
+    if side_only:
+        not_carried.append(", ".join(side_only) + " travel only in tematik.json, which other tools ignore")
     counts: dict[str, Any] = {"documents": len(snap.documents), "codes": len(codes), "codings": n_codings,
                               "cases": len(snap.participants), "users": len(people), "memos": len(notes),
                               "memos_skipped": len(snap.memos) - len(notes), "not_carried": tuple(not_carried)}
