@@ -22,7 +22,8 @@ from tematik import refi
 IMPORT = DATA / "import"
 REFI_DATA = DATA / "refi"
 HOSTILE = REFI_DATA / "hostile"
-SAMPLES = REPO.parent / "shared" / "refi" / "samples"
+SAMPLES = next((p for p in (REPO.parent / "shared" / "refi" / "samples",
+                 REPO.parent.parent / "shared" / "refi" / "samples") if p.is_dir()), REPO.parent / "shared")
 NS = {"q": "urn:QDA-XML:project:1.0"}
 
 
