@@ -181,6 +181,7 @@ def hostile_folder(tmp_path: Path, path_attr: str, *, link: tuple[str, Path] | N
     ("/etc/passwd", "outside"),
     ("C:\\Windows\\win.ini", "outside"),
     ("sources/../../secret.txt", "outside"),
+    ("%2e%2e/secret.txt", "outside"),  # an escaped climb is refused once unescaped
     ("internal://../secret.txt", "outside"),
     ("leak.txt", "outside the allowed folder"),  # a symlink in sources/ pointing out of the folder
     ("internal://leak.txt", "outside the allowed folder"),

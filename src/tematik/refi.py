@@ -340,7 +340,7 @@ class SourceResolver:
         from urllib.parse import unquote
 
         name = self._inside(ref, what, "source path")
-        names = [name] + ([unquote(name)] if unquote(name) != name else [])
+        names = [name] + ([self._inside(unquote(name), what, "source path")] if unquote(name) != name else [])
         if self.archive is not None:
             for n in names:
                 for candidate in (SOURCES_DIR + n, n):
@@ -350,7 +350,6 @@ class SourceResolver:
             raise InputError(f"{what}: source path {ref!r} is in neither {SOURCES_DIR} nor the root of the archive",
                              path=self.label)
         for n in names:
-            self._inside(n, what, "source path")
             found = self._in_folder(n, sources_only=False)
             if found is not None:
                 return self._on_disk(found, ref, what, base=self.folder)
