@@ -13,7 +13,9 @@ Offsets: tematik offsets are code points into the normalised text (NFC, ``\\n``,
 count differently: some count a CRLF line break as one character, some every line break as two, some count UTF-16
 code units. ``TextMap`` maps a tool's offsets in the raw source text onto the normalised text under each way of
 counting, and ``detect_counting`` picks the one under which the selections fit the text (in range, not splitting a
-CRLF or a surrogate pair, matching the selection names tools write, falling on word boundaries).
+CRLF or a surrogate pair, matching the selection names tools write, falling on word boundaries), falling back on
+the convention of the tool named in the file's ``origin`` and saying how sure it is. Exports count as the receiving
+tool reads (``ExportCounting``, ``EXPORT_PRESETS``).
 
 tematik's own exports add ``tematik.json`` to the archive (ignored by other tools): code slugs and codebook data,
 coding status/rule/polarity and speaker turns, which the standard has no place for, so that a round trip through
@@ -232,6 +234,17 @@ class Archive:
                 raise InputError(f"refused: the archive unpacks to more than {limits.total_bytes:,} bytes",
                                  path=self.label)
             self.members[info.filename.replace("\\", "/")] = info
+        self._folded: dict[str, list[str]] = {}
+        for name in self.members:
+            self._folded.setdefault(name.casefold(), []).append(name)
+
+    def find(self, name: str) -> str | None:
+        """The member called ``name``, else the one member whose name differs only in case (NVivo for Windows
+        writes ``Sources/``); None when there is none or several."""
+        if name in self.members:
+            return name
+        hits = self._folded.get(name.casefold(), [])
+        return hits[0] if len(hits) == 1 else None
 
     def close(self) -> None:
         self.zip.close()
@@ -271,24 +284,25 @@ class Archive:
 
 
 class SourceResolver:
-    """Reads the files a project points to: ``internal://`` from the archive, ``relative://`` and ``absolute://``
-    from disk, but only inside ``root`` (by default the folder holding the ``.qdpx``)."""
+    """Reads the files a project points to: ``internal://`` and scheme-less paths from the archive (or, for a bare
+    ``.qde``, from the folder holding it), ``relative://`` and ``absolute://`` from disk, but only inside ``root``
+    (by default the folder holding the ``.qdpx``)."""
 
     def __init__(self, archive: Archive | None, root: Path, base_path: str | None, label: str,
-                 limits: Limits = LIMITS) -> None:
+                 limits: Limits = LIMITS, folder: Path | None = None) -> None:
         self.archive = archive
         self.root = root.resolve()
         self.base_path = base_path or ""
         self.label = label
         self.limits = limits
+        self.folder = folder.resolve() if folder is not None else None  # an unzipped project: .qde + sources/
 
     def read(self, ref: str, what: str) -> tuple[bytes, str]:
         """(bytes, a label for messages) of a source path."""
         ref = ref.strip()
         scheme, sep, rest = ref.partition("://")
         if not sep:
-            raise InputError(f"{what}: unsupported source path {ref!r} (expected internal://, relative:// or "
-                             "absolute://)", path=self.label)
+            return self._schemeless(ref, what)
         scheme = scheme.lower()
         if scheme == "internal":
             return self._internal(rest, what)
@@ -298,18 +312,63 @@ class SourceResolver:
             return self._on_disk(self._absolute(rest), ref, what)
         raise InputError(f"{what}: unsupported source path scheme {scheme + '://'!r}", path=self.label)
 
+    def _inside(self, rest: str, what: str, kind: str) -> str:
+        """A path that must stay inside the archive or project folder, as a clean relative POSIX path."""
+        name = rest.replace("\\", "/")
+        where = "the archive" if self.archive is not None else "the project folder"
+        if not name.strip() or _unsafe_member(name):
+            raise InputError(f"refused: {what}: {kind} {rest!r} points outside {where}", path=self.label)
+        return "/".join(p for p in name.split("/") if p not in ("", "."))
+
     def _internal(self, rest: str, what: str) -> tuple[bytes, str]:
-        if self.archive is None:
-            raise InputError(f"{what}: internal:// path {rest!r} but no archive (import the .qdpx, not the .qde)",
+        name = self._inside(rest.lstrip("/\\") or rest, what, "internal path")
+        if self.archive is not None:
+            member = self.archive.find(SOURCES_DIR + name)
+            if member is None:
+                raise InputError(f"{what}: {SOURCES_DIR}{name} is missing from the archive", path=self.label)
+            return self.archive.read(member), f"{self.label}:{member}"
+        found = self._in_folder(name, sources_only=True)
+        if found is None:
+            raise InputError(f"{what}: internal:// path {rest!r} but no archive, and no sources/{name} beside "
+                             "the .qde (import the .qdpx, or the folder holding project.qde and sources/)",
                              path=self.label)
-        name = rest.replace("\\", "/").lstrip("/")
-        if _unsafe_member(name) or not name:
-            raise InputError(f"refused: {what}: internal path {rest!r} points outside the archive",
+        return self._on_disk(found, f"internal://{rest}", what, base=self.folder)
+
+    def _schemeless(self, ref: str, what: str) -> tuple[bytes, str]:
+        """A path without a scheme (an ``anyURI`` relative reference, as qc writes): inside the archive, first in
+        ``sources/`` then at its root; for a bare ``.qde``, the same beside it."""
+        from urllib.parse import unquote
+
+        name = self._inside(ref, what, "source path")
+        names = [name] + ([self._inside(unquote(name), what, "source path")] if unquote(name) != name else [])
+        if self.archive is not None:
+            for n in names:
+                for candidate in (SOURCES_DIR + n, n):
+                    member = self.archive.find(candidate)
+                    if member is not None:
+                        return self.archive.read(member), f"{self.label}:{member}"
+            raise InputError(f"{what}: source path {ref!r} is in neither {SOURCES_DIR} nor the root of the archive",
                              path=self.label)
-        member = SOURCES_DIR + name
-        if not self.archive.has(member):
-            raise InputError(f"{what}: {member} is missing from the archive", path=self.label)
-        return self.archive.read(member), f"{self.label}:{member}"
+        for n in names:
+            found = self._in_folder(n, sources_only=False)
+            if found is not None:
+                return self._on_disk(found, ref, what, base=self.folder)
+        raise InputError(f"{what}: source path {ref!r} not found beside the .qde (looked in sources/ and "
+                         f"{self.folder})", path=self.label)
+
+    def _in_folder(self, name: str, *, sources_only: bool) -> Path | None:
+        """``name`` under the project folder's ``sources/`` (any case), else (scheme-less) at its top."""
+        if self.folder is None:
+            return None
+        bases = [d for d in sorted(self.folder.iterdir()) if d.name.casefold() == "sources" and d.is_dir()] \
+            if self.folder.is_dir() else []
+        if not sources_only:
+            bases.append(self.folder)
+        for base in bases:
+            found = _find_ci(base, name)
+            if found is not None:
+                return found
+        return None
 
     def _relative(self, rest: str, what: str) -> Path:
         rel = rest.replace("\\", "/")
@@ -337,10 +396,11 @@ class SourceResolver:
             return Path(PureWindowsPath(raw.lstrip("/")).as_posix())
         return Path("/" + raw.lstrip("/"))
 
-    def _on_disk(self, path: Path, ref: str, what: str) -> tuple[bytes, str]:
+    def _on_disk(self, path: Path, ref: str, what: str, base: Path | None = None) -> tuple[bytes, str]:
+        allowed = base or self.root
         resolved = path.resolve()
-        if not resolved.is_relative_to(self.root):
-            raise InputError(f"refused: {what}: {ref} is outside the allowed folder {self.root}; copy the file "
+        if not resolved.is_relative_to(allowed):
+            raise InputError(f"refused: {what}: {ref} is outside the allowed folder {allowed}; copy the file "
                              "there or pass --sources DIR", path=self.label)
         if not resolved.is_file():
             raise InputError(f"{what}: {ref} not found (looked for {resolved}); pass --sources DIR",
@@ -349,6 +409,34 @@ class SourceResolver:
             raise InputError(f"refused: {what}: {ref} is larger than {self.limits.member_bytes:,} bytes",
                              path=self.label)
         return resolved.read_bytes(), str(resolved)
+
+
+def _find_ci(base: Path, name: str) -> Path | None:
+    """``base/name``, each part matched exactly or, failing that, as the one entry differing only in case."""
+    here = base
+    for part in name.split("/"):
+        exact = here / part
+        if exact.exists() or exact.is_symlink():
+            here = exact
+            continue
+        if not here.is_dir():
+            return None
+        hits = [p for p in here.iterdir() if p.name.casefold() == part.casefold()]
+        if len(hits) != 1:
+            return None
+        here = hits[0]
+    return here
+
+
+def _name_from_path(ref: str | None) -> str | None:
+    """A document name from a source path (``plainTextPath="board_2017.txt"`` -> ``board_2017``)."""
+    if not ref:
+        return None
+    from urllib.parse import unquote
+
+    path = unquote(ref.strip().split("://", 1)[-1]).replace("\\", "/").rstrip("/")
+    stem = PurePosixPath(path).stem.strip() if path else ""
+    return stem or None
 
 
 # --------------------------------------------------------------------------- offsets
@@ -546,19 +634,63 @@ class TextMap:
 
 @dataclass(frozen=True)
 class CountingReport:
+    """How offsets were read, why, and how sure that is.
+
+    ``confidence``: ``sure`` (given, or every way of counting places the selections alike, or the selections rule
+    out the others: out of range, splitting a CRLF or a surrogate pair, not matching their names), ``likely``
+    (the selections fit several ways; many more selection ends fall on word boundaries under one, or the file's
+    origin says how that tool counts) or ``guess`` (nothing to tell them apart). ``alternatives`` are the other
+    ways of counting that fit as well and would place the codings elsewhere.
+    """
+
     counting: Counting
     selections: int = 0
     decided_by: str = "no difference on these texts"
     fits: int = 0
     name_hits: int = 0
     named: int = 0
+    confidence: str = "sure"
+    alternatives: tuple[Counting, ...] = ()
 
     def describe(self) -> str:
         if not self.selections:
             return f"{self.counting.describe()} (no selections)"
-        return f"{self.counting.describe()} ({self.decided_by}; {self.fits} of {self.selections} selections " \
-            "checked fit" + (
-            f", {self.name_hits}/{self.named} match their names)" if self.named else ")")
+        sure = {"sure": "sure", "likely": "likely", "guess": "a guess"}.get(self.confidence, self.confidence)
+        return f"{self.counting.describe()} ({sure}: {self.decided_by}; {self.fits} of {self.selections} " \
+            "selections checked fit" + (f", {self.name_hits}/{self.named} match their names)" if self.named else ")")
+
+    def warning(self) -> str | None:
+        """A warning when the choice was not forced by the selections and the other choices disagree."""
+        if self.confidence == "sure" or not self.alternatives:
+            return None
+        others = "; ".join(a.describe() for a in self.alternatives)
+        return (f"offsets: the selections fit more than one way of counting, and they place codings differently: "
+                f"chose {self.counting.describe()} ({self.decided_by}) over {others}. Check a few codings; if they "
+                "are shifted, import again with --units and --line-breaks")
+
+
+#: How tools count offsets in what they export, by their ``origin`` attribute: (pattern, counting, why). Used only
+#: when the selections cannot tell the ways of counting apart. See the README for the sources of each line.
+ORIGIN_CONVENTIONS: tuple[tuple[re.Pattern[str], Counting, str], ...] = (
+    (re.compile(r"nvivo", re.I), Counting("utf16", "asis"),
+     "NVivo counts UTF-16 code units and its line breaks as written (CRLF as two on Windows)"),
+    (re.compile(r"atlas\.?ti", re.I), Counting("utf16", "asis"),
+     "ATLAS.ti counts UTF-16 code units and its line breaks as written"),
+    (re.compile(r"maxqda", re.I), Counting("codepoints", "one"),
+     "MAXQDA counts each line break as one character"),
+    (re.compile(r"qualcoder", re.I), Counting("codepoints", "one"),
+     "QualCoder counts code points, each line break as one"),
+    (re.compile(r"^\s*(?:tematik|qc)\b", re.I), Counting("codepoints", "asis"),
+     "it counts code points in the text it wrote"),
+)
+
+
+def origin_counting(origin: str | None) -> tuple[Counting, str] | None:
+    """How the tool named in a project's ``origin`` counts offsets, if known: (counting, why)."""
+    for pattern, counting, why in ORIGIN_CONVENTIONS:
+        if origin and pattern.search(origin):
+            return counting, f"the file's origin {origin.strip()!r}: {why}"
+    return None
 
 
 def _collapse(s: str) -> str:
@@ -580,42 +712,107 @@ def _at_boundary(text: str, pos: int) -> bool:
 
 
 def detect_counting(samples: Sequence[tuple[TextMap, Sequence[tuple[int, int, str | None]]]],
-                    *, units: str = "auto", line_breaks: str = "auto", max_checked: int = 5000) -> CountingReport:
-    """Pick the counting under which the selections ``(start, end, name)`` fit their texts best."""
+                    *, units: str = "auto", line_breaks: str = "auto", max_checked: int = 5000,
+                    prior: tuple[Counting, str] | None = None) -> CountingReport:
+    """Pick the counting under which the selections ``(start, end, name)`` fit their texts best.
+
+    Hard evidence first: selections in range, not splitting a CRLF or a surrogate pair, matching the text tools
+    write in a selection's name. Ways of counting that give the same places are one choice, not a doubt. When
+    several choices remain, many more selection ends on word boundaries decide, else ``prior`` (what the file's
+    origin says about the tool), else the simplest counting, and the report says it was not sure.
+
+    A text without CRLF never needs "every line break as two": a tool that counts a break as two does so because
+    its text has CRLF, and then writes it. That counting is tried only when some text has a CRLF (or when asked).
+    """
     candidates = [c for c in COUNTINGS if units in ("auto", c.units) and line_breaks in ("auto", c.line_breaks)]
     total = sum(len(s) for _, s in samples)
     if len(candidates) == 1 or not total:
         return CountingReport(candidates[0], total, "given" if len(candidates) == 1 else "no selections")
     step = -(-total // max_checked)  # an evenly spread sample is evidence enough
     checked = [(tm, [sel for k, sel in enumerate(sels) if k % step == 0]) for tm, sels in samples]
+    if line_breaks != "auto" or any(tm.has_crlf for tm, _ in samples):
+        return _decide(checked, candidates, prior)[0]
+    # no CRLF anywhere: "each line break as two" is not a way these texts were counted, unless nothing else fits
+    got, hard = _decide(checked, [c for c in candidates if c.line_breaks == "asis"], prior)
+    if hard[:3] == (0, 0, -hard[3]):
+        return got
+    two, hard2 = _decide(checked, [c for c in candidates if c.line_breaks == "two"], None)
+    if hard2[:3] < hard[:3]:
+        return replace(two, confidence="likely", alternatives=(got.counting,), decided_by=(
+            "only counting each line break as two fits the selections, although the text has no CRLF"))
+    return got
+
+
+def _decide(checked: Sequence[tuple[TextMap, Sequence[tuple[int, int, str | None]]]], candidates: Sequence[Counting],
+            prior: tuple[Counting, str] | None) -> tuple[CountingReport, tuple[int, int, int, int]]:
+    """detect_counting among ``candidates``: the report and the winner's hard evidence (out of range, misaligned,
+    -name hits, named)."""
     total = sum(len(s) for _, s in checked)
-    scores = []
-    for rank, counting in enumerate(candidates):
+
+    def evaluate(counting: Counting) -> tuple[tuple, tuple[int, int, int, int], int]:
         bad = misaligned = hits = named = bounds = 0
+        places = []
         for tm, sels in checked:
             for start, end, name in sels:
                 got = tm.span(start, end, counting)
                 if got is None or got[0] >= got[1]:
                     bad += 1
+                    places.append(None)
                     continue
                 a, b, aligned = got
+                places.append((a, b))
                 misaligned += not aligned
                 if name:
                     named += 1
                     hits += _name_matches(name, tm.text[a:b])
                 bounds += _at_boundary(tm.text, a) + _at_boundary(tm.text, b)
-        scores.append(((bad, misaligned, -hits, -bounds, rank), counting, total - bad, hits, named))
-    scores.sort(key=lambda s: s[0])
-    best = scores[0]
-    distinct = {tuple(s[0][:4]) for s in scores}
-    if len(distinct) == 1:
-        why = "no difference on these texts"
-    else:
-        second = next(s for s in scores[1:] if s[0][:4] != best[0][:4])
-        why = ("selections in range" if best[0][0] != second[0][0] else
-               "no split line breaks or surrogate pairs" if best[0][1] != second[0][1] else
-               "selection names match the text" if best[0][2] != second[0][2] else "word boundaries")
-    return CountingReport(best[1], total, why, best[2], best[3], best[4])
+        return tuple(places), (bad, misaligned, -hits, named), bounds
+
+    # ways of counting that place every selection alike are one choice
+    choices: dict[tuple, dict[str, Any]] = {}
+    for rank, counting in enumerate(candidates):
+        places, hard, bounds = evaluate(counting)
+        if places not in choices:
+            choices[places] = {"counting": counting, "hard": hard, "bounds": bounds, "rank": rank, "all": []}
+        choices[places]["all"].append(counting)
+    options = sorted(choices.values(), key=lambda c: (c["hard"][:3], -c["bounds"], c["rank"]))
+    prior_choice = None  # the choice holding the counting the file's origin suggests
+    if prior is not None:
+        prior_choice = next((o for o in options if prior[0] in o["all"]), None) or choices.get(evaluate(prior[0])[0])
+
+    def report(best: dict[str, Any], why: str, confidence: str, rivals: Sequence[dict[str, Any]] = ()
+               ) -> tuple[CountingReport, tuple[int, int, int, int]]:
+        bad, _mis, neg_hits, named = best["hard"]
+        return CountingReport(best["counting"], total, why, total - bad, -neg_hits, named, confidence,
+                              tuple(r["counting"] for r in rivals)), best["hard"]
+
+    if len(options) == 1:
+        only = options[0]
+        if prior is not None and prior[0] in only["all"]:
+            only = {**only, "counting": prior[0]}
+        return report(only, "every way of counting places these selections alike", "sure")
+    best, second = options[0], options[1]
+    if best["hard"][:3] != second["hard"][:3]:
+        why = ("selections in range" if best["hard"][0] != second["hard"][0] else
+               "no split line breaks or surrogate pairs" if best["hard"][1] != second["hard"][1] else
+               "selection names match the text")
+        return report(best, why, "sure")
+    tied = [o for o in options if o["hard"][:3] == best["hard"][:3]]
+    ends = 2 * (total - best["hard"][0])
+    ranked = sorted(tied, key=lambda o: (-o["bounds"], o["rank"]))
+    lead = ranked[0]["bounds"] - ranked[1]["bounds"]
+    if lead >= max(4, 0.3 * ends):
+        winner = ranked[0]
+        why = f"word boundaries: {winner['bounds']} of {ends} selection ends fall on one under it"
+        if prior is not None and prior_choice is not None and prior_choice is not winner:
+            return report(winner, f"{why}, although {prior[1]}", "likely", [prior_choice])
+        return report(winner, why, "likely")
+    if prior is not None and prior_choice is not None and prior_choice in tied:
+        return report({**prior_choice, "counting": prior[0] if prior[0] in prior_choice["all"] else
+                       prior_choice["counting"]}, prior[1], "likely", [o for o in tied if o is not prior_choice])
+    winner = ranked[0]
+    why = "more selection ends on word boundaries" if lead else "nothing told them apart; the simplest counting"
+    return report(winner, why, "guess", [o for o in tied if o is not winner])
 
 
 # --------------------------------------------------------------------------- the parsed project
@@ -723,9 +920,10 @@ class RefiProject:
 
 
 class _Parser:
-    def __init__(self, label: str, limits: Limits) -> None:
+    def __init__(self, label: str, limits: Limits, *, replace_bad_guids: bool = False) -> None:
         self.label = label
         self.limits = limits
+        self.replaced: list[str] | None = [] if replace_bad_guids else None  # GUIDs that were not UUIDs
 
     def need(self, el: ET.Element, attr: str, what: str) -> str:
         value = el.get(attr)
@@ -736,6 +934,9 @@ class _Parser:
     def guid(self, el: ET.Element, what: str, attr: str = "guid") -> str:
         value = self.need(el, attr, what)
         if not GUID_RE.match(value.strip()):
+            if self.replaced is not None:  # a codebook: nothing else refers to its GUIDs, so make new ones
+                self.replaced.append(value.strip())
+                return str(uuid.uuid5(uuid.NAMESPACE_URL, f"tematik:qdc-guid:{value.strip()}"))
             raise InputError(f"{what} has an invalid GUID {value[:60]!r}", path=self.label, field=what)
         return _gid(value) or ""
 
@@ -903,13 +1104,31 @@ def _decode_source(data: bytes, label: str, suffix: str) -> tuple[str, list[str]
     return decode(data, label)
 
 
+def _project_file_in(folder: Path) -> Path:
+    """The ``.qde`` of an unzipped project folder: ``project.qde``, else the only ``*.qde`` in it."""
+    qde = sorted(p for p in folder.iterdir() if p.suffix.lower() == ".qde" and p.is_file())
+    named = [p for p in qde if p.name.lower() == PROJECT_MEMBER]
+    if named:
+        return named[0]
+    if len(qde) == 1:
+        return qde[0]
+    if not qde:
+        raise InputError("is a folder without a project.qde (expected a .qdpx file, a .qde, or the folder of an "
+                         "unzipped project)", path=str(folder))
+    raise InputError(f"holds {len(qde)} .qde files ({', '.join(p.name for p in qde[:4])}); name the one to import",
+                     path=str(folder))
+
+
 def load_qdpx(path: Path, *, sources: Path | None = None, limits: Limits = LIMITS) -> LoadedProject:
-    """Open a ``.qdpx`` (or a bare ``.qde``), check it and read every text it needs. Nothing is written."""
+    """Open a ``.qdpx``, a bare ``.qde`` (its ``internal://`` sources in a ``sources/`` folder beside it, as MAXQDA
+    shares projects unzipped) or the folder holding one; check it and read every text it needs. Nothing is
+    written."""
     label = str(path)
     if not path.exists():
         raise InputError("no such file", path=label)
     if path.is_dir():
-        raise InputError("is a folder; expected a .qdpx file", path=label)
+        path = _project_file_in(path)
+        label = str(path)
     archive: Archive | None = None
     if zipfile.is_zipfile(path):
         archive = Archive(path, limits)
@@ -925,7 +1144,8 @@ def load_qdpx(path: Path, *, sources: Path | None = None, limits: Limits = LIMIT
             project = parse_project(archive.read(member), f"{label}:{member}", limits)
         else:
             project = parse_project(path.read_bytes(), label, limits)
-        resolver = SourceResolver(archive, sources or path.parent, project.base_path, label, limits)
+        resolver = SourceResolver(archive, sources or path.parent, project.base_path, label, limits,
+                                  folder=None if archive is not None else path.parent)
         warnings: list[str] = []
         texts: dict[str, tuple[str, str, bool]] = {}
         for s in project.sources:
@@ -1018,6 +1238,7 @@ class ImportBundle:
     codings: list[Coding] = field(default_factory=list)
     memos: list[MemoRow] = field(default_factory=list)
     users: list[str] = field(default_factory=list)
+    user_guids: dict[str, str] = field(default_factory=dict)  # every REFI user's name -> GUID, coded or not
     counting: CountingReport = field(default_factory=lambda: CountingReport(Counting()))
     codebook: dict[str, Any] | None = None
     warnings: list[str] = field(default_factory=list)
@@ -1152,7 +1373,10 @@ def build_import(loaded: LoadedProject, context: ProjectContext = ProjectContext
             raise InputError(exc.message, path=where) from None
     samples = [(maps[s.guid], [(sel.start, sel.end, sel.name) for sel in s.selections]) for s in proj.sources
                if s.selections]
-    bundle.counting = detect_counting(samples, units=options.units, line_breaks=options.line_breaks)
+    prior = _sidecar_counting(side) or origin_counting(proj.origin)
+    bundle.counting = detect_counting(samples, units=options.units, line_breaks=options.line_breaks, prior=prior)
+    if bundle.counting.warning():
+        bundle.warnings.append(bundle.counting.warning() or "")
     counting = bundle.counting.counting
 
     names: set[str] = set()
@@ -1161,7 +1385,7 @@ def build_import(loaded: LoadedProject, context: ProjectContext = ProjectContext
         tm = maps[s.guid]
         raw, where, _ = loaded.texts[s.guid]
         extra = side_docs.get(s.guid) if isinstance(side_docs.get(s.guid), dict) else {}
-        name = (s.name or "").strip() or s.guid
+        name = (s.name or "").strip() or _name_from_path(s.plain_path or s.rich_path) or s.guid
         if name in names:
             name = f"{name} ({s.guid[:8]})"
         names.add(name)
@@ -1260,7 +1484,16 @@ def build_import(loaded: LoadedProject, context: ProjectContext = ProjectContext
             _note_memo(bundle, loaded, user, n.guid, "project", None)
 
     bundle.users = sorted(set(users.values()) | {c.coder for c in bundle.codings})
+    bundle.user_guids = {name: guid for guid, name in sorted(proj.users.items())}
     return bundle
+
+
+def _sidecar_counting(side: Mapping[str, Any]) -> tuple[Counting, str] | None:
+    """How a tematik export counted its offsets, as its ``tematik.json`` records (checked like any input)."""
+    got = side.get("offsets")
+    if isinstance(got, dict) and got.get("units") in UNITS and got.get("line_breaks") in LINE_BREAKS:
+        return Counting(got["units"], got["line_breaks"]), "tematik.json records how this export counted"
+    return None
 
 
 def _sidecar_codebook(cb: Any, code_ids: set[str], label: str, warnings: list[str]) -> dict[str, Any] | None:
@@ -1299,17 +1532,24 @@ def _note_memo(bundle: ImportBundle, loaded: LoadedProject, user: Callable[..., 
 
 # --------------------------------------------------------------------------- codebooks (.qdc)
 
-def parse_qdc(data: bytes, label: str, limits: Limits = LIMITS) -> list[RefiCode]:
+def parse_qdc(data: bytes, label: str, limits: Limits = LIMITS, warnings: list[str] | None = None
+              ) -> list[RefiCode]:
+    """A codebook's codes. GUIDs that are not UUIDs (some tools write their own ids) get new, stable UUIDs, with
+    a warning appended to ``warnings``."""
     root = parse_xml(data, label)
     if _local(root.tag) != "CodeBook":
         raise InputError(f"the root element is <{_local(root.tag)}>, not <CodeBook>: not a REFI-QDA codebook",
                          path=label)
     codes: list[RefiCode] = []
-    parser = _Parser(label, limits)
+    parser = _Parser(label, limits, replace_bad_guids=True)
     for group in _kids(root, "Codes"):
         parser.codes(group, None, 0, codes)
     if not codes:
         raise InputError("the codebook holds no codes", path=label)
+    if parser.replaced and warnings is not None:
+        shown = ", ".join(repr(g[:40]) for g in parser.replaced[:3]) + (", ..." if len(parser.replaced) > 3 else "")
+        warnings.append(f"{label}: {len(parser.replaced)} code GUID(s) are not UUIDs ({shown}); made new ones "
+                        "(the same each time this file is read)")
     return codes
 
 
@@ -1330,7 +1570,8 @@ def codes_to_rows(codes: Sequence[RefiCode], taken: Iterable[str] = ()) -> list[
     return rows
 
 
-def read_qdc(path: str | Path, limits: Limits = LIMITS) -> tuple[str, str, list[dict[str, Any]], str]:
+def read_qdc(path: str | Path, limits: Limits = LIMITS, warnings: list[str] | None = None
+             ) -> tuple[str, str, list[dict[str, Any]], str]:
     """A REFI-QDA codebook file -> (name, version, code dicts, source text) for ``store.coding.save_codebook``.
 
     The name is the file's stem (the format has none); the version is ``qdc-`` and the first 12 hex digits of the
@@ -1344,7 +1585,7 @@ def read_qdc(path: str | Path, limits: Limits = LIMITS) -> tuple[str, str, list[
     if path.stat().st_size > limits.member_bytes:
         raise InputError(f"refused: larger than {limits.member_bytes:,} bytes", path=label)
     data = path.read_bytes()
-    rows = codes_to_rows(parse_qdc(data, label, limits))
+    rows = codes_to_rows(parse_qdc(data, label, limits, warnings))
     try:
         source = data.decode("utf-8-sig")
     except UnicodeDecodeError:
@@ -1368,6 +1609,46 @@ class ProjectSnapshot:
     codings: tuple[Mapping[str, Any], ...] = ()  # id, document, code, start, end, status, coder, rule, ...
     memos: tuple[Mapping[str, Any], ...] = ()  # id, target_type, target_id, text, author, created
     codebook: Mapping[str, Any] | None = None  # latest codebooks row: name, version, format, source, hash
+    users: Mapping[str, str] = field(default_factory=dict)  # REFI users kept from imports: name -> GUID
+
+
+@dataclass(frozen=True)
+class ExportCounting:
+    """How an export counts offsets and writes line breaks, for the tool that will read it.
+
+    ``units`` codepoints|utf16; ``line_breaks`` one|two (each line break counts as one or as two characters);
+    ``newlines`` lf|crlf in the written source files (``two`` always writes CRLF, so that a reader counting the
+    characters of the file as they are gets the same offsets).
+    """
+
+    units: str = "codepoints"
+    line_breaks: str = "one"
+    newlines: str = "lf"
+
+    def __post_init__(self) -> None:
+        if self.units not in UNITS:
+            raise InputError(f"unknown offset units {self.units!r}; expected codepoints or utf16", field="--offsets")
+        if self.line_breaks not in ("one", "two"):
+            raise InputError(f"unknown line-break counting {self.line_breaks!r}; expected one or two",
+                             field="--line-breaks")
+        if self.newlines not in ("lf", "crlf"):
+            raise InputError(f"unknown newlines {self.newlines!r}; expected lf or crlf", field="--newlines")
+        if self.line_breaks == "two":
+            object.__setattr__(self, "newlines", "crlf")
+
+    def describe(self) -> str:
+        units = "UTF-16 code units" if self.units == "utf16" else "code points"
+        breaks = "each line break as two" if self.line_breaks == "two" else "each line break as one"
+        return f"{units}, {breaks}, source files with {self.newlines.upper()} line breaks"
+
+
+#: ``export qdpx --for TOOL``: how each tool reads offsets (see the README for the evidence behind each line)
+EXPORT_PRESETS: Mapping[str, ExportCounting] = {
+    "nvivo": ExportCounting("utf16", "two", "crlf"),
+    "atlas": ExportCounting("utf16", "two", "crlf"),
+    "maxqda": ExportCounting("codepoints", "one", "crlf"),
+    "qualcoder": ExportCounting("codepoints", "one", "lf"),
+}
 
 
 @dataclass(frozen=True)
@@ -1380,6 +1661,8 @@ class ExportResult:
     users: int
     memos: int
     memos_skipped: int
+    counting: ExportCounting = field(default_factory=ExportCounting)
+    not_carried: tuple[str, ...] = ()  # what the export could not carry, said rather than dropped silently
 
 
 def _el(parent: ET.Element, tag: str, attrs: Mapping[str, Any] | None = None, text: str | None = None
@@ -1433,9 +1716,25 @@ def _valid_guid(value: Any) -> str | None:
     return _gid(value) if isinstance(value, str) and GUID_RE.match(value.strip()) else None
 
 
+def _export_offsets(text: str, counting: ExportCounting) -> Callable[[int], int]:
+    """tematik offset (code points, ``\\n``) -> the offset a tool counting ``counting`` reads."""
+    if counting.units == "codepoints" and counting.line_breaks == "one":
+        return lambda i: i
+    weights = bytearray(b"\x01") * len(text)
+    if counting.units == "utf16":
+        for m in _ASTRAL.finditer(text):
+            weights[m.start()] = 2
+    if counting.line_breaks == "two":
+        for m in re.finditer("\n", text):
+            weights[m.start()] += 1
+    cum = [0, *accumulate(weights)]
+    return cum.__getitem__
+
+
 def build_project(snap: ProjectSnapshot, *, statuses: Sequence[str] = DEFAULT_EXPORT_STATUSES,
-                  version: str = "") -> tuple[bytes, dict[str, bytes], bytes, dict[str, int]]:
-    """(project.qde bytes, {member: bytes} of sources, tematik.json bytes, counts). Deterministic."""
+                  version: str = "", counting: ExportCounting = ExportCounting()
+                  ) -> tuple[bytes, dict[str, bytes], bytes, dict[str, Any]]:
+    """(project.qde bytes, {member: bytes} of sources, tematik.json bytes, counts and notes). Deterministic."""
     ns = project_namespace(snap.seed)
     used: set[str] = set()
 
@@ -1447,12 +1746,17 @@ def build_project(snap: ProjectSnapshot, *, statuses: Sequence[str] = DEFAULT_EX
         return g
 
     codings = [c for c in snap.codings if c["status"] in statuses]
+    not_carried: list[str] = []
+    left = Counter(c["status"] for c in snap.codings if c["status"] not in statuses)
+    if left:
+        not_carried.append(", ".join(f"{n} {st}" for st, n in sorted(left.items())) + " coding(s) not exported "
+                           "(their status is not in --status; --status all exports every coding)")
     memos_by: dict[tuple[str, str | None], list[Mapping[str, Any]]] = {}
     for m in snap.memos:
         memos_by.setdefault((m["target_type"], None if m["target_id"] is None else str(m["target_id"])),
                             []).append(m)
-    people = sorted({c["coder"] for c in codings} | {m["author"] for m in snap.memos})
-    user_guid = {u: gid("user", u) for u in people}
+    people = sorted({c["coder"] for c in codings} | {m["author"] for m in snap.memos} | set(snap.users))
+    user_guid = {u: gid("user", u, snap.users.get(u)) for u in people}
 
     root = ET.Element(f"{{{NS_PROJECT}}}Project")
     root.set("name", _xml_text(snap.name))
@@ -1467,6 +1771,8 @@ def build_project(snap: ProjectSnapshot, *, statuses: Sequence[str] = DEFAULT_EX
     # codes: active ones, and any inactive code an exported coding uses
     wanted = {c["code"] for c in codings}
     codes = [c for c in snap.codes if c.get("active", 1) or c["id"] in wanted]
+    if len(codes) < len(snap.codes):
+        not_carried.append(f"{len(snap.codes) - len(codes)} retired code(s) without exported codings not exported")
     code_guid = {c["id"]: gid("code", c["id"], (c.get("data") or {}).get("refi_guid")) for c in codes}
     note_guid: dict[int, str] = {m["id"]: gid("memo", m["id"]) for m in snap.memos}
     exported_notes: list[Mapping[str, Any]] = []
@@ -1487,8 +1793,8 @@ def build_project(snap: ProjectSnapshot, *, statuses: Sequence[str] = DEFAULT_EX
         def write_codes(parent_el: ET.Element, parent: str | None, depth: int) -> None:
             for c in kids.get(parent, []):
                 colour = c.get("colour") if c.get("colour") and RGB_RE.match(str(c.get("colour"))) else None
-                el = _el(parent_el, "Code", {"guid": code_guid[c["id"]], "name": c["name"], "isCodable": "true",
-                                             "color": colour})
+                el = _el(parent_el, "Code", {"guid": code_guid[c["id"]], "name": c["name"],
+                                             "isCodable": _codable(c), "color": colour})
                 if c.get("definition"):
                     _el(el, "Description", text=c["definition"])
                 note_refs(el, "code", c["id"])
@@ -1547,19 +1853,24 @@ def build_project(snap: ProjectSnapshot, *, statuses: Sequence[str] = DEFAULT_EX
     for c in codings:
         by_doc.setdefault(c["document"], []).append(c)
     n_codings = 0
+    out_of_text = negative = 0
     if snap.documents:
         src_el = _el(root, "Sources")
         for d in snap.documents:
             g = doc_guid[d.name]
             el = _el(src_el, "TextSource", {"guid": g, "name": d.name, "plainTextPath": f"internal://{g}.txt"})
-            sources[f"{SOURCES_DIR}{g}.txt"] = d.text.encode("utf-8")
+            written = d.text.replace("\n", "\r\n") if counting.newlines == "crlf" else d.text
+            sources[f"{SOURCES_DIR}{g}.txt"] = written.encode("utf-8")
+            at = _export_offsets(d.text, counting)
             for c in sorted(by_doc.get(d.name, []), key=lambda c: (c["start"], c["end"], c["id"])):
                 if c["code"] not in code_guid or not 0 <= c["start"] < c["end"] <= len(d.text):
+                    out_of_text += 1
                     continue
+                negative += c.get("polarity") == "negative"
                 sel = _el(el, "PlainTextSelection", {
                     "guid": gid("selection", c["id"]), "name": d.text[c["start"]:c["end"]],
-                    "startPosition": c["start"], "endPosition": c["end"], "creatingUser": user_guid[c["coder"]],
-                    "creationDateTime": _xsd_datetime(c.get("created"))})
+                    "startPosition": at(c["start"]), "endPosition": at(c["end"]),
+                    "creatingUser": user_guid[c["coder"]], "creationDateTime": _xsd_datetime(c.get("created"))})
                 cg = gid("coding", c["id"])
                 coding = _el(sel, "Coding", {"guid": cg, "creatingUser": user_guid[c["coder"]],
                                              "creationDateTime": _xsd_datetime(c.get("created"))})
@@ -1602,10 +1913,26 @@ def build_project(snap: ProjectSnapshot, *, statuses: Sequence[str] = DEFAULT_EX
                      if snap.codebook else None),
         "codings": side_codings, "documents": side_docs,
     }
+    sidecar["offsets"] = {"units": counting.units, "line_breaks": counting.line_breaks}
     side = json.dumps(sidecar, ensure_ascii=False, sort_keys=True, indent=1, default=str).encode("utf-8")
-    counts = {"documents": len(snap.documents), "codes": len(codes), "codings": n_codings,
-              "cases": len(snap.participants), "users": len(people), "memos": len(notes),
-              "memos_skipped": len(snap.memos) - len(notes)}
+    if out_of_text:
+        not_carried.append(f"{out_of_text} coding(s) outside their document's text or on a code not exported "
+                           "left out")
+    if negative:
+        not_carried.append(f"{negative} coding(s) marked negative go as ordinary codings (the standard has no "
+                           "polarity; tematik.json keeps it)")
+    if len(snap.memos) > len(notes):
+        not_carried.append(f"{len(snap.memos) - len(notes)} memo(s) on codings not exported left out")
+    side_only = [what for what, there in (
+        ("speaker turns", any(d.turns for d in snap.documents)),
+        ("coding statuses", any(c["status"] != "manual" for c in codings)),
+        ("auto-coding rules", any(c.get("rule") for c in codings)),
+        ("the YAML codebook", bool(snap.codebook and snap.codebook.get("format") == "yaml"))) if there]
+    if side_only:
+        not_carried.append(", ".join(side_only) + " travel only in tematik.json, which other tools ignore")
+    counts: dict[str, Any] = {"documents": len(snap.documents), "codes": len(codes), "codings": n_codings,
+                              "cases": len(snap.participants), "users": len(people), "memos": len(notes),
+                              "memos_skipped": len(snap.memos) - len(notes), "not_carried": tuple(not_carried)}
     return xml, sources, side, counts
 
 
@@ -1619,10 +1946,15 @@ def _document_values(d: Document) -> dict[str, str]:
     return vals
 
 
+def _codable(code: Mapping[str, Any]) -> str:
+    """``isCodable`` as imported: false only when the code came from a tool that marked it so."""
+    return "false" if (code.get("data") or {}).get("refi_codable") is False else "true"
+
+
 def qdpx_bytes(snap: ProjectSnapshot, *, statuses: Sequence[str] = DEFAULT_EXPORT_STATUSES,
-               version: str = "") -> ExportResult:
+               version: str = "", counting: ExportCounting = ExportCounting()) -> ExportResult:
     """The whole ``.qdpx`` archive as bytes (fixed member order and timestamps: the same project, the same bytes)."""
-    xml, sources, side, counts = build_project(snap, statuses=statuses, version=version)
+    xml, sources, side, counts = build_project(snap, statuses=statuses, version=version, counting=counting)
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
         for name, data in [(PROJECT_MEMBER, xml), *sorted(sources.items()), (SIDECAR, side)]:
@@ -1630,7 +1962,7 @@ def qdpx_bytes(snap: ProjectSnapshot, *, statuses: Sequence[str] = DEFAULT_EXPOR
             info.compress_type = zipfile.ZIP_DEFLATED
             info.external_attr = 0o644 << 16
             zf.writestr(info, data)
-    return ExportResult(buf.getvalue(), **counts)
+    return ExportResult(buf.getvalue(), counting=counting, **counts)
 
 
 def build_codebook_xml(codes: Sequence[Mapping[str, Any]], *, origin: str = "tematik") -> bytes:
@@ -1656,7 +1988,7 @@ def build_codebook_xml(codes: Sequence[Mapping[str, Any]], *, origin: str = "tem
     def write(parent_el: ET.Element, parent: str | None, depth: int) -> None:
         for c in kids.get(parent, []):
             colour = c.get("colour") if c.get("colour") and RGB_RE.match(str(c.get("colour"))) else None
-            el = _el(parent_el, "Code", {"guid": guid[c["id"]], "name": c["name"], "isCodable": "true",
+            el = _el(parent_el, "Code", {"guid": guid[c["id"]], "name": c["name"], "isCodable": _codable(c),
                                          "color": colour})
             if c.get("definition"):
                 _el(el, "Description", text=c["definition"])

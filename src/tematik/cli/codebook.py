@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from tematik.cli.common import DbOption, FormatOption, OutputOption, TableFormat, console, emit, note, open_store
+from tematik.cli.common import DbOption, FormatOption, OutputOption, TableFormat, console, emit, note, open_store, warn
 from tematik.errors import CodebookError, InputError, NotFound
 
 codebook_app = typer.Typer(help="Codebooks: validate, load into the project, show, export.", no_args_is_help=True)
@@ -78,7 +78,10 @@ def load(
     if file.suffix.lower() == ".qdc":
         from tematik import refi
 
-        name, version, codes, source = refi.read_qdc(file)
+        qdc_warnings: list[str] = []
+        name, version, codes, source = refi.read_qdc(file, warnings=qdc_warnings)
+        for w in qdc_warnings:
+            warn(w)
         digest = refi.source_hash(source)
         fmt = "qdc"
     else:

@@ -89,11 +89,44 @@ def _statuses(spec: str) -> tuple[str, ...]:
     return out
 
 
+class ExportUnits(StrEnum):
+    codepoints = "codepoints"
+    utf16 = "utf16"
+
+
+class ExportBreaks(StrEnum):
+    one = "one"
+    two = "two"
+
+
+class Newlines(StrEnum):
+    lf = "lf"
+    crlf = "crlf"
+
+
+class Tool(StrEnum):
+    nvivo = "nvivo"
+    atlas = "atlas"
+    maxqda = "maxqda"
+    qualcoder = "qualcoder"
+
+
 def export_qdpx(
     file: Annotated[Path, typer.Argument(help="The .qdpx file to write (replaced if it exists).", dir_okay=False)],
     status: Annotated[str, typer.Option(help="Codings to export: comma-separated statuses "
                                              "(accepted, manual, suggested, rejected) or 'all'.")
                       ] = "accepted,manual",
+    for_tool: Annotated[Tool | None, typer.Option(
+        "--for", help="Count offsets as this tool reads them: nvivo and atlas (UTF-16 code units, each line "
+                      "break as two, CRLF files), maxqda (code points, each break as one, CRLF files), qualcoder "
+                      "(code points, each break as one). --offsets/--line-breaks/--newlines override it.")] = None,
+    offsets: Annotated[ExportUnits | None, typer.Option(
+        help="Count offsets in Unicode code points (default) or UTF-16 code units (NVivo, ATLAS.ti).")] = None,
+    line_breaks: Annotated[ExportBreaks | None, typer.Option(
+        help="Count each line break as one character (default) or as two (CRLF, NVivo for Windows; writes CRLF "
+             "source files).")] = None,
+    newlines: Annotated[Newlines | None, typer.Option(
+        help="Line breaks in the written source files: lf (default) or crlf.")] = None,
     db: DbOption = None,
 ) -> None:
     """Write the project as a REFI-QDA project (.qdpx) for NVivo, ATLAS.ti, MAXQDA, QualCoder and others."""
@@ -101,15 +134,23 @@ def export_qdpx(
     from tematik.store import refi as store_refi
 
     statuses = _statuses(status)
+    base = refi.EXPORT_PRESETS[for_tool.value] if for_tool else refi.ExportCounting()
+    counting = refi.ExportCounting(
+        offsets.value if offsets else base.units, line_breaks.value if line_breaks else base.line_breaks,
+        newlines.value if newlines else base.newlines)
+    if newlines == Newlines.lf and counting.line_breaks == "two":
+        raise InputError("--line-breaks two counts every break as CRLF, so the files are written with CRLF; "
+                         "drop --newlines lf", field="--newlines")
     with open_store(db) as store:
         snap = store_refi.snapshot(store, name=db_path(db).stem)
-    result = refi.qdpx_bytes(snap, statuses=statuses, version=__version__)
+    result = refi.qdpx_bytes(snap, statuses=statuses, version=__version__, counting=counting)
     _write(file, result.data)
     err_console.print(f"wrote {file}: {result.documents} document(s), {result.codes} code(s), {result.codings} "
-                  f"coding(s) ({', '.join(statuses)}), {result.cases} case(s), {result.users} user(s), "
-                  f"{result.memos} memo(s)")
-    if result.memos_skipped:
-        note(f"{result.memos_skipped} memo(s) on codings not exported were left out")
+                      f"coding(s) ({', '.join(statuses)}), {result.cases} case(s), {result.users} user(s), "
+                      f"{result.memos} memo(s)")
+    note(f"offsets: {counting.describe()}" + (f" (as {for_tool.value} reads them)" if for_tool else ""))
+    for line in result.not_carried:
+        note(f"not carried: {line}")
 
 
 def export_qdc(
@@ -130,7 +171,8 @@ def export_qdc(
 
 def import_qdpx(
     file: Annotated[Path, typer.Argument(help="A REFI-QDA project (.qdpx) from NVivo, ATLAS.ti, MAXQDA, "
-                                              "QualCoder, tematik...")],
+                                              "QualCoder, tematik..., or a bare project.qde beside its sources/ "
+                                              "folder, or that folder.")],
     sources: Annotated[Path | None, typer.Option(
         help="Folder that relative:// and absolute:// source paths may be read from (default: the folder "
              "holding FILE).", file_okay=False)] = None,

@@ -32,10 +32,23 @@ def snapshot(db: Store, *, name: str) -> ProjectSnapshot:
     participants = tuple(Participant(r["id"], r["role"], people.get(r["id"], {}))
                          for r in db.query("SELECT id, role FROM participants ORDER BY id"))
     codings = tuple(query_codings(db))
-    return ProjectSnapshot(
+    return ProjectSnapshot(users=known_users(db),
         name=name, seed=f"{meta.get('created', '')}|{meta.get('created_by', '')}", created=meta.get("created"),
         documents=tuple(load_documents(db)), participants=participants, attribute_types=types,
         codes=tuple(list_codes(db)), codings=codings, memos=tuple(list_memos(db)), codebook=latest_codebook(db))
+
+
+USERS_KEY = "refi_users"
+
+
+def known_users(db: Store) -> dict[str, str]:
+    """Users met in imported REFI-QDA files (name -> GUID), also those who never coded, so exports keep them."""
+    raw = db.scalar("SELECT value FROM meta WHERE key = ?", (USERS_KEY,))
+    try:
+        got = json.loads(raw) if raw else {}
+    except ValueError:
+        return {}
+    return {str(k): str(v) for k, v in got.items() if isinstance(k, str)} if isinstance(got, dict) else {}
 
 
 def export_codes(db: Store) -> list[dict[str, Any]]:
@@ -111,6 +124,11 @@ def write_import(db: Store, bundle: ImportBundle, plan: ImportPlan, *, source: s
                   "codes": new_codes, "codes_matched": len(set(bundle.code_ids.values())) - new_codes,
                   "codings": len(fresh), "codings_present": len(bundle.codings) - len(fresh),
                   "memos": len(memo_rows)}
+        if bundle.user_guids:
+            users = {**bundle.user_guids, **known_users(db)}  # a user keeps the GUID first met
+            db.conn.execute("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET "
+                            "value = excluded.value", (USERS_KEY, json.dumps(users, ensure_ascii=False,
+                                                                             sort_keys=True)))
         db.audit("import", "qdpx", source, who=who,
                  after={**counts, "origin": bundle.origin, "users": bundle.users,
                         "offsets": bundle.counting.counting.describe()})
