@@ -144,7 +144,7 @@ LEGEND_WORDS = ("keterangan", "ket.", "ket", "legenda", "legend", "key", "kode p
                 "speaker key", "pembicara", "label")
 
 _TS = r"\d{1,2}:\d{2}(?::\d{2})?(?:[.,]\d{1,3})?"
-_WORDS = r"[^\W\d_][\w.'’-]*(?:[ \t]+[\w.'’&/-]+){0,4}?"
+_WORDS = r"[^\W\d_](?:[^\W_]|[.'’-])*(?:[ \t]+(?:[^\W_]|[.'’&/-])+){0,4}?"  # no `_`: `__Name__:` is markup
 # `[00:00:03] Name (Role) (00:00:03): text`, `**Name:** text`, `__Name__: text`, `Name :`; a label ends at a colon
 # followed by a space or the end of the line
 _LABEL = re.compile(
@@ -396,19 +396,22 @@ def analyse_turns(text: str, *, speakers: Mapping[str, str] | None = None, parti
         return bool((lab.timestamp and name_like(lab)) or _is_interviewer_word(lab.base) or counts[lab.key] >= 2
                     or lab.key.split()[0] in HONORIFICS or (lab.role and _describes_interviewer(lab.role)))
 
+    strong = [i for i, c in candidates.items() if (c.timestamp and name_like(c)) or counts[c.key] >= 2 or mapped(c)]
+
     def header_field(i: int, lab: _Label) -> bool:
-        """``Informan: N04 (perawat, 34 th)``: a label followed by an id and a few words."""
+        """``Informan: N04 (perawat, 34 th)`` or, before the dialogue, ``Pewawancara: Ns. Dewi``."""
         if lab.content_start is None:
             return False
-        content = text[lab.content_start:lines[i][0] + len(lines[i][1])]
-        return bool(re.match(_ID.pattern + r"\b", content.strip())) and len(content.split()) <= 8
+        content = text[lab.content_start:lines[i][0] + len(lines[i][1])].strip()
+        if re.match(_ID.pattern + r"\b", content) and len(content.split()) <= 8:
+            return True
+        return (counts[lab.key] == 1 and (not strong or i < min(strong)) and len(content.split()) <= 4
+                and not content.endswith((".", "?", "!", "…", '"', "”")))
 
     nonblank = [i for i, (_, ln) in enumerate(lines) if ln.strip() and i not in legend_lines]
     dialogue = len(candidates) >= 2 and len(candidates) >= 0.5 * len(nonblank)
-    strong = [i for i, c in candidates.items() if not header_field(i, c) and (
-        (c.timestamp and name_like(c)) or counts[c.key] >= 2 or mapped(c))]
     firm = [i for i, c in candidates.items() if not header_field(i, c) and confirmed(c)]
-    begin = min(strong) if strong else (min(firm) if firm else 0)
+    begin = min(firm) if firm else 0
 
     labelled: dict[int, _Label] = {}
     kept: dict[int, _Label] = {}
@@ -444,6 +447,7 @@ def analyse_turns(text: str, *, speakers: Mapping[str, str] | None = None, parti
         else:
             placed.setdefault(c.name, ("?", False))
     others = [n for n, (pid, iv) in placed.items() if not iv and pid in ("", "?")]
+    any_interviewer = any(iv for _, iv in placed.values())
 
     def resolve(name: str | None) -> tuple[str | None, bool]:
         if name is None:
@@ -453,8 +457,9 @@ def analyse_turns(text: str, *, speakers: Mapping[str, str] | None = None, parti
             return None, True
         if pid in ("", "?"):
             named = [n for n, (p, iv) in placed.items() if not iv and p not in ("", "?")]
+            # a single letter gets the informant's id only by elimination, once the interviewer is known
             if participant and len(others) == 1 and not named and not (
-                    pid == "?" and name.strip(" .").casefold() in AMBIGUOUS_LABELS):
+                    pid == "?" and name.strip(" .").casefold() in AMBIGUOUS_LABELS and not any_interviewer):
                 return participant, False
             return None, False
         return pid, False
@@ -803,9 +808,10 @@ def _make_document(name: str, text: str, meta: FileMeta, *, path: str | None,
             warnings.append(f"{at}: {n.message}")
         if source_type in CONVERSATIONS and not any(t.speaker for t in analysis.turns):
             warnings.append(
-                f"{where}: no speaker turns found in this {source_type.replace('_', ' ')}: all of its text counts as "
-                "speech of no identified speaker (expected lines such as `Name: text`, `[00:01:02] Name: text` or "
-                "`Name  0:07` above the text; map unusual labels with --speaker or --interviewer)")
+                f"{where}: no speaker turns found in this {source_type.replace('_', ' ')}: all of its text, "
+                "questions included, counts as the informant's speech (expected lines such as `Name: text`, "
+                "`[00:01:02] Name: text` or `Name  0:07` above the text; map unusual labels with --speaker or "
+                "--interviewer)")
     doc = Document(name=name, text=text, source_type=source_type, language=language, participant=meta.participant,
                    date=meta.date, path=path, turns=analysis.turns, attributes=dict(meta.attributes))
     return doc, warnings, analysis

@@ -1,0 +1,195 @@
+"""Speaker turns in the transcript layouts researchers bring (issue 11, items 1-2).
+
+``tests/data/layouts/cases.json`` lists one case per file of that folder: the import options, the expected turns
+(speaker label, participant, interviewer?, timestamp, text of the turn) and the warnings expected (each a
+substring of exactly one warning; no other warning may mention speakers). The .docx cases are written here with
+python-docx from the ``docx`` spec of their case.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from conftest import DATA, Cli, digest
+from tematik import corpus
+from tematik.store import Store
+
+LAYOUTS = DATA / "layouts"
+CASES = json.loads((LAYOUTS / "cases.json").read_text(encoding="utf-8"))
+SPEAKER_WORDS = ("speaker", "interviewer", "label", "turns")
+
+
+def write_docx(path: Path, spec: list[dict]) -> None:
+    import docx
+
+    document = docx.Document()
+    for block in spec:
+        if "heading" in block:
+            document.add_heading(block["heading"], 1)
+        elif "p" in block:
+            document.add_paragraph(block["p"])
+        elif "bold" in block:
+            name, said = block["bold"]
+            p = document.add_paragraph()
+            p.add_run(name).bold = True
+            p.add_run(said)
+        else:
+            rows = block["table"]
+            table = document.add_table(rows=0, cols=len(rows[0]))
+            for row in rows:
+                for cell, value in zip(table.add_row().cells, row, strict=True):
+                    cell.text = value
+    document.save(path)
+
+
+def source(case: dict, tmp_path: Path) -> Path:
+    if "docx" in case:
+        path = tmp_path / case["file"]
+        write_docx(path, case["docx"])
+        return path
+    return LAYOUTS / case["file"]
+
+
+def meta(options: dict) -> corpus.FileMeta:
+    speakers = corpus.speaker_options([f"{k}={v}" for k, v in options.get("speakers", {}).items()],
+                                      options.get("interviewer"))
+    return corpus.FileMeta(participant=options.get("participant"), speakers=speakers, language="id")
+
+
+def test_every_layout_file_has_a_case():
+    files = {p.name for p in LAYOUTS.iterdir() if p.suffix in corpus.TEXT_SUFFIXES}
+    assert files <= {c["file"] for c in CASES}
+    assert {Path(c["file"]).suffix for c in CASES} == {".txt", ".md", ".vtt", ".srt", ".docx"}
+
+
+@pytest.mark.parametrize("case", CASES, ids=[f"{c['file']}{'+' + ','.join(c['options']) if c['options'] else ''}"
+                                             for c in CASES])
+def test_layout_turns(case, tmp_path):
+    result = corpus.read_path(source(case, tmp_path), meta(case["options"]))
+    doc = result.documents[0]
+    got = [[t.speaker, t.participant, t.is_interviewer, t.timestamp, doc.text[t.start:t.end]] for t in doc.turns]
+    assert got == case["turns"]
+    # offsets point into the stored, normalised text and turns do not overlap
+    assert doc.text == corpus.normalise(doc.text)
+    ends = [0] + [t.end for t in doc.turns]
+    assert all(t.start >= prev and t.end <= len(doc.text) for t, prev in zip(doc.turns, ends, strict=False))
+    speaker_warnings = [w for w in result.warnings if "language not given" not in w]
+    for expected in case["warnings"]:
+        assert sum(expected in w for w in speaker_warnings) == 1, (expected, speaker_warnings)
+    assert len(speaker_warnings) == len(case["warnings"]), speaker_warnings
+    assert all(w.startswith(str(source(case, tmp_path))) for w in speaker_warnings)
+
+
+def test_a_label_used_once_in_a_dialogue_is_a_speaker_but_not_in_narrative():
+    dialogue = "Interviewer: How is the ward?\nNurse Joy: Busy, we are two for twenty beds."
+    turns = corpus.detect_turns(dialogue)
+    assert [(t.speaker, t.is_interviewer) for t in turns] == [("Interviewer", True), ("Nurse Joy", False)]
+    notes = ("Pagi itu bangsal ramai. Perawat berjalan cepat di lorong.\n\nKepala ruang berkata: hari ini kita kurang "
+             "satu orang.\n\nSemua mengangguk. Tidak ada yang protes.\n\nRapat selesai pukul delapan.")
+    a = corpus.analyse_turns(notes, continuation=False)
+    assert all(t.speaker is None for t in a.turns)
+
+
+def test_manifest_mapping_matches_the_name_without_its_role():
+    text = "Peneliti: Siapa yang mengatur jadwal?\nBu Ratna (Karu Melati): Saya, setiap Jumat."
+    turns = corpus.detect_turns(text, speakers={"bu ratna": "N01"})
+    assert [(t.speaker, t.participant) for t in turns] == [("Peneliti", None), ("Bu Ratna (Karu Melati)", "N01")]
+    # a role that names the interviewer makes the label the interviewer's
+    text = "Ns. Dewi (Peneliti): Sejak kapan?\nPak Budi (Perawat): Sejak 2010."
+    turns = corpus.detect_turns(text, participant="N02")
+    assert [(t.is_interviewer, t.participant) for t in turns] == [(True, None), (False, "N02")]
+
+
+@pytest.mark.parametrize("legend, interviewer, informant", [
+    ("Keterangan: P = Peneliti, I = Informan", "P", "I"),
+    ("Keterangan: I = Interviewer, P = Participant", "I", "P"),
+    ("Key:\nR = Researcher\nP = Participant (N07)", "R", "P"),
+    ("Legenda: Q = pewawancara; A = responden", "Q", "A"),
+])
+def test_legends_decide_what_single_letters_mean(legend, interviewer, informant):
+    body = (f"{interviewer}: Bagaimana shift malam?\n\n{informant}: Berat, kami bertiga.\n\n"
+            f"{interviewer}: Lalu?\n\n{informant}: Kami lembur.")
+    a = corpus.analyse_turns(f"Wawancara perawat\n{legend}\n\n{body}", participant="N07")
+    spoken = [(t.speaker, t.is_interviewer, t.participant) for t in a.turns if t.speaker]
+    assert spoken == [(interviewer, True, None), (informant, False, "N07")] * 2
+    assert a.unplaced == () and a.notes == ()
+    # without the legend nothing is guessed: both letters are reported
+    a = corpus.analyse_turns(body, participant="N07")
+    assert all(not t.is_interviewer and t.participant is None for t in a.turns)
+    assert a.unplaced == (interviewer, informant)
+    assert [(n.kind, n.line) for n in a.notes] == [("unplaced", 1), ("unplaced", 3)]
+
+
+def test_speaker_options_and_conflicts():
+    assert corpus.speaker_options(["Bu Ani=N01"], ["P", "Speaker 1"]) == {
+        "Bu Ani": "N01", "P": "interviewer", "Speaker 1": "interviewer"}
+    with pytest.raises(corpus.InputError, match="both as interviewer"):
+        corpus.speaker_options(["P=N01"], ["P"])
+
+
+# --------------------------------------------------------------------------- end to end through the CLI
+
+def freq(cli, *extra):
+    rows = json.loads(cli("freq", "--format", "json", *extra).stdout)
+    return {r["code"]: r for r in rows}
+
+
+def test_import_reads_the_legend_and_freq_leaves_the_interviewer_out(cli, tmp_path):
+    cli("codebook", "load", DATA / "coding" / "mini.yaml")
+    r = cli("import", LAYOUTS / "legend_id.txt", "--participant", "N04", "--language", "id")
+    assert "not placed" not in r.stderr
+    docs = json.loads(cli("docs", "--format", "json").stdout)
+    assert [(d["name"], d["participant"], d["turns"]) for d in docs] == [("legend_id", "N04", 5)]
+    # `rapat` is in the researcher's question, `grup whatsapp` in the informant's answer
+    cli("code", "add", "legend_id", "communication", "--match", "rapat pagi", "--coder", "ana")
+    cli("code", "add", "legend_id", "communication", "--match", "grup whatsapp", "--coder", "ana")
+    assert freq(cli)["communication"]["units"] == 1
+    assert freq(cli, "--include-interviewer")["communication"]["units"] == 2
+    with Store.open(cli.db) as s:
+        turns = s.query("SELECT speaker, participant_id, is_interviewer FROM turns ORDER BY seq")
+    assert [(t["speaker"], t["participant_id"], t["is_interviewer"]) for t in turns] == [
+        (None, None, 0), ("P", None, 1), ("I", "N04", 0), ("P", None, 1), ("I", "N04", 0)]
+
+
+def test_import_warns_about_unplaced_letters_and_interviewer_option_places_them(cli, tmp_path, db):
+    f = tmp_path / "guru_bk.txt"
+    shutil.copy(LAYOUTS / "letters_unplaced_id.txt", f)
+    r = cli("import", f, "--participant", "G04", "--language", "id")
+    lines = [ln for ln in r.stderr.splitlines() if "not placed" in ln]
+    assert len(lines) == 2 and f"{f}:1:" in lines[0] and "'P'" in lines[0] and "--interviewer" in lines[0]
+    with Store.open(db) as s:
+        assert s.query("SELECT count(*) AS n FROM turns WHERE is_interviewer = 1")[0]["n"] == 0
+    # (the same text again is skipped as unchanged: a second project shows what --interviewer does)
+    other = Cli(tmp_path / "other.db")
+    r = other("import", f, "--participant", "G04", "--language", "id", "--interviewer", "P")
+    assert "not placed" not in r.stderr
+    with Store.open(other.db) as s:
+        turns = s.query("SELECT speaker, participant_id, is_interviewer FROM turns ORDER BY seq")
+    assert [(t["speaker"], t["participant_id"], t["is_interviewer"]) for t in turns] == [
+        ("P", None, 1), ("I", "G04", 0)] * 2
+    before = digest(db)
+    r = cli.fails("import", f, "--speaker", "P=G04", "--interviewer", "P", "--replace")
+    assert "--interviewer" in r.output and digest(db) == before
+
+
+def test_import_of_a_docx_table_and_a_zoom_vtt_with_a_manifest(cli, tmp_path):
+    case = next(c for c in CASES if c["file"] == "table_id.docx")
+    write_docx(tmp_path / "puskesmas.docx", case["docx"])
+    shutil.copy(LAYOUTS / "zoom_id.vtt", tmp_path / "zoom.vtt")
+    (tmp_path / "manifest.csv").write_text(
+        "file,participant,source_type,language,speakers\n"
+        "puskesmas.docx,N12,interview,id,Bu Yanti=N12\n"
+        "zoom.vtt,N01,interview,id,Bu Ratna=N01;Peneliti=interviewer\n", encoding="utf-8")
+    r = cli("import", tmp_path, "--manifest", tmp_path / "manifest.csv")
+    assert "not placed" not in r.stderr and "no speaker turns" not in r.stderr
+    with Store.open(cli.db) as s:
+        rows = s.query("SELECT d.name, t.speaker, t.participant_id, t.is_interviewer FROM turns t "
+                       "JOIN documents d ON d.id = t.document_id WHERE t.speaker IS NOT NULL ORDER BY d.name, seq")
+    assert [(r["name"], r["speaker"], r["participant_id"], r["is_interviewer"]) for r in rows] == [
+        ("puskesmas", "Pewawancara", None, 1), ("puskesmas", "Bu Yanti", "N12", 0),
+        ("puskesmas", "Pewawancara", None, 1), ("puskesmas", "Bu Yanti", "N12", 0),
+        ("zoom", "Peneliti", None, 1), ("zoom", "Bu Ratna (Karu Melati)", "N01", 0), ("zoom", "Peneliti", None, 1)]
