@@ -193,3 +193,23 @@ def test_import_of_a_docx_table_and_a_zoom_vtt_with_a_manifest(cli, tmp_path):
         ("puskesmas", "Pewawancara", None, 1), ("puskesmas", "Bu Yanti", "N12", 0),
         ("puskesmas", "Pewawancara", None, 1), ("puskesmas", "Bu Yanti", "N12", 0),
         ("zoom", "Peneliti", None, 1), ("zoom", "Bu Ratna (Karu Melati)", "N01", 0), ("zoom", "Peneliti", None, 1)]
+
+
+def test_a_header_block_with_the_interviewers_name_is_not_a_turn():
+    text = ("Judul: Wawancara perawat IGD\nPewawancara: Ns. Dewi\nInforman: Bu Ani (N03)\n\n"
+            "Pewawancara: Selamat pagi, Bu.\nInforman: Pagi.\nPewawancara: Mulai ya?\nInforman: Silakan.")
+    turns = corpus.detect_turns(text, participant="N03")
+    assert turns[0].speaker is None and text[turns[0].start:turns[0].end].endswith("Bu Ani (N03)")
+    assert [(t.speaker, text[t.start:t.end]) for t in turns[1:3]] == [
+        ("Pewawancara", "Selamat pagi, Bu."), ("Informan", "Pagi.")]
+    # without a title or a field of a header, a short first turn stays a turn
+    turns = corpus.detect_turns("Pewawancara: Halo\n\nBu Ani: Halo juga, Bu.\n\nPewawancara: Mulai ya?")
+    assert [t.speaker for t in turns] == ["Pewawancara", "Bu Ani", "Pewawancara"]
+
+
+def test_label_alone_on_its_line_with_the_text_below():
+    text = "Pewawancara:\nApa kabar?\n\nBu Ani:\nBaik.\nSangat baik.\n\nSpeaker 2 (00:05):\nThanks."
+    turns = corpus.detect_turns(text)
+    assert [(t.speaker, t.timestamp, text[t.start:t.end]) for t in turns] == [
+        ("Pewawancara", None, "Apa kabar?"), ("Bu Ani", None, "Baik.\nSangat baik."),
+        ("Speaker 2", "00:00:05", "Thanks.")]

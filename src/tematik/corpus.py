@@ -396,22 +396,32 @@ def analyse_turns(text: str, *, speakers: Mapping[str, str] | None = None, parti
         return bool((lab.timestamp and name_like(lab)) or _is_interviewer_word(lab.base) or counts[lab.key] >= 2
                     or lab.key.split()[0] in HONORIFICS or (lab.role and _describes_interviewer(lab.role)))
 
-    strong = [i for i, c in candidates.items() if (c.timestamp and name_like(c)) or counts[c.key] >= 2 or mapped(c)]
+    def content(i: int, lab: _Label) -> str:
+        return text[lab.content_start:lines[i][0] + len(lines[i][1])].strip() if lab.content_start else ""
 
-    def header_field(i: int, lab: _Label) -> bool:
-        """``Informan: N04 (perawat, 34 th)`` or, before the dialogue, ``Pewawancara: Ns. Dewi``."""
-        if lab.content_start is None:
-            return False
-        content = text[lab.content_start:lines[i][0] + len(lines[i][1])].strip()
-        if re.match(_ID.pattern + r"\b", content) and len(content.split()) <= 8:
-            return True
-        return (counts[lab.key] == 1 and (not strong or i < min(strong)) and len(content.split()) <= 4
-                and not content.endswith((".", "?", "!", "…", '"', "”")))
+    def id_like(i: int, lab: _Label) -> bool:
+        """``Informan: N04 (perawat, 34 th)``."""
+        said = content(i, lab)
+        return bool(re.match(_ID.pattern + r"\b", said)) and len(said.split()) <= 8
+
+    def field_like(i: int, lab: _Label) -> bool:
+        """``Pewawancara: Ns. Dewi``: a few words, no sentence."""
+        said = content(i, lab)
+        return bool(said) and (id_like(i, lab) or (
+            len(said.split()) <= 6 and not said.endswith((".", "?", "!", "…", '"', "”"))))
+
+    # a header block: the lines before the first label that opens a sentence, when they hold a title, a date or
+    # another header field, e.g. `Transkrip ...` / `Pewawancara: Ns. Dewi` / `Informan: N04 (...)`
+    first_sentence = min((i for i, c in candidates.items() if not field_like(i, c)), default=len(lines))
+    marked = any(ln.strip() and (j in legend_lines or j not in candidates or candidates[j].key in META_LABELS
+                                 or id_like(j, candidates[j]))
+                 for j, (_, ln) in enumerate(lines[:first_sentence]))
+    header = {i for i, c in candidates.items() if i < first_sentence and (marked or id_like(i, c))}
 
     nonblank = [i for i, (_, ln) in enumerate(lines) if ln.strip() and i not in legend_lines]
     dialogue = len(candidates) >= 2 and len(candidates) >= 0.5 * len(nonblank)
-    firm = [i for i, c in candidates.items() if not header_field(i, c) and confirmed(c)]
-    begin = min(firm) if firm else 0
+    firm = [i for i, c in candidates.items() if i not in header and confirmed(c)]
+    begin = min(firm) if firm else max(header, default=-1) + 1
 
     labelled: dict[int, _Label] = {}
     kept: dict[int, _Label] = {}
