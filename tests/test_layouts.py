@@ -213,3 +213,12 @@ def test_label_alone_on_its_line_with_the_text_below():
     assert [(t.speaker, t.timestamp, text[t.start:t.end]) for t in turns] == [
         ("Pewawancara", None, "Apa kabar?"), ("Bu Ani", None, "Baik.\nSangat baik."),
         ("Speaker 2", "00:00:05", "Thanks.")]
+
+
+def test_a_word_in_bold_for_emphasis_is_not_made_a_speaker(tmp_path):
+    write_docx(tmp_path / "catatan.docx", [
+        {"p": "Catatan lapangan, kelas 7B."}, {"bold": ["Penting", " sekali bahwa guru menyapa setiap siswa."]},
+        {"p": "Siswa menjawab serentak."}])
+    result = corpus.read_path(tmp_path / "catatan.docx", corpus.FileMeta(language="id", source_type="observation"))
+    assert "Penting sekali bahwa guru" in result.documents[0].text
+    assert all(t.speaker is None for t in result.documents[0].turns)

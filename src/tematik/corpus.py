@@ -616,12 +616,11 @@ def _bold(run) -> bool:
     return bool(run.bold) or (run.style is not None and run.style.name in ("Strong", "Bold"))
 
 
-def _docx_paragraph(paragraph) -> str:
-    """A paragraph's text; a bold speaker name opening it (``**Ratna** Baik, Bu.``) becomes ``Ratna: Baik, Bu.``."""
+def _bold_lead(paragraph) -> tuple[str, str] | None:
+    """(name, rest) when a paragraph opens with a short bold name and goes on in plain text without a colon."""
     text = paragraph.text
-    runs = paragraph.runs
     lead = ""
-    for run in runs:
+    for run in paragraph.runs:
         if not run.text.strip() and lead:
             lead += run.text
             continue
@@ -629,11 +628,27 @@ def _docx_paragraph(paragraph) -> str:
             break
         lead += run.text
     name = lead.strip()
-    rest = text[len(lead):] if text.startswith(lead) else None
-    if (not name or rest is None or not rest.strip() or name.endswith(":") or rest.lstrip().startswith(":")
+    rest = text[len(lead):] if text.startswith(lead) else ""
+    if (not name or not rest.strip() or name.endswith(":") or rest.lstrip().startswith(":")
             or len(name) > 40 or len(name.split()) > 5 or not name[0].isalpha()):
-        return text
-    return f"{name}: {rest.strip()}"
+        return None
+    return name, rest.strip()
+
+
+def _docx_paragraphs(paragraphs: list) -> list[str]:
+    """Paragraph texts; a bold speaker name opening a paragraph (``**Ratna** Baik, Bu.``) gets its colon
+    (``Ratna: Baik, Bu.``) when the same bold name opens another paragraph too, or it is an interviewer word or
+    opens with an honorific, so that a word set in bold for emphasis stays as it is."""
+    leads = [_bold_lead(p) for p in paragraphs]
+    seen = Counter(lead[0].casefold() for lead in leads if lead)
+    out = []
+    for p, lead in zip(paragraphs, leads, strict=True):
+        if lead and (seen[lead[0].casefold()] >= 2 or _is_interviewer_word(lead[0])
+                     or lead[0].split()[0].casefold() in HONORIFICS):
+            out.append(f"{lead[0]}: {lead[1]}")
+        else:
+            out.append(p.text)
+    return out
 
 
 def _transcript_table(rows: list[list[str]]) -> list[str] | None:
@@ -701,8 +716,10 @@ def read_docx(data: bytes, path: str, *, transcript: bool = False) -> str:
         return "\n\n".join(p for p in paragraphs if p.strip())
     from docx.table import Table
 
+    blocks = list(document.iter_inner_content())
+    texts = iter(_docx_paragraphs([b for b in blocks if not isinstance(b, Table)]))
     paragraphs = []
-    for block in document.iter_inner_content():
+    for block in blocks:
         if isinstance(block, Table):
             rows = []
             for row in block.rows:
@@ -715,7 +732,7 @@ def read_docx(data: bytes, path: str, *, transcript: bool = False) -> str:
             turns = _transcript_table(rows)
             paragraphs.extend(turns if turns is not None else (" | ".join(r) for r in rows))
         else:
-            paragraphs.append(_docx_paragraph(block))
+            paragraphs.append(next(texts))
     return "\n\n".join(p for p in paragraphs if p.strip())
 
 
