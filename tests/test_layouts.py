@@ -222,3 +222,10 @@ def test_a_word_in_bold_for_emphasis_is_not_made_a_speaker(tmp_path):
     result = corpus.read_path(tmp_path / "catatan.docx", corpus.FileMeta(language="id", source_type="observation"))
     assert "Penting sekali bahwa guru" in result.documents[0].text
     assert all(t.speaker is None for t in result.documents[0].turns)
+
+
+def test_a_legend_places_a_letter_even_without_a_participant_id():
+    a = corpus.analyse_turns((LAYOUTS / "legend_id.txt").read_text(encoding="utf-8"))
+    assert [(t.speaker, t.is_interviewer, t.participant) for t in a.turns[1:3]] == [
+        ("P", True, None), ("I", False, None)]
+    assert a.unplaced == () and a.notes == ()

@@ -515,7 +515,8 @@ def analyse_turns(text: str, *, speakers: Mapping[str, str] | None = None, parti
     for i, c in sorted(labelled.items()):
         first_line.setdefault(c.name, i + 1)
     spoken = [n for n in first_line if n_turns[n]]
-    unplaced = [n for n in spoken if n.strip(" .").casefold() in AMBIGUOUS_LABELS and resolve(n) == (None, False)]
+    unplaced = [n for n in spoken if n.strip(" .").casefold() in AMBIGUOUS_LABELS and placed[n] == ("?", False)
+                and resolve(n) == (None, False)]
     for name in unplaced:
         notes.append(SpeakerNote(first_line[name], "unplaced", name, (
             f"speaker label {name!r} ({n_turns[name]} turn(s)) not placed: a single letter means the interviewer in "
