@@ -229,3 +229,15 @@ def test_a_legend_places_a_letter_even_without_a_participant_id():
     assert [(t.speaker, t.is_interviewer, t.participant) for t in a.turns[1:3]] == [
         ("P", True, None), ("I", False, None)]
     assert a.unplaced == () and a.notes == ()
+
+
+def test_subtitle_cues_with_bracketed_or_caption_style_names():
+    srt = ("1\n00:00:01,000 --> 00:00:02,000\n[Pewawancara] Mulai ya, Pak.\n\n"
+           "2\n00:00:02,500 --> 00:00:04,000\n>> PAK ARIF: Silakan.\n\n"
+           "3\n00:00:04,100 --> 00:00:06,000\n>> PAK ARIF: Saya guru olahraga.\n")
+    text = corpus.normalise(corpus.subtitles_to_text(srt, "x.srt"))
+    assert text == ("Pewawancara (00:00:01): Mulai ya, Pak.\n\n"
+                    "PAK ARIF (00:00:02): Silakan. Saya guru olahraga.")
+    turns = corpus.detect_turns(text, participant="G09")
+    assert [(t.speaker, t.participant, t.is_interviewer) for t in turns] == [
+        ("Pewawancara", None, True), ("PAK ARIF", "G09", False)]

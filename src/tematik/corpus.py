@@ -549,8 +549,8 @@ def analyse_turns(text: str, *, speakers: Mapping[str, str] | None = None, parti
 _CUE_TIME = re.compile(r"(?P<start>(?:\d{1,2}:)?\d{2}:\d{2}[.,]\d{3})\s*-->\s*(?:(?:\d{1,2}:)?\d{2}:\d{2}[.,]\d{3})")
 _VOICE = re.compile(r"<v(?:\.[\w.-]+)?\s+(?P<name>[^>]+)>")
 _TAG = re.compile(r"</?[^>]+>")
-_CUE_LABEL = re.compile(r"(?:-[ \t]*)?(?P<name>[^\W\d_][\w.'’-]*(?:[ \t]+[\w.'’&/-]+){0,4}?)"
-                        r"(?:[ \t]*\((?P<role>[^()\n:]{1,40})\))?[ \t]*:[ \t]+")
+_CUE_LABEL = re.compile(rf"(?:-|>>)?[ \t]*(?:(?P<name>{_WORDS})(?:[ \t]*\((?P<role>[^()\n:]{{1,40}})\))?[ \t]*:[ \t]+"
+                        r"|\[(?P<bracket>[^\]\n:]{1,40})\][ \t]*:?[ \t]*)")
 
 
 def subtitles_to_text(raw: str, path: str) -> str:
@@ -580,9 +580,9 @@ def subtitles_to_text(raw: str, path: str) -> str:
             ln = _TAG.sub("", ln).strip()
             if speaker is None:
                 lab = _CUE_LABEL.match(ln)
-                if lab:
+                if lab and lab.end() < len(ln):
                     role = (lab.group("role") or "").strip()
-                    speaker = lab.group("name").strip() + (f" ({role})" if role else "")
+                    speaker = (lab.group("name") or lab.group("bracket")).strip() + (f" ({role})" if role else "")
                     ln = ln[lab.end():]
             if ln:
                 parts.append(ln)
