@@ -241,3 +241,14 @@ def test_subtitle_cues_with_bracketed_or_caption_style_names():
     turns = corpus.detect_turns(text, participant="G09")
     assert [(t.speaker, t.participant, t.is_interviewer) for t in turns] == [
         ("Pewawancara", None, True), ("PAK ARIF", "G09", False)]
+
+
+def test_docx_table_with_wordier_headers_and_dotted_times(tmp_path):
+    write_docx(tmp_path / "guru.docx", [{"table": [
+        ["Waktu", "Nama Pembicara", "Isi Pembicaraan"],
+        ["00.00.05", "Peneliti", "Bagaimana Ibu membagi waktu mengajar?"],
+        ["00.01.10", "Bu Lastri", "Pagi mengajar, sore mengoreksi."]]}])
+    doc = corpus.read_path(tmp_path / "guru.docx", corpus.FileMeta(language="id", participant="G10")).documents[0]
+    assert doc.text.startswith("Peneliti (00:00:05): Bagaimana")
+    assert [(t.speaker, t.participant, t.timestamp) for t in doc.turns] == [
+        ("Peneliti", None, "00:00:05"), ("Bu Lastri", "G10", "00:01:10")]

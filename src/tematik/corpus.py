@@ -658,9 +658,15 @@ def _transcript_table(rows: list[list[str]]) -> list[str] | None:
     if len(rows) < 2 or max(len(r) for r in rows) < 2:
         return None
     head = [c.strip().strip(":").casefold() for c in rows[0]]
-    sp = next((i for i, h in enumerate(head) if h in SPEAKER_HEADERS), None)
-    tx = next((i for i, h in enumerate(head) if h in TEXT_HEADERS), None)
-    tm = next((i for i, h in enumerate(head) if h in TIME_HEADERS), None)
+
+    def column(names: frozenset[str], taken: tuple[int | None, ...] = ()) -> int | None:
+        exact = next((i for i, h in enumerate(head) if h in names and i not in taken), None)
+        return exact if exact is not None else next(
+            (i for i, h in enumerate(head) if i not in taken and set(re.findall(r"\w+", h)) & names), None)
+
+    sp = column(SPEAKER_HEADERS)
+    tx = column(TEXT_HEADERS, (sp,))
+    tm = column(TIME_HEADERS, (sp, tx))
     body = rows[1:]
     if sp is None or tx is None or sp == tx:
         # no header: a column of short repeated labels beside a column of long text
@@ -684,12 +690,14 @@ def _transcript_table(rows: list[list[str]]) -> list[str] | None:
         speaker = r[sp].strip() if sp < len(r) else ""
         said = " ".join(r[tx].split()) if tx < len(r) else ""
         ts = r[tm].strip().strip("[]()") if tm is not None and tm < len(r) else ""
+        if re.fullmatch(r"\d{1,2}\.\d{2}(?:\.\d{2})?", ts):  # 00.01.02, as Indonesian tables often write it
+            ts = ts.replace(".", ":")
         if not said:
             continue
         if speaker:
             speaker = speaker.rstrip(":").strip()
             ts = ts if re.fullmatch(_TS, ts) else ""
-            out.append(f"{speaker} ({ts}): {said}" if ts else f"{speaker}: {said}")
+            out.append(f"{speaker} ({_norm_ts(ts)}): {said}" if ts else f"{speaker}: {said}")
         else:
             out.append(said)
     return out
