@@ -139,6 +139,10 @@ DISCOURSE_LABELS = frozenset({
     "pertanyaan", "update", "warning", "tip", "penting", "important", "summary", "ringkasan", "kesimpulan",
 })
 
+#: what a legend says a label is, when it says no more than a role ("P: Peneliti, I: Informan")
+ROLE_WORDS = INTERVIEWER_LABELS | {"informan", "narasumber", "responden", "partisipan", "subjek", "informant",
+                                   "participant", "respondent", "interviewee", "subject"}
+
 #: words that open a legend of speaker labels ("Keterangan: P = Peneliti, I = Informan")
 LEGEND_WORDS = ("keterangan", "ket.", "ket", "legenda", "legend", "key", "kode pembicara", "kode", "speakers",
                 "speaker key", "pembicara", "label")
@@ -193,12 +197,9 @@ def _label_at(line: str, offset: int) -> _Label | None:
         name = m.group("name").strip()
         role = (m.group("role") or "").strip() or None
         ts = m.group("ts1") or m.group("ts2") or m.group("ts3")
-        if m.end() < len(line) or ts or role or m.group("open"):
-            # `Name:` alone on a line counts only with a timestamp, a role or markup; the text may follow below
-            content = offset + m.end() if m.end() < len(line) else None
-            return _Label(offset, content, f"{name} ({role})" if role else name, name, role, _norm_ts(ts))
-        if m.end() == len(line):
-            return _Label(offset, None, name, name, None, None)
+        # `Name:` alone on its line: the text follows below (content None)
+        content = offset + m.end() if m.end() < len(line) else None
+        return _Label(offset, content, f"{name} ({role})" if role else name, name, role, _norm_ts(ts))
     m = _BRACKET.match(line)
     if m and m.end() < len(line) and not re.fullmatch(_TS, m.group("name").strip()):
         name = m.group("name").strip()
@@ -271,7 +272,7 @@ def parse_legend(lines: list[str]) -> tuple[dict[str, str], set[int]]:
                         + r")(?:[ \t]+(?:label|pembicara|speakers?))?[ \t]*(?:\*\*|__)?[ \t]*:?[ \t]*(?:\*\*|__)?"
                           r"[ \t]*(?P<rest>.*)$", re.IGNORECASE)
     pair_line = re.compile(r"[ \t]*[-*•]?[ \t]*(?P<label>[^\W_][\w.'’]{0,9}(?:[ \t][\w.'’]{1,10}){0,2})[ \t]*"
-                           r"(?:=|:|[-–—](?=[ \t]))[ \t]*(?P<value>.+)$")
+                           r"(?P<sep>=|:|[-–—](?=[ \t]))[ \t]*(?P<value>.+)$")
 
     def pairs(text: str, *, strict: bool) -> list[tuple[str, str]] | None:
         out = []
@@ -304,15 +305,22 @@ def parse_legend(lines: list[str]) -> tuple[dict[str, str], set[int]]:
                 block = []
                 while j < len(lines) and lines[j].strip():
                     pm = pair_line.match(lines[j])
-                    if not pm:
+                    # a meaning is a few words, each label once, one separator: not the dialogue that follows
+                    if (not pm or len(pm.group("value").split()) > 8 or pm.group("value").rstrip().endswith("?")
+                            or pm.group("sep") != pair_line.match(lines[i + 1]).group("sep")
+                            or pm.group("label").strip() in dict(found)):
                         break
                     block.append(j)
                     found.append((pm.group("label").strip(), pm.group("value").strip(" .")))
                     j += 1
                 if found:
                     used.update(block)
-        elif "=" in line and len(line) < 200:
-            found = pairs(line, strict=True)  # `P = Peneliti, I = Informan` on a line of its own
+        elif len(line) < 200:
+            # `P = Peneliti, I = Informan` on a line of its own, or `P: Peneliti, I: Informan` (role words only)
+            found = pairs(line, strict=True) if "=" in line else None
+            loose = pairs(line, strict=False) if found is None and ":" in line else None
+            if loose and len(loose) >= 2 and all(v.casefold() in ROLE_WORDS for _, v in loose):
+                found = loose
         if found:
             used.add(i)
             for label, value in found:
