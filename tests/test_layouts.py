@@ -256,13 +256,15 @@ def test_docx_table_with_wordier_headers_and_dotted_times(tmp_path):
 
 def test_legend_forms_that_could_be_mistaken_for_turns():
     # pairs with colons, on one line, when they only name roles
-    a = corpus.analyse_turns("P: Peneliti, I: Informan\n\nP: Sudah lama?\n\nI: Lama sekali.\n\nP: Oke.", participant="N1")
+    text = "P: Peneliti, I: Informan\n\nP: Sudah lama?\n\nI: Lama sekali.\n\nP: Oke."
+    a = corpus.analyse_turns(text, participant="N1")
     assert [(t.speaker, t.is_interviewer, t.participant) for t in a.turns if t.speaker] == [
         ("P", True, None), ("I", False, "N1"), ("P", True, None)]
     # a `Keterangan:` block ends where the dialogue begins, even without a blank line
     text = "Keterangan:\nP = Peneliti\nI = Informan\nP: Selamat pagi, Bu.\nI: Pagi.\nP: Jadwal piket?\nI: Bergilir."
     a = corpus.analyse_turns(text, participant="G1")
     assert [(t.speaker, t.is_interviewer, text[t.start:t.end]) for t in a.turns if t.speaker] == [
-        ("P", True, "Selamat pagi, Bu."), ("I", False, "Pagi."), ("P", True, "Jadwal piket?"), ("I", False, "Bergilir.")]
+        ("P", True, "Selamat pagi, Bu."), ("I", False, "Pagi."),
+        ("P", True, "Jadwal piket?"), ("I", False, "Bergilir.")]
     text = "Keterangan:\nP : Peneliti\nI : Informan\nP : Selamat pagi, Bu.\nI : Pagi."
     assert [t.is_interviewer for t in corpus.detect_turns(text) if t.speaker] == [True, False]
