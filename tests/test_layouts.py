@@ -268,3 +268,9 @@ def test_legend_forms_that_could_be_mistaken_for_turns():
         ("P", True, "Jadwal piket?"), ("I", False, "Bergilir.")]
     text = "Keterangan:\nP : Peneliti\nI : Informan\nP : Selamat pagi, Bu.\nI : Pagi."
     assert [t.is_interviewer for t in corpus.detect_turns(text) if t.speaker] == [True, False]
+
+
+def test_one_speaker_written_with_and_without_a_role_is_still_the_participant():
+    text = "Pewawancara: Capek?\nBu Ani: Capek sekali.\nPewawancara: Kenapa?\nBu Ani (tertawa): Pasiennya banyak."
+    turns = corpus.detect_turns(text, participant="N7")
+    assert [t.participant for t in turns if not t.is_interviewer] == ["N7", "N7"]

@@ -464,7 +464,9 @@ def analyse_turns(text: str, *, speakers: Mapping[str, str] | None = None, parti
             placed[c.name] = ("", False)
         else:
             placed.setdefault(c.name, ("?", False))
-    others = [n for n, (pid, iv) in placed.items() if not iv and pid in ("", "?")]
+    base = {c.name: c.key for c in labelled.values()}
+    # `Bu Ani` and `Bu Ani (tertawa)` are one speaker when it comes to being the only one besides the interviewer
+    others = sorted({base[n] for n, (pid, iv) in placed.items() if not iv and pid in ("", "?")})
     any_interviewer = any(iv for _, iv in placed.values())
 
     def resolve(name: str | None) -> tuple[str | None, bool]:
