@@ -274,3 +274,13 @@ def test_one_speaker_written_with_and_without_a_role_is_still_the_participant():
     text = "Pewawancara: Capek?\nBu Ani: Capek sekali.\nPewawancara: Kenapa?\nBu Ani (tertawa): Pasiennya banyak."
     turns = corpus.detect_turns(text, participant="N7")
     assert [t.participant for t in turns if not t.is_interviewer] == ["N7", "N7"]
+
+
+@pytest.mark.parametrize("text", [
+    "Speaker 1: (00:00:03) Welcome.\nSpeaker 2: (00:00:05) Thanks.",
+    "[Speaker 1] 00:00:03\nWelcome.\n[Speaker 2] 00:00:05\nThanks.",
+])
+def test_timestamp_after_the_colon_or_after_a_bracketed_name(text):
+    turns = corpus.detect_turns(text, speakers={"Speaker 1": "interviewer"}, participant="T4")
+    assert [(t.speaker, t.timestamp, t.participant, t.is_interviewer, text[t.start:t.end]) for t in turns] == [
+        ("Speaker 1", "00:00:03", None, True, "Welcome."), ("Speaker 2", "00:00:05", "T4", False, "Thanks.")]

@@ -156,9 +156,10 @@ _LABEL = re.compile(
     rf"(?P<open>\*\*|__)?(?P<name>{_WORDS})"
     r"(?:[ \t]*\((?P<role>[^()\n:]{1,40})\))?"
     rf"(?:[ \t]*[\[(](?P<ts3>{_TS})[\])])?"
-    r"[ \t]*(?P<close1>\*\*|__)?[ \t]*:(?P<close2>\*\*|__)?(?=[ \t]|$)[ \t]*")
-# `[Name] text` (a chat export, a transcriber's brackets)
-_BRACKET = re.compile(r"[ \t]*\[(?P<name>[^\]\n]{1,40})\][ \t]*:?[ \t]*")
+    r"[ \t]*(?P<close1>\*\*|__)?[ \t]*:(?P<close2>\*\*|__)?(?=[ \t]|$)[ \t]*"
+    rf"(?:[\[(](?P<ts4>{_TS})[\])](?=[ \t]|$)[ \t]*)?")  # `Speaker 1: (00:05) text`
+# `[Name] text` (a chat export, a transcriber's brackets), `[Name] 10:02:03` (Zoom's text transcript)
+_BRACKET = re.compile(rf"[ \t]*\[(?P<name>[^\]\n]{{1,40}})\][ \t]*(?:(?P<ts>{_TS})(?=[ \t]|$))?[ \t]*:?[ \t]*")
 # `Name  0:07` or `Speaker 1 00:00:07` alone on a line, the text below (otter.ai, Trint, Rev)
 _ALONE = re.compile(
     rf"[ \t]*(?P<name>{_WORDS})(?:[ \t]*\((?P<role>[^()\n:]{{1,40}})\))?[ \t]+[\[(]?(?P<ts>{_TS})[\])]?[ \t]*$")
@@ -196,14 +197,15 @@ def _label_at(line: str, offset: int) -> _Label | None:
     if m and (m.group("open") or "") == (m.group("close1") or m.group("close2") or ""):
         name = m.group("name").strip()
         role = (m.group("role") or "").strip() or None
-        ts = m.group("ts1") or m.group("ts2") or m.group("ts3")
+        ts = m.group("ts1") or m.group("ts2") or m.group("ts3") or m.group("ts4")
         # `Name:` alone on its line: the text follows below (content None)
         content = offset + m.end() if m.end() < len(line) else None
         return _Label(offset, content, f"{name} ({role})" if role else name, name, role, _norm_ts(ts))
     m = _BRACKET.match(line)
-    if m and m.end() < len(line) and not re.fullmatch(_TS, m.group("name").strip()):
+    if m and (m.end() < len(line) or m.group("ts")) and not re.fullmatch(_TS, m.group("name").strip()):
         name = m.group("name").strip()
-        return _Label(offset, offset + m.end(), name, name, None, None)
+        content = offset + m.end() if m.end() < len(line) else None
+        return _Label(offset, content, name, name, None, _norm_ts(m.group("ts")))
     m = _ALONE.match(line)
     if m:
         name = m.group("name").strip()
