@@ -284,3 +284,16 @@ def test_timestamp_after_the_colon_or_after_a_bracketed_name(text):
     turns = corpus.detect_turns(text, speakers={"Speaker 1": "interviewer"}, participant="T4")
     assert [(t.speaker, t.timestamp, t.participant, t.is_interviewer, text[t.start:t.end]) for t in turns] == [
         ("Speaker 1", "00:00:03", None, True, "Welcome."), ("Speaker 2", "00:00:05", "T4", False, "Thanks.")]
+
+
+def test_read_result_carries_the_speaker_notes_for_the_import_report():
+    result = corpus.read_path(LAYOUTS / "letters_unplaced_id.txt", corpus.FileMeta(language="id"))
+    assert result.unplaced == {"letters_unplaced_id": ("P", "I")}
+    notes = result.notes["letters_unplaced_id"]
+    assert [(n.kind, n.line, n.labels) for n in notes] == [("unplaced", 1, ("P",)), ("unplaced", 2, ("I",))]
+    # as an observation nobody is expected to be the interviewer: nothing to warn about
+    otter = corpus.read_path(LAYOUTS / "otter_en.txt", corpus.FileMeta(language="en", source_type="observation"))
+    assert otter.unplaced == {} and otter.notes == {}
+    otter = corpus.read_path(LAYOUTS / "otter_en.txt", corpus.FileMeta(language="en"))
+    assert otter.unplaced == {"otter_en": ("Lina", "Marco")}
+    assert [n.kind for n in otter.notes["otter_en"]] == ["no_interviewer"]

@@ -336,8 +336,8 @@ class SpeakerNote:
     """Something doubtful about the speakers of a text, at a line (1-based, in the stored text)."""
 
     line: int
-    kind: str  # "unplaced" | "kept_as_text" | "no_turns"
-    label: str | None
+    kind: str  # "unplaced" | "no_interviewer" | "kept_as_text"
+    labels: tuple[str, ...]  # the speaker labels it is about
     message: str
 
 
@@ -530,7 +530,7 @@ def analyse_turns(text: str, *, speakers: Mapping[str, str] | None = None, parti
     unplaced = [n for n in spoken if n.strip(" .").casefold() in AMBIGUOUS_LABELS and placed[n] == ("?", False)
                 and resolve(n) == (None, False)]
     for name in unplaced:
-        notes.append(SpeakerNote(first_line[name], "unplaced", name, (
+        notes.append(SpeakerNote(first_line[name], "unplaced", (name,), (
             f"speaker label {name!r} ({n_turns[name]} turn(s)) not placed: a single letter means the interviewer in "
             "one convention and the informant in another (P = Peneliti or Participant, I = Interviewer or "
             f"Informan, R = Researcher or Responden); its turns count as an unidentified informant's. Set it with "
@@ -542,13 +542,13 @@ def analyse_turns(text: str, *, speakers: Mapping[str, str] | None = None, parti
         if generic:
             unplaced.extend(generic)
             names = ", ".join(repr(n) for n in generic)
-            notes.append(SpeakerNote(first_line[generic[0]], "no_interviewer", None, (
+            notes.append(SpeakerNote(first_line[generic[0]], "no_interviewer", tuple(generic), (
                 f"no interviewer among the speakers {names}: all their turns count as informants' speech; if one "
                 f"of them asks the questions, set it with --interviewer LABEL (or --speaker 'LABEL=interviewer', "
                 "the manifest's speakers column, a legend line)")))
     for i, c in sorted(kept.items()):
         notes.append(SpeakerNote(
-            i + 1, "kept_as_text", c.name,
+            i + 1, "kept_as_text", (c.name,),
             f"{c.name + ':'!r} looks like a speaker label but was kept as text (used once"
             f"{'' if dialogue else ', in a text whose lines mostly do not open with a label'}); "
             f"to make it a speaker: --speaker '{c.name}=ID' or --interviewer '{c.name}'"))
@@ -785,8 +785,11 @@ class TableOptions:
 class ReadResult:
     documents: list[Document]
     warnings: list[str]
-    #: per document name: speaker labels neither the interviewer nor mapped to a participant (see analyse_turns)
+    #: per document name: speaker labels that could not be placed (single letters no legend or mapping explains,
+    #: or all speakers of an interview when none is the interviewer); see analyse_turns
     unplaced: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    #: per document name: the doubtful points about its speakers (the same ones as in ``warnings``), structured
+    notes: dict[str, tuple[SpeakerNote, ...]] = field(default_factory=dict)
 
 
 #: source types whose unlabelled paragraphs continue the previous speaker's turn
@@ -822,7 +825,8 @@ def read_path(path: Path, meta: FileMeta, *, name: str | None = None, table: Tab
     if not text.strip():
         raise InputError("no text in file", path=label)
     doc, more, analysis = _make_document(name or path.stem, text, meta, path=label, lead=lead)
-    return ReadResult([doc], warnings + more, {doc.name: analysis.unplaced} if analysis.unplaced else {})
+    return ReadResult([doc], warnings + more, {doc.name: analysis.unplaced} if analysis.unplaced else {},
+                      {doc.name: analysis.notes} if analysis.notes else {})
 
 
 def make_document(name: str, text: str, meta: FileMeta, *, path: str | None) -> tuple[Document, list[str]]:
@@ -847,11 +851,13 @@ def _make_document(name: str, text: str, meta: FileMeta, *, path: str | None,
                          path=meta.origin or path, field="language")
     analysis = analyse_turns(text, speakers=meta.speakers, participant=meta.participant,
                              continuation=source_type in CONVERSATIONS)
+    shown = [n for n in analysis.notes if source_type in SPOKEN and (
+        n.kind != "no_interviewer" or source_type in ("interview", "focus_group"))]
+    analysis = replace(analysis, notes=tuple(shown), unplaced=tuple(
+        label for n in shown if n.kind in ("unplaced", "no_interviewer") for label in n.labels))
     if source_type in SPOKEN:
         where = path or name
-        for n in analysis.notes:
-            if n.kind == "no_interviewer" and source_type not in ("interview", "focus_group"):
-                continue
+        for n in shown:
             at = f"{where}:{n.line + lead}" if lead is not None else f"{where}: text line {n.line}"
             warnings.append(f"{at}: {n.message}")
         if source_type in CONVERSATIONS and not any(t.speaker for t in analysis.turns):
