@@ -297,3 +297,13 @@ def test_read_result_carries_the_speaker_notes_for_the_import_report():
     otter = corpus.read_path(LAYOUTS / "otter_en.txt", corpus.FileMeta(language="en"))
     assert otter.unplaced == {"otter_en": ("Lina", "Marco")}
     assert [n.kind for n in otter.notes["otter_en"]] == ["no_interviewer"]
+
+
+def test_legend_lines_without_a_heading():
+    text = ("Diskusi kelompok guru IPA\nM = Moderator\nR1 = Kak Sari (N06)\nR2 = Pak Anton (N07)\n\n"
+            "M: Apa kendala praktikum?\nR1: Alatnya kurang.\nR2: Tidak ada laboran.\nM: Terima kasih.")
+    a = corpus.analyse_turns(text)
+    assert a.legend == {"M": "interviewer", "R1": "N06", "R2": "N07"}
+    assert [(t.speaker, t.participant, t.is_interviewer) for t in a.turns if t.speaker] == [
+        ("M", None, True), ("R1", "N06", False), ("R2", "N07", False), ("M", None, True)]
+    assert a.turns[0].speaker is None and "R2 = Pak Anton" in text[a.turns[0].start:a.turns[0].end]
