@@ -25,10 +25,12 @@ TEXT_SUFFIXES = (".txt", ".md", ".docx", ".vtt", ".srt")
 TABLE_SUFFIXES = (".csv", ".xlsx")
 SUFFIXES = TEXT_SUFFIXES + TABLE_SUFFIXES
 
-#: speaker labels that mean the person asking (lower-cased); a manifest can map any other label to `interviewer`
+#: speaker labels (and words in a legend or a label's role) that mean the person asking (lower-cased); a
+#: manifest, ``--speaker`` or ``--interviewer`` can make any other label the interviewer. Single letters are not
+#: here: see AMBIGUOUS_LABELS
 INTERVIEWER_LABELS = frozenset({
     "pewawancara", "peneliti", "penanya", "interviewer", "researcher", "moderator", "fasilitator", "facilitator",
-    "i", "q", "int", "tanya",
+    "int", "tanya", "enumerator", "pengumpul data", "asisten peneliti", "research assistant",
 })
 
 #: a label opening with one of these (lower-cased) is a person speaking even if it occurs once
@@ -116,28 +118,99 @@ def guess_language(text: str) -> tuple[str, float]:
 
 # --------------------------------------------------------------------------- speaker turns
 
-_BRACKET = re.compile(r"\[(?P<name>[^\]\n]{1,40})\][ \t]*:?[ \t]*")
-_TIMED = re.compile(
-    r"(?P<name>[^\W\d_][^:\n()\[\]]{0,38}?)[ \t]*\((?P<ts>\d{1,2}:\d{2}(?::\d{2})?(?:[.,]\d+)?)\)[ \t]*:[ \t]*")
-_PLAIN = re.compile(r"(?P<name>[^\W\d_](?:[\w.'’-]*)(?:[ \t][\w.'’-]+){0,4}?)[ \t]*:[ \t]+")
+#: single letters that mean the interviewer in one convention and the informant in another (P = Peneliti or
+#: Participant, I = Interviewer or Informan, R = Researcher or Respondent/Responden, Q/A): never guessed
+AMBIGUOUS_LABELS = frozenset({"p", "i", "r", "q", "a"})
+
+#: labels of header fields ("Tanggal: 12 Maret 2024"): never speakers unless a mapping says so
+META_LABELS = frozenset({
+    "tanggal", "hari", "hari/tanggal", "hari, tanggal", "date", "waktu", "time", "jam", "pukul", "tempat", "lokasi",
+    "location", "place", "venue", "durasi", "duration", "length", "judul", "title", "topik", "topic", "tema",
+    "file", "berkas", "rekaman", "recording", "transkrip", "transcript", "transkriptor", "transcriber",
+    "catatan", "note", "notes", "nb", "ps", "sumber", "source", "kode", "code", "media", "platform", "subject",
+    "subjek", "perihal", "kegiatan", "acara", "agenda", "keterangan", "legend", "legenda", "key",
+})
+
+#: words that open a sentence with a colon ("Contohnya: ..."): a label used once is not a speaker for them alone
+DISCOURSE_LABELS = frozenset({
+    "contohnya", "contoh", "misalnya", "misal", "intinya", "artinya", "jadi", "pertama", "kedua", "ketiga",
+    "pokoknya", "katanya", "yaitu", "yakni", "yang jelas", "kesimpulannya", "singkatnya", "masalahnya", "alasannya",
+    "example", "for example", "e.g", "first", "second", "third", "however", "answer", "question", "jawaban",
+    "pertanyaan", "update", "warning", "tip", "penting", "important", "summary", "ringkasan", "kesimpulan",
+})
+
+#: what a legend says a label is, when it says no more than a role ("P: Peneliti, I: Informan")
+ROLE_WORDS = INTERVIEWER_LABELS | {"informan", "narasumber", "responden", "partisipan", "subjek", "informant",
+                                   "participant", "respondent", "interviewee", "subject"}
+
+#: words that open a legend of speaker labels ("Keterangan: P = Peneliti, I = Informan")
+LEGEND_WORDS = ("keterangan", "ket.", "ket", "legenda", "legend", "key", "kode pembicara", "kode", "speakers",
+                "speaker key", "pembicara", "label")
+
+_TS = r"\d{1,2}:\d{2}(?::\d{2})?(?:[.,]\d{1,3})?"
+_WORDS = r"[^\W\d_](?:[^\W_]|[.'’-])*(?:[ \t]+(?:[^\W_]|[.'’&/-])+){0,4}?"  # no `_`: `__Name__:` is markup
+# `[00:00:03] Name (Role) (00:00:03): text`, `**Name:** text`, `__Name__: text`, `Name :`; a label ends at a colon
+# followed by a space or the end of the line
+_LABEL = re.compile(
+    rf"[ \t]*(?:[\[(](?P<ts1>{_TS})[\])][ \t]*[-–—]?[ \t]*|(?P<ts2>{_TS})[ \t]+[-–—]?[ \t]*)?"
+    rf"(?P<open>\*\*|__)?(?P<name>{_WORDS})"
+    r"(?:[ \t]*\((?P<role>[^()\n:]{1,40})\))?"
+    rf"(?:[ \t]*[\[(](?P<ts3>{_TS})[\])])?"
+    r"[ \t]*(?P<close1>\*\*|__)?[ \t]*:(?P<close2>\*\*|__)?(?=[ \t]|$)[ \t]*"
+    rf"(?:[\[(](?P<ts4>{_TS})[\])](?=[ \t]|$)[ \t]*)?")  # `Speaker 1: (00:05) text`
+# `[Name] text` (a chat export, a transcriber's brackets), `[Name] 10:02:03` (Zoom's text transcript)
+_BRACKET = re.compile(rf"[ \t]*\[(?P<name>[^\]\n]{{1,40}})\][ \t]*(?:(?P<ts>{_TS})(?=[ \t]|$))?[ \t]*:?[ \t]*")
+# `Name  0:07` or `Speaker 1 00:00:07` alone on a line, the text below (otter.ai, Trint, Rev)
+_ALONE = re.compile(
+    rf"[ \t]*(?P<name>{_WORDS})(?:[ \t]*\((?P<role>[^()\n:]{{1,40}})\))?[ \t]+[\[(]?(?P<ts>{_TS})[\])]?[ \t]*$")
+_ID = re.compile(r"[A-Za-z]{1,4}[-_.]?\d{1,4}")
+_LEGEND_PAIR = re.compile(r"(?P<label>[^\W_][\w.'’ -]{0,24}?)[ \t]*(?:=|:|[-–—](?=[ \t]))[ \t]*(?P<value>[^,;=]+)")
 
 
 @dataclass
 class _Label:
     line_start: int
-    content_start: int
-    name: str
+    content_start: int | None  # None: the text starts on the next line
+    name: str  # as written, without timestamps and markup: "Bu Ratna (Karu)"
+    base: str  # without the role: "Bu Ratna"
+    role: str | None
     timestamp: str | None
-    strong: bool  # timestamped labels are speakers whatever else is true
+
+    @property
+    def key(self) -> str:
+        return self.base.casefold()
+
+
+def _norm_ts(ts: str | None) -> str | None:
+    """``0:07`` -> ``00:00:07``, ``1:02:03.5`` -> ``01:02:03``."""
+    if not ts:
+        return None
+    parts = [int(p) for p in re.split(r"[.,]", ts)[0].split(":")]
+    if len(parts) == 2:
+        parts.insert(0, 0)
+    return ":".join(f"{p:02d}" for p in parts)
 
 
 def _label_at(line: str, offset: int) -> _Label | None:
-    for rx, strong in ((_TIMED, True), (_BRACKET, False), (_PLAIN, False)):
-        m = rx.match(line)
-        if m and m.end() < len(line):
-            name = m.group("name").strip()
-            ts = m.groupdict().get("ts")
-            return _Label(offset, offset + m.end(), name, ts, strong)
+    """The speaker label a line opens with, if it has the shape of one (whether it is a speaker is decided later)."""
+    m = _LABEL.match(line)
+    if m and (m.group("open") or "") == (m.group("close1") or m.group("close2") or ""):
+        name = m.group("name").strip()
+        role = (m.group("role") or "").strip() or None
+        ts = m.group("ts1") or m.group("ts2") or m.group("ts3") or m.group("ts4")
+        # `Name:` alone on its line: the text follows below (content None)
+        content = offset + m.end() if m.end() < len(line) else None
+        return _Label(offset, content, f"{name} ({role})" if role else name, name, role, _norm_ts(ts))
+    m = _BRACKET.match(line)
+    if m and (m.end() < len(line) or m.group("ts")) and not re.fullmatch(_TS, m.group("name").strip()):
+        name = m.group("name").strip()
+        content = offset + m.end() if m.end() < len(line) else None
+        return _Label(offset, content, name, name, None, _norm_ts(m.group("ts")))
+    m = _ALONE.match(line)
+    if m:
+        name = m.group("name").strip()
+        role = (m.group("role") or "").strip() or None
+        return _Label(offset, None, f"{name} ({role})" if role else name, name, role, _norm_ts(m.group("ts")))
     return None
 
 
@@ -160,53 +233,265 @@ def parse_speakers(spec: str | None, *, path: str | None = None, line: int | Non
     return mapping
 
 
+def speaker_options(speaker: Iterable[str] | None, interviewer: Iterable[str] | None) -> dict[str, str]:
+    """The label mapping of ``import --speaker LABEL=ID ... --interviewer LABEL ...``."""
+    mapping = parse_speakers(";".join(speaker or []), field="--speaker") if speaker else {}
+    for label in interviewer or ():
+        label = label.strip()
+        if not label:
+            raise InputError("empty label", field="--interviewer")
+        if mapping.get(label, INTERVIEWER) != INTERVIEWER:
+            raise InputError(f"label {label!r} is given both as interviewer and as {mapping[label]!r}",
+                             field="--interviewer")
+        mapping[label] = INTERVIEWER
+    return mapping
+
+
+def _is_interviewer_word(text: str) -> bool:
+    """``Pewawancara``, ``Peneliti 2``, ``Interviewer B``, ``Moderator``."""
+    words = text.casefold().strip(" .").split()
+    if not words:
+        return False
+    if " ".join(words) in INTERVIEWER_LABELS:
+        return True
+    return words[0] in INTERVIEWER_LABELS and len(words) == 2 and (words[1].isdigit() or len(words[1]) == 1)
+
+
+def _describes_interviewer(text: str) -> bool:
+    low = text.casefold()
+    return any(re.search(rf"(?<!\w){re.escape(w)}(?!\w)", low) for w in INTERVIEWER_LABELS)
+
+
+def parse_legend(lines: list[str]) -> tuple[dict[str, str], set[int]]:
+    """Read legends of speaker labels: ``Keterangan: P = Peneliti, I = Informan``, ``R1 = Kak Sari (N06)``,
+    ``Key:`` / ``Legend:`` followed by one ``label = meaning`` per line.
+
+    Returns ({label: 'interviewer' | participant id | '' (an informant without an id)}, legend line indexes).
+    """
+    legend: dict[str, str] = {}
+    used: set[int] = set()
+    opener = re.compile(r"[ \t]*(?:\*\*|__)?(?P<word>" + "|".join(re.escape(w) for w in LEGEND_WORDS)
+                        + r")(?:[ \t]+(?:label|pembicara|speakers?))?[ \t]*(?:\*\*|__)?[ \t]*:?[ \t]*(?:\*\*|__)?"
+                          r"[ \t]*(?P<rest>.*)$", re.IGNORECASE)
+    pair_line = re.compile(r"[ \t]*[-*•]?[ \t]*(?P<label>[^\W_][\w.'’]{0,9}(?:[ \t][\w.'’]{1,10}){0,2})[ \t]*"
+                           r"(?P<sep>=|:|[-–—](?=[ \t]))[ \t]*(?P<value>.+)$")
+
+    def pairs(text: str, *, strict: bool) -> list[tuple[str, str]] | None:
+        out = []
+        for chunk in re.split(r"[,;](?![^()]*\))", text):
+            if not chunk.strip():
+                continue
+            m = re.fullmatch(r"[ \t]*(?P<label>[^\W_][\w.'’]{0,9}(?:[ \t][\w.'’]{1,10}){0,2})[ \t]*"
+                             r"(?P<sep>=|:|[-–—](?=[ \t]))[ \t]*(?P<value>.+?)[ \t.]*", chunk)
+            if not m or (strict and m.group("sep") != "="):
+                return None
+            out.append((m.group("label").strip(), m.group("value").strip()))
+        return out or None
+
+    def meaning(value: str) -> str:
+        if _describes_interviewer(value):
+            return INTERVIEWER
+        ids = re.findall(r"\((" + _ID.pattern + r")\b", value) or [
+            w for w in re.findall(r"[\w.-]+", value) if _ID.fullmatch(w) and any(c.isdigit() for c in w)]
+        return ids[0] if ids else ""
+
+    i = 0
+    while i < len(lines):
+        line = lines[i]
+        m = opener.match(line)
+        found = None
+        if m and ("=" in m.group("rest") or not m.group("rest").strip()):
+            found = pairs(m.group("rest"), strict=False) if m.group("rest").strip() else []
+            if found is not None and not found:  # `Keterangan:` alone: the pairs follow, one a line
+                j = i + 1
+                block = []
+                while j < len(lines) and lines[j].strip():
+                    pm = pair_line.match(lines[j])
+                    # a meaning is a few words, each label once, one separator: not the dialogue that follows
+                    if (not pm or len(pm.group("value").split()) > 8 or pm.group("value").rstrip().endswith("?")
+                            or pm.group("sep") != pair_line.match(lines[i + 1]).group("sep")
+                            or pm.group("label").strip() in dict(found)):
+                        break
+                    block.append(j)
+                    found.append((pm.group("label").strip(), pm.group("value").strip(" .")))
+                    j += 1
+                if found:
+                    used.update(block)
+        elif len(line) < 200:
+            # `P = Peneliti, I = Informan` on a line of its own, or `P: Peneliti, I: Informan` (role words only)
+            found = pairs(line, strict=True) if "=" in line else None
+            loose = pairs(line, strict=False) if found is None and ":" in line else None
+            if loose and len(loose) >= 2 and all(v.casefold() in ROLE_WORDS for _, v in loose):
+                found = loose
+        if found:
+            used.add(i)
+            for label, value in found:
+                legend[label] = meaning(value)
+        i += 1
+    return legend, used
+
+
+@dataclass(frozen=True)
+class SpeakerNote:
+    """Something doubtful about the speakers of a text, at a line (1-based, in the stored text)."""
+
+    line: int
+    kind: str  # "unplaced" | "no_interviewer" | "kept_as_text"
+    labels: tuple[str, ...]  # the speaker labels it is about
+    message: str
+
+
+@dataclass(frozen=True)
+class TurnAnalysis:
+    turns: tuple[Turn, ...]
+    legend: Mapping[str, str]
+    unplaced: tuple[str, ...]  # speaker labels that are neither the interviewer nor mapped to a participant
+    notes: tuple[SpeakerNote, ...]
+
+
 def detect_turns(text: str, *, speakers: Mapping[str, str] | None = None, participant: str | None = None,
                  continuation: bool = True) -> tuple[Turn, ...]:
-    """Split normalised text into speaker turns with offsets into ``text``.
+    """Split normalised text into speaker turns with offsets into ``text`` (see :func:`analyse_turns`)."""
+    return analyse_turns(text, speakers=speakers, participant=participant, continuation=continuation).turns
 
-    A line opening with ``Name:``, ``[Name]`` or ``Name (00:01:02):`` starts a turn when the label is timestamped,
-    mapped in ``speakers``, a known interviewer label, opens with an honorific (Bu, Pak, Mr, ...), or is used as a
-    label at least twice in the text (so that "Catatan: ..." once in a field note stays text). With
-    ``continuation`` (interviews) unlabelled paragraphs belong to the previous speaker; otherwise (field notes)
-    they are narrative turns without a speaker.
+
+def analyse_turns(text: str, *, speakers: Mapping[str, str] | None = None, participant: str | None = None,
+                  continuation: bool = True) -> TurnAnalysis:
+    """Split normalised text into speaker turns with offsets into ``text``, and say what is doubtful.
+
+    A line opening with a label (``Name:``, ``NAME :``, ``**Name:**``, ``Name (Role):``, ``[Name]``, a timestamp
+    before or after the name, or ``Name  0:07`` alone on a line with the text below) starts a turn when the label
+    is timestamped, mapped in ``speakers`` or a legend in the text, a known interviewer word, opens with an
+    honorific (Bu, Pak, Mr, ...), is used as a label at least twice, or when the text is a dialogue (most of its
+    lines open with a label) and the label looks like a name. Labels used once before the dialogue begins are a
+    header ("Tanggal: ...", "Informan: N04 (...)"), and header-field words (Tanggal, Catatan, ...) are never
+    speakers unless mapped. With ``continuation`` (interviews) unlabelled paragraphs belong to the previous
+    speaker; otherwise (field notes) they are narrative turns without a speaker.
+
+    Who a speaker is: the mapping (``speakers``: label or label without its role -> participant id or
+    ``interviewer``), then the legend, then interviewer words (in the label or its role), then ``participant``
+    for the only other speaker. Single letters (P, I, R, Q, A) are never guessed: unmapped, they are reported.
     """
-    speakers = dict(speakers or {})
-    folded = {k.casefold(): v for k, v in speakers.items()}
+    folded = {k.casefold().strip(): v for k, v in (speakers or {}).items()}
     lines: list[tuple[int, str]] = []
     pos = 0
     for line in text.split("\n"):
         lines.append((pos, line))
         pos += len(line) + 1
-    candidates = {i: _label_at(line, start) for i, (start, line) in enumerate(lines)}
-    counts = Counter(c.name.casefold() for c in candidates.values() if c)
+    legend_raw, legend_lines = parse_legend([ln for _, ln in lines])
+    legend = {k.casefold(): v for k, v in legend_raw.items()}
+    candidates = {i: lab for i, (start, line) in enumerate(lines)
+                  if i not in legend_lines and (lab := _label_at(line, start)) is not None}
+    counts = Counter(c.key for c in candidates.values())
 
-    def is_speaker(lab: _Label) -> bool:
-        key = lab.name.casefold()
-        return (lab.strong or key in folded or key in INTERVIEWER_LABELS or counts[key] >= 2
-                or key.split()[0] in HONORIFICS)
+    def lookup(table: Mapping[str, str], lab: _Label) -> str | None:
+        for k in (lab.name.casefold(), lab.key):
+            if k in table:
+                return table[k]
+        return None
 
-    labelled = {i: c for i, c in candidates.items() if c and is_speaker(c)}
-    non_interviewer = {c.name for c in labelled.values()
-                       if folded.get(c.name.casefold()) != INTERVIEWER and c.name.casefold() not in INTERVIEWER_LABELS}
+    def name_like(lab: _Label) -> bool:
+        words = lab.base.split()
+        return (len(words) <= 3 and lab.key not in META_LABELS
+                and all(w[0].isupper() or w[0].isdigit() for w in words))
+
+    def mapped(lab: _Label) -> bool:
+        return lookup(folded, lab) is not None or lookup(legend, lab) is not None
+
+    def confirmed(lab: _Label) -> bool:
+        if mapped(lab):
+            return True
+        if lab.key in META_LABELS:
+            return False
+        return bool((lab.timestamp and name_like(lab)) or _is_interviewer_word(lab.base) or counts[lab.key] >= 2
+                    or lab.key.split()[0] in HONORIFICS or (lab.role and _describes_interviewer(lab.role)))
+
+    def content(i: int, lab: _Label) -> str:
+        return text[lab.content_start:lines[i][0] + len(lines[i][1])].strip() if lab.content_start else ""
+
+    def id_like(i: int, lab: _Label) -> bool:
+        """``Informan: N04 (perawat, 34 th)``."""
+        said = content(i, lab)
+        return bool(re.match(_ID.pattern + r"\b", said)) and len(said.split()) <= 8
+
+    def field_like(i: int, lab: _Label) -> bool:
+        """``Pewawancara: Ns. Dewi``: a few words, no sentence."""
+        said = content(i, lab)
+        return bool(said) and (id_like(i, lab) or (
+            len(said.split()) <= 6 and not said.endswith((".", "?", "!", "…", '"', "”"))))
+
+    # a header block: the lines before the first label that opens a sentence, when they hold a title, a date or
+    # another header field, e.g. `Transkrip ...` / `Pewawancara: Ns. Dewi` / `Informan: N04 (...)`
+    first_sentence = min((i for i, c in candidates.items() if not field_like(i, c)), default=len(lines))
+    marked = any(ln.strip() and (j in legend_lines or j not in candidates or candidates[j].key in META_LABELS
+                                 or id_like(j, candidates[j]))
+                 for j, (_, ln) in enumerate(lines[:first_sentence]))
+    header = {i for i, c in candidates.items() if i < first_sentence and (marked or id_like(i, c))}
+
+    nonblank = [i for i, (_, ln) in enumerate(lines) if ln.strip() and i not in legend_lines]
+    dialogue = len(candidates) >= 2 and len(candidates) >= 0.5 * len(nonblank)
+    firm = [i for i, c in candidates.items() if i not in header and confirmed(c)]
+    begin = min(firm) if firm else max(header, default=-1) + 1
+
+    labelled: dict[int, _Label] = {}
+    kept: dict[int, _Label] = {}
+    for i, c in candidates.items():
+        if i < begin:
+            continue  # a header: title, date, `Informan: N04 (...)`
+        if confirmed(c):
+            labelled[i] = c
+        elif dialogue and name_like(c) and c.key not in DISCOURSE_LABELS and (
+                c.timestamp or c.role or (c.content_start is not None and not text[c.content_start].islower())):
+            labelled[i] = c
+        elif name_like(c) and c.content_start is not None:
+            kept[i] = c
+    # a label with its text below needs that text: `Name:` alone followed by another label is no turn
+    for i in [i for i, c in labelled.items() if c.content_start is None]:
+        nxt = next((j for j in range(i + 1, len(lines)) if lines[j][1].strip()), None)
+        if nxt is None or nxt in labelled:
+            del labelled[i]
+
+    placed: dict[str, tuple[str | None, bool]] = {}
+    for c in labelled.values():
+        target = lookup(folded, c)
+        if target is None:
+            target = lookup(legend, c)
+        if target == INTERVIEWER or (target is None and (
+                _is_interviewer_word(c.base) or _is_interviewer_word(c.name)
+                or (c.role and _describes_interviewer(c.role)))):
+            placed[c.name] = (None, True)
+        elif target:
+            placed[c.name] = (target, False)
+        elif target == "":  # the legend says informant, without an id
+            placed[c.name] = ("", False)
+        else:
+            placed.setdefault(c.name, ("?", False))
+    base = {c.name: c.key for c in labelled.values()}
+    # `Bu Ani` and `Bu Ani (tertawa)` are one speaker when it comes to being the only one besides the interviewer
+    others = sorted({base[n] for n, (pid, iv) in placed.items() if not iv and pid in ("", "?")})
+    any_interviewer = any(iv for _, iv in placed.values())
 
     def resolve(name: str | None) -> tuple[str | None, bool]:
         if name is None:
             return None, False
-        target = folded.get(name.casefold())
-        if target == INTERVIEWER or (target is None and name.casefold() in INTERVIEWER_LABELS):
+        pid, interviewer = placed[name]
+        if interviewer:
             return None, True
-        if target:
-            return target, False
-        if participant and len(non_interviewer) == 1:
-            return participant, False
-        return None, False
+        if pid in ("", "?"):
+            named = [n for n, (p, iv) in placed.items() if not iv and p not in ("", "?")]
+            # a single letter gets the informant's id only by elimination, once the interviewer is known
+            if participant and len(others) == 1 and not named and not (
+                    pid == "?" and name.strip(" .").casefold() in AMBIGUOUS_LABELS and not any_interviewer):
+                return participant, False
+            return None, False
+        return pid, False
 
     turns: list[Turn] = []
     cur: dict | None = None
 
     def close() -> None:
         nonlocal cur
-        if cur is not None and cur["end"] > cur["start"]:
+        if cur is not None and cur["start"] is not None and cur["end"] > cur["start"]:
             pid, interviewer = resolve(cur["speaker"])
             turns.append(Turn(start=cur["start"], end=cur["end"], speaker=cur["speaker"], participant=pid,
                               is_interviewer=interviewer, timestamp=cur["ts"]))
@@ -219,19 +504,56 @@ def detect_turns(text: str, *, speakers: Mapping[str, str] | None = None, partic
             continue
         lab = labelled.get(i)
         end = start + len(line.rstrip())
+        first = start + len(line) - len(line.lstrip())
         if lab is not None:
             close()
-            cur = {"start": lab.content_start, "end": end, "speaker": lab.name, "ts": lab.timestamp}
+            cur = {"start": lab.content_start, "end": end if lab.content_start is not None else 0,
+                   "speaker": lab.name, "ts": lab.timestamp}
+        elif cur is not None and cur["start"] is None:
+            cur["start"], cur["end"] = first, end  # the text under `Name  0:07`
         elif cur is None:
-            cur = {"start": start + len(line) - len(line.lstrip()), "end": end, "speaker": None, "ts": None}
-        elif blank_before and cur["speaker"] is not None and not continuation:
+            cur = {"start": first, "end": end, "speaker": None, "ts": None}
+        elif cur["speaker"] is not None and (i in legend_lines or (blank_before and not continuation)):
             close()
-            cur = {"start": start + len(line) - len(line.lstrip()), "end": end, "speaker": None, "ts": None}
+            cur = {"start": first, "end": end, "speaker": None, "ts": None}
         else:
             cur["end"] = end
         blank_before = False
     close()
-    return tuple(turns)
+
+    notes: list[SpeakerNote] = []
+    first_line: dict[str, int] = {}
+    n_turns = Counter(t.speaker for t in turns if t.speaker)
+    for i, c in sorted(labelled.items()):
+        first_line.setdefault(c.name, i + 1)
+    spoken = [n for n in first_line if n_turns[n]]
+    unplaced = [n for n in spoken if n.strip(" .").casefold() in AMBIGUOUS_LABELS and placed[n] == ("?", False)
+                and resolve(n) == (None, False)]
+    for name in unplaced:
+        notes.append(SpeakerNote(first_line[name], "unplaced", (name,), (
+            f"speaker label {name!r} ({n_turns[name]} turn(s)) not placed: a single letter means the interviewer in "
+            "one convention and the informant in another (P = Peneliti or Participant, I = Interviewer or "
+            f"Informan, R = Researcher or Responden); its turns count as an unidentified informant's. Set it with "
+            f"--interviewer {name} or --speaker '{name}=ID', the manifest's speakers column, or a legend line in "
+            f"the file (Keterangan: {name} = Peneliti)")))
+    if continuation and len(spoken) >= 2 and not any(resolve(n)[1] for n in spoken) and not all(
+            resolve(n)[0] for n in spoken):
+        generic = [n for n in spoken if n not in unplaced and not resolve(n)[0]]
+        if generic:
+            unplaced.extend(generic)
+            names = ", ".join(repr(n) for n in generic)
+            notes.append(SpeakerNote(first_line[generic[0]], "no_interviewer", tuple(generic), (
+                f"no interviewer among the speakers {names}: all their turns count as informants' speech; if one "
+                f"of them asks the questions, set it with --interviewer LABEL (or --speaker 'LABEL=interviewer', "
+                "the manifest's speakers column, a legend line)")))
+    for i, c in sorted(kept.items()):
+        notes.append(SpeakerNote(
+            i + 1, "kept_as_text", (c.name,),
+            f"{c.name + ':'!r} looks like a speaker label but was kept as text (used once"
+            f"{'' if dialogue else ', in a text whose lines mostly do not open with a label'}); "
+            f"to make it a speaker: --speaker '{c.name}=ID' or --interviewer '{c.name}'"))
+    notes.sort(key=lambda n: n.line)
+    return TurnAnalysis(tuple(turns), dict(legend_raw), tuple(unplaced), tuple(notes))
 
 
 # --------------------------------------------------------------------------- subtitles
@@ -239,10 +561,16 @@ def detect_turns(text: str, *, speakers: Mapping[str, str] | None = None, partic
 _CUE_TIME = re.compile(r"(?P<start>(?:\d{1,2}:)?\d{2}:\d{2}[.,]\d{3})\s*-->\s*(?:(?:\d{1,2}:)?\d{2}:\d{2}[.,]\d{3})")
 _VOICE = re.compile(r"<v(?:\.[\w.-]+)?\s+(?P<name>[^>]+)>")
 _TAG = re.compile(r"</?[^>]+>")
+_CUE_LABEL = re.compile(rf"(?:-|>>)?[ \t]*(?:(?P<name>{_WORDS})(?:[ \t]*\((?P<role>[^()\n:]{{1,40}})\))?[ \t]*:[ \t]+"
+                        r"|\[(?P<bracket>[^\]\n:]{1,40})\][ \t]*:?[ \t]*)")
 
 
 def subtitles_to_text(raw: str, path: str) -> str:
-    """WebVTT or SRT cues -> ``Speaker (hh:mm:ss): text`` lines, consecutive cues of one speaker merged."""
+    """WebVTT or SRT cues -> ``Speaker (hh:mm:ss): text`` lines, consecutive cues of one speaker merged.
+
+    The speaker comes from a ``<v Name>`` voice tag (Teams, WebVTT) or a ``Name:`` / ``Name (Role):`` opening the
+    cue text (Zoom); a cue without one continues nothing and stands as text without a speaker.
+    """
     blocks = re.split(r"\n\s*\n", normalise(raw))
     merged: list[list] = []  # [speaker, timestamp, [texts]]
     found_cue = False
@@ -263,9 +591,11 @@ def subtitles_to_text(raw: str, path: str) -> str:
                 speaker = m.group("name").strip()
             ln = _TAG.sub("", ln).strip()
             if speaker is None:
-                lab = _PLAIN.match(ln)
-                if lab:
-                    speaker, ln = lab.group("name").strip(), ln[lab.end():]
+                lab = _CUE_LABEL.match(ln)
+                if lab and lab.end() < len(ln):
+                    role = (lab.group("role") or "").strip()
+                    speaker = (lab.group("name") or lab.group("bracket")).strip() + (f" ({role})" if role else "")
+                    ln = ln[lab.end():]
             if ln:
                 parts.append(ln)
         if not parts:
@@ -285,7 +615,112 @@ def subtitles_to_text(raw: str, path: str) -> str:
 
 # --------------------------------------------------------------------------- files
 
-def read_docx(data: bytes, path: str) -> str:
+#: header names of a transcript laid out as a table (lower-cased)
+SPEAKER_HEADERS = frozenset({"pembicara", "penutur", "speaker", "nama", "name", "who", "siapa", "partisipan",
+                             "participant", "speaker name", "nama pembicara", "role", "peran"})
+TEXT_HEADERS = frozenset({"transkrip", "transkripsi", "teks", "text", "isi", "ucapan", "tuturan", "percakapan",
+                          "dialog", "dialogue", "transcript", "transcription", "utterance", "kutipan", "content",
+                          "pernyataan", "jawaban", "says", "speech"})
+TIME_HEADERS = frozenset({"waktu", "time", "timestamp", "time stamp", "jam", "menit", "timecode", "time code",
+                          "start", "mulai", "durasi", "tc"})
+
+
+def _bold(run) -> bool:
+    return bool(run.bold) or (run.style is not None and run.style.name in ("Strong", "Bold"))
+
+
+def _bold_lead(paragraph) -> tuple[str, str] | None:
+    """(name, rest) when a paragraph opens with a short bold name and goes on in plain text without a colon."""
+    text = paragraph.text
+    lead = ""
+    for run in paragraph.runs:
+        if not run.text.strip() and lead:
+            lead += run.text
+            continue
+        if not _bold(run):
+            break
+        lead += run.text
+    name = lead.strip()
+    rest = text[len(lead):] if text.startswith(lead) else ""
+    if (not name or not rest.strip() or name.endswith(":") or rest.lstrip().startswith(":")
+            or len(name) > 40 or len(name.split()) > 5 or not name[0].isalpha()):
+        return None
+    return name, rest.strip()
+
+
+def _docx_paragraphs(paragraphs: list) -> list[str]:
+    """Paragraph texts; a bold speaker name opening a paragraph (``**Ratna** Baik, Bu.``) gets its colon
+    (``Ratna: Baik, Bu.``) when the same bold name opens another paragraph too, or it is an interviewer word or
+    opens with an honorific, so that a word set in bold for emphasis stays as it is."""
+    leads = [_bold_lead(p) for p in paragraphs]
+    seen = Counter(lead[0].casefold() for lead in leads if lead)
+    out = []
+    for p, lead in zip(paragraphs, leads, strict=True):
+        if lead and (seen[lead[0].casefold()] >= 2 or _is_interviewer_word(lead[0])
+                     or lead[0].split()[0].casefold() in HONORIFICS):
+            out.append(f"{lead[0]}: {lead[1]}")
+        else:
+            out.append(p.text)
+    return out
+
+
+def _transcript_table(rows: list[list[str]]) -> list[str] | None:
+    """``Speaker: text`` paragraphs from a table with a speaker and a text column (time and number columns
+    optional), recognised by its header row (Indonesian or English) or by its shape; None for other tables."""
+    if len(rows) < 2 or max(len(r) for r in rows) < 2:
+        return None
+    head = [c.strip().strip(":").casefold() for c in rows[0]]
+
+    def column(names: frozenset[str], taken: tuple[int | None, ...] = ()) -> int | None:
+        exact = next((i for i, h in enumerate(head) if h in names and i not in taken), None)
+        return exact if exact is not None else next(
+            (i for i, h in enumerate(head) if i not in taken and set(re.findall(r"\w+", h)) & names), None)
+
+    sp = column(SPEAKER_HEADERS)
+    tx = column(TEXT_HEADERS, (sp,))
+    tm = column(TIME_HEADERS, (sp, tx))
+    body = rows[1:]
+    if sp is None or tx is None or sp == tx:
+        # no header: a column of short repeated labels beside a column of long text
+        body = rows
+        width = min(len(r) for r in rows)
+        cols = [[r[i].strip() for r in rows] for i in range(width)]
+        is_ts = [all(re.fullmatch(rf"[\[(]?{_TS}[\])]?", v) or not v for v in col) for col in cols]
+        is_num = [all(re.fullmatch(r"\d{1,5}\.?", v) or not v for v in col) for col in cols]
+        short = [not is_ts[i] and not is_num[i] and all(len(v) <= 40 and len(v.split()) <= 5 for v in col)
+                 and all(not v or v[0].isalpha() for v in col) and len({v for v in col if v}) < len(rows)
+                 for i, col in enumerate(cols)]
+        sp = next((i for i in range(width) if short[i]), None)
+        lengths = [sum(len(v) for v in col) / len(col) for col in cols]
+        tx = max((i for i in range(width) if i != sp and not is_ts[i] and not is_num[i]), key=lambda i: lengths[i],
+                 default=None)
+        if sp is None or tx is None or lengths[tx] < 2 * lengths[sp]:
+            return None
+        tm = next((i for i in range(width) if is_ts[i] and any(col for col in cols[i])), None)
+    out = []
+    for r in body:
+        speaker = r[sp].strip() if sp < len(r) else ""
+        said = " ".join(r[tx].split()) if tx < len(r) else ""
+        ts = r[tm].strip().strip("[]()") if tm is not None and tm < len(r) else ""
+        if re.fullmatch(r"\d{1,2}\.\d{2}(?:\.\d{2})?", ts):  # 00.01.02, as Indonesian tables often write it
+            ts = ts.replace(".", ":")
+        if not said:
+            continue
+        if speaker:
+            speaker = speaker.rstrip(":").strip()
+            ts = ts if re.fullmatch(_TS, ts) else ""
+            out.append(f"{speaker} ({_norm_ts(ts)}): {said}" if ts else f"{speaker}: {said}")
+        else:
+            out.append(said)
+    return out
+
+
+def read_docx(data: bytes, path: str, *, transcript: bool = False) -> str:
+    """The text of a .docx file: paragraphs, then table rows joined with `` | ``.
+
+    With ``transcript`` the body is read in order, a bold speaker name opening a paragraph is followed by a
+    colon, and a table with a speaker and a text column becomes one ``Speaker: text`` paragraph per row.
+    """
     try:
         import docx  # python-docx
 
@@ -294,10 +729,31 @@ def read_docx(data: bytes, path: str) -> str:
         raise InputError(f"not a readable .docx file ({exc.__class__.__name__})", path=path) from None
     except Exception as exc:  # noqa: BLE001 - python-docx raises assorted errors on broken packages
         raise InputError(f"not a readable .docx file ({exc})", path=path) from None
-    paragraphs = [p.text for p in document.paragraphs]
-    for table in document.tables:
-        for row in table.rows:
-            paragraphs.append(" | ".join(cell.text for cell in row.cells))
+    if not transcript:
+        paragraphs = [p.text for p in document.paragraphs]
+        for table in document.tables:
+            for row in table.rows:
+                paragraphs.append(" | ".join(cell.text for cell in row.cells))
+        return "\n\n".join(p for p in paragraphs if p.strip())
+    from docx.table import Table
+
+    blocks = list(document.iter_inner_content())
+    texts = iter(_docx_paragraphs([b for b in blocks if not isinstance(b, Table)]))
+    paragraphs = []
+    for block in blocks:
+        if isinstance(block, Table):
+            rows = []
+            for row in block.rows:
+                cells, seen = [], set()
+                for cell in row.cells:  # a merged cell is listed once per grid column it spans
+                    if id(cell._tc) not in seen:
+                        seen.add(id(cell._tc))
+                        cells.append(cell.text)
+                rows.append(cells)
+            turns = _transcript_table(rows)
+            paragraphs.extend(turns if turns is not None else (" | ".join(r) for r in rows))
+        else:
+            paragraphs.append(next(texts))
     return "\n\n".join(p for p in paragraphs if p.strip())
 
 
@@ -329,6 +785,17 @@ class TableOptions:
 class ReadResult:
     documents: list[Document]
     warnings: list[str]
+    #: per document name: speaker labels that could not be placed (single letters no legend or mapping explains,
+    #: or all speakers of an interview when none is the interviewer); see analyse_turns
+    unplaced: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    #: per document name: the doubtful points about its speakers (the same ones as in ``warnings``), structured
+    notes: dict[str, tuple[SpeakerNote, ...]] = field(default_factory=dict)
+
+
+#: source types whose unlabelled paragraphs continue the previous speaker's turn
+CONVERSATIONS = ("interview", "focus_group", "meeting")
+#: source types whose speakers are checked and reported (rows and documents have no speakers to speak of)
+SPOKEN = CONVERSATIONS + ("observation",)
 
 
 def read_path(path: Path, meta: FileMeta, *, name: str | None = None, table: TableOptions | None = None) -> ReadResult:
@@ -344,20 +811,31 @@ def read_path(path: Path, meta: FileMeta, *, name: str | None = None, table: Tab
     if suffix in TABLE_SUFFIXES:
         return read_table(path, data, meta, table or TableOptions())
     warnings: list[str] = []
+    lead: int | None = None  # lines of the file before the stored text, when the file is plain text
     if suffix == ".docx":
-        raw = read_docx(data, label)
+        raw = read_docx(data, label, transcript=True)
     else:
         raw, warnings = decode(data, label)
         if suffix in (".vtt", ".srt"):
             raw = subtitles_to_text(raw, label)
+        else:
+            lines = raw.replace("\r\n", "\n").replace("\r", "\n").replace("\ufeff", "").split("\n")
+            lead = next((i for i, ln in enumerate(lines) if ln.strip()), 0)
     text = normalise(raw)
     if not text.strip():
         raise InputError("no text in file", path=label)
-    doc, more = make_document(name or path.stem, text, meta, path=label)
-    return ReadResult([doc], warnings + more)
+    doc, more, analysis = _make_document(name or path.stem, text, meta, path=label, lead=lead)
+    return ReadResult([doc], warnings + more, {doc.name: analysis.unplaced} if analysis.unplaced else {},
+                      {doc.name: analysis.notes} if analysis.notes else {})
 
 
 def make_document(name: str, text: str, meta: FileMeta, *, path: str | None) -> tuple[Document, list[str]]:
+    doc, warnings, _ = _make_document(name, text, meta, path=path)
+    return doc, warnings
+
+
+def _make_document(name: str, text: str, meta: FileMeta, *, path: str | None,
+                   lead: int | None = None) -> tuple[Document, list[str], TurnAnalysis]:
     warnings = []
     source_type = meta.source_type or "interview"
     if source_type not in SOURCE_TYPES:
@@ -371,11 +849,26 @@ def make_document(name: str, text: str, meta: FileMeta, *, path: str | None) -> 
     elif language not in LANGUAGES:
         raise InputError(f"unknown language {language!r}; expected {'|'.join(LANGUAGES)}",
                          path=meta.origin or path, field="language")
-    turns = detect_turns(text, speakers=meta.speakers, participant=meta.participant,
-                         continuation=source_type == "interview")
+    analysis = analyse_turns(text, speakers=meta.speakers, participant=meta.participant,
+                             continuation=source_type in CONVERSATIONS)
+    shown = [n for n in analysis.notes if source_type in SPOKEN and (
+        n.kind != "no_interviewer" or source_type in ("interview", "focus_group"))]
+    analysis = replace(analysis, notes=tuple(shown), unplaced=tuple(
+        label for n in shown if n.kind in ("unplaced", "no_interviewer") for label in n.labels))
+    if source_type in SPOKEN:
+        where = path or name
+        for n in shown:
+            at = f"{where}:{n.line + lead}" if lead is not None else f"{where}: text line {n.line}"
+            warnings.append(f"{at}: {n.message}")
+        if source_type in CONVERSATIONS and not any(t.speaker for t in analysis.turns):
+            warnings.append(
+                f"{where}: no speaker turns found in this {source_type.replace('_', ' ')}: all of its text, "
+                "questions included, counts as the informant's speech (expected lines such as `Name: text`, "
+                "`[00:01:02] Name: text` or `Name  0:07` above the text; map unusual labels with --speaker or "
+                "--interviewer)")
     doc = Document(name=name, text=text, source_type=source_type, language=language, participant=meta.participant,
-                   date=meta.date, path=path, turns=turns, attributes=dict(meta.attributes))
-    return doc, warnings
+                   date=meta.date, path=path, turns=analysis.turns, attributes=dict(meta.attributes))
+    return doc, warnings, analysis
 
 
 def read_table(path: Path, data: bytes, meta: FileMeta, opts: TableOptions) -> ReadResult:

@@ -57,6 +57,9 @@ def import_(
     date: Annotated[str | None, typer.Option(help="Date of the interview or observation (ISO).")] = None,
     speaker: Annotated[list[str] | None, typer.Option(
         help="Map a speaker label: 'Bu Made=P07' or 'Pewawancara=interviewer' (repeatable).")] = None,
+    interviewer: Annotated[list[str] | None, typer.Option(
+        help="A speaker label that is the interviewer, e.g. P or 'Speaker 1' (repeatable; same as "
+             "--speaker 'LABEL=interviewer').")] = None,
     text_column: Annotated[str, typer.Option(help="Rows: column holding the text.")] = "text",
     id_column: Annotated[str | None, typer.Option(help="Rows: column holding a unique id (default: row number).")
                          ] = None,
@@ -74,8 +77,7 @@ def import_(
     from tematik.store import corpus as store_corpus
 
     base = corpus.FileMeta(participant=participant, role=role, source_type=source_type, language=language,
-                           date=date, speakers=corpus.parse_speakers(";".join(speaker or []), field="--speaker")
-                           if speaker else {})
+                           date=date, speakers=corpus.speaker_options(speaker, interviewer))
     if source_type and source_type not in ("interview", "observation", "document", "response"):
         raise InputError(f"unknown source type {source_type!r}; expected interview|observation|document|response",
                          field="--source-type")
