@@ -29,7 +29,9 @@ from difflib import SequenceMatcher
 
 STATUSES = ("unchanged", "moved", "changed", "lost")
 
-_TOKEN = re.compile(r"\w+\s*|[^\w\s]\s*|\s+")
+_TOKEN = re.compile(r"\w+|[^\w\s]|\s+")
+#: token sequences longer than this use difflib's "popular element" heuristic (a blank is not a seed to match on)
+_AUTOJUNK_TOKENS = 5000
 #: character alignment inside a replaced token group only when old and new are at least this alike
 _ALIKE = 0.6
 #: ... and not bigger than this (characters on each side): a corrected word or phrase, not a rewritten paragraph
@@ -97,9 +99,10 @@ class OffsetMap:
         share = kept / total
         if first is None or share < min_kept:
             return Anchor("lost", None, None, round(share, 3))
-        if self.new[first:last] == old[start:end]:
+        wide = self._widen(start, end, first, last)
+        if wide == (first, last) and self.new[first:last] == old[start:end]:
             return Anchor("unchanged" if (first, last) == (start, end) else "moved", first, last, 1.0)
-        first, last = self._widen(start, end, first, last)
+        first, last = wide
         text = self.new[first:last]
         # trim blanks the edit left at the edges
         first += len(text) - len(text.lstrip())
@@ -136,8 +139,8 @@ def reanchor(old: str, new: str, spans: Iterable[tuple[int, int]], *, min_kept: 
 # --------------------------------------------------------------------------- the three alignment passes
 
 
-def _opcodes(a: Sequence[str], b: Sequence[str]):
-    return SequenceMatcher(None, a, b, autojunk=False).get_opcodes()
+def _opcodes(a: Sequence[str], b: Sequence[str], autojunk: bool = False):
+    return SequenceMatcher(None, a, b, autojunk=autojunk).get_opcodes()
 
 
 def _offsets(parts: Sequence[str], base: int) -> list[int]:
@@ -160,7 +163,7 @@ def _lines(old: str, new: str, out: list[tuple[int, int, int]]) -> None:
 def _tokens(old: str, new: str, abase: int, bbase: int, out: list[tuple[int, int, int]]) -> None:
     a, b = _TOKEN.findall(old), _TOKEN.findall(new)
     oa, ob = _offsets(a, abase), _offsets(b, bbase)
-    for tag, i1, i2, j1, j2 in _opcodes(a, b):
+    for tag, i1, i2, j1, j2 in _opcodes(a, b, autojunk=len(b) > _AUTOJUNK_TOKENS):
         if tag == "equal":
             out.append((oa[i1], ob[j1], oa[i2] - oa[i1]))
         elif tag == "replace":

@@ -23,6 +23,7 @@ from tematik.cli.common import (
 )
 from tematik.errors import InputError
 
+
 class ImportFormat(StrEnum):
     table = "table"
     json = "json"
