@@ -345,3 +345,75 @@ def documents_without_segments(db: Store, unit: str) -> list[int]:
 
 def document_ids_by_name(db: Store) -> dict[str, int]:
     return dict(db.conn.execute("SELECT name, id FROM documents").fetchall())
+
+
+# --------------------------------------------------------------------------- speakers (labels -> participants)
+
+
+def document_speakers(db: Store, document_ids: Iterable[int] | None = None) -> list[dict]:
+    """Per document and speaker label (None: text with no label): turns, characters, participant, interviewer.
+
+    A label whose turns map to different targets gives one row per target.
+    """
+    where, params = "", ()
+    if document_ids is not None:
+        ids = list(document_ids)
+        where, params = f"WHERE t.document_id IN ({','.join('?' * len(ids))})", tuple(ids)
+    return db.query(
+        f"""SELECT d.id AS document_id, d.name AS document, t.speaker AS label, count(*) AS turns,
+                   sum(t.end - t.start) AS chars, t.participant_id AS participant, t.is_interviewer AS interviewer
+            FROM turns t JOIN documents d ON d.id = t.document_id {where}
+            GROUP BY d.id, t.speaker, t.participant_id, t.is_interviewer
+            ORDER BY d.name, min(t.seq)""", params)
+
+
+def set_speaker(db: Store, document_ids: Iterable[int] | None, label: str, *, participant: str | None,
+                interviewer: bool, create: bool = False, who: str | None = None) -> list[dict]:
+    """Map a speaker label (case-insensitive) to a participant, the interviewer, or nothing, in one transaction.
+
+    ``document_ids`` None: every document with the label. The turns keep their label and offsets (codings stay
+    on their text); each document's change is audited with before and after. An unknown participant id is
+    refused unless ``create``. Returns one dict per document changed (or already so).
+    """
+    if participant and interviewer:
+        raise InputError("a label maps to a participant or to the interviewer, not both")
+    key = label.strip().casefold()
+    rows = document_speakers(db, document_ids)
+    hits = [r for r in rows if r["label"] is not None and r["label"].casefold() == key]
+    if not hits:
+        known = sorted({r["label"] for r in rows if r["label"] is not None})
+        where = "in that document" if document_ids is not None else "in any document"
+        hint = f"; labels: {', '.join(known)}" if known else "; there are no speaker labels"
+        raise NotFound(f"no speaker label {label!r} {where}{hint}")
+    out = []
+    with db.transaction():
+        if participant and not db.scalar("SELECT 1 FROM participants WHERE id = ?", (participant,)):
+            if not create:
+                known = [r[0] for r in db.conn.execute("SELECT id FROM participants ORDER BY id LIMIT 12")]
+                raise NotFound(f"no participant {participant!r} (known: {', '.join(known) or 'none'}); "
+                               "use --create to add it")
+            db.conn.execute("INSERT INTO participants (id, role, created) VALUES (?, NULL, ?)", (participant, now()))
+            db.audit("add", "participant", participant, who=who, after={"created_by": "speakers set"})
+        by_doc: dict[int, list[dict]] = {}
+        for r in hits:
+            by_doc.setdefault(r["document_id"], []).append(r)
+        for doc_id, group in by_doc.items():
+            labels = sorted({r["label"] for r in group})
+            before = sorted({_target(r["participant"], r["interviewer"]) for r in group})
+            after = _target(participant, interviewer)
+            placeholders = ",".join("?" * len(labels))
+            db.conn.execute(
+                f"UPDATE turns SET participant_id = ?, is_interviewer = ? WHERE document_id = ? "
+                f"AND speaker IN ({placeholders})", (participant, int(interviewer), doc_id, *labels))
+            if before != [after]:
+                db.audit("speaker", "document", group[0]["document"], who=who,
+                         before={"label": labels[0], "maps_to": ", ".join(before)},
+                         after={"label": labels[0], "maps_to": after})
+            out.append({"document": group[0]["document"], "label": ", ".join(labels),
+                        "turns": sum(r["turns"] for r in group), "before": ", ".join(before), "after": after,
+                        "changed": before != [after]})
+    return out
+
+
+def _target(participant: str | None, interviewer: bool | int) -> str:
+    return "interviewer" if interviewer else (participant or "unmapped")
