@@ -206,13 +206,16 @@ def _merge(base, manifest_meta):
 
 
 def docs(fmt: FormatOption = TableFormat.table, db: DbOption = None) -> None:
-    """List the documents in the project."""
+    """List the documents in the project: turns, speaker labels (and how many map to nobody), codings."""
     from tematik.store import corpus as store_corpus
 
     with open_store(db) as store:
         rows = store_corpus.list_documents(store)
-    emit(["id", "name", "source_type", "language", "participant", "role", "date", "words", "turns", "codings"],
-         rows, fmt, title="Documents")
+    emit(["id", "name", "source_type", "language", "participant", "role", "date", "words", "turns", "speakers",
+          "unmapped", "codings"], rows, fmt, title="Documents",
+         caption="speakers: distinct speaker labels; unmapped: labels mapped to nobody (see `tematik speakers`)",
+         cell_style=lambda c, r: "yellow" if (c == "unmapped" and r["unmapped"]) or (
+             c == "speakers" and not r["speakers"] and r["source_type"] == "interview") else None)
 
 
 @participants_app.callback(invoke_without_command=True)

@@ -272,6 +272,9 @@ def list_documents(db: Store) -> list[dict]:
     return db.query(
         """SELECT d.id, d.name, d.source_type, d.language, d.participant_id AS participant, p.role, d.date,
                   d.words, (SELECT count(*) FROM turns t WHERE t.document_id = d.id) AS turns,
+                  (SELECT count(DISTINCT t.speaker) FROM turns t WHERE t.document_id = d.id) AS speakers,
+                  (SELECT count(DISTINCT t.speaker) FROM turns t WHERE t.document_id = d.id AND t.speaker IS NOT NULL
+                     AND t.participant_id IS NULL AND t.is_interviewer = 0) AS unmapped,
                   (SELECT count(*) FROM codings c WHERE c.document_id = d.id AND c.status != 'rejected')
                       AS codings
            FROM documents d LEFT JOIN participants p ON p.id = d.participant_id ORDER BY d.name""")
