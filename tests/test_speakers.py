@@ -113,3 +113,22 @@ def test_bad_speaker_changes_are_one_line_errors_and_change_nothing(handover, ar
     r = handover.fails("speakers", *args)
     assert message in r.stderr and len(r.stderr.strip().splitlines()) == 1
     assert digest(handover.db) == before
+
+
+def test_a_fixed_mapping_survives_replacing_the_edited_file(cli, tmp_path):
+    f = tmp_path / "handover.txt"
+    f.write_text((WARD / "handover_en.txt").read_text(encoding="utf-8"), encoding="utf-8")
+    cli("import", f, "--language", "en")
+    cli("participants", "import", WARD / "roster.csv")
+    cli("speakers", "set", "handover", "Nurse Dewi=N02", "Nurse Ayu=interviewer")
+    f.write_text(f.read_text(encoding="utf-8").replace("heavy patients", "heaviest patients"), encoding="utf-8")
+    r = cli("import", f, "--language", "en", "--replace")
+    assert "kept the project's speaker mapping Nurse Dewi=N02" in r.stderr
+    assert "Nurse Ayu=interviewer" in r.stderr and "maps to no participant" not in r.stderr
+    rows = {x["label"]: x["maps_to"] for x in as_json(cli("speakers", "--format", "json"))}
+    assert rows == {"(no label)": "-", "Interviewer": "interviewer", "Nurse Dewi": "N02", "Nurse Ayu": "interviewer"}
+    # a mapping given on the new import wins over the kept one
+    f.write_text(f.read_text(encoding="utf-8") + "\nNurse Dewi: One more thing.\n", encoding="utf-8")
+    cli("import", f, "--language", "en", "--replace", "--speaker", "Nurse Dewi=N03")
+    rows = {x["label"]: x["maps_to"] for x in as_json(cli("speakers", "--format", "json"))}
+    assert rows["Nurse Dewi"] == "N03" and rows["Nurse Ayu"] == "interviewer"

@@ -16,7 +16,7 @@ from tematik.models import INTERVIEWER, Document
 
 UNMAPPED = "unmapped"
 #: reader messages that say what was decided without leaving doubt about who said what
-NOTE_MARKERS = ("language not given",)
+NOTE_MARKERS = ("language not given", "kept the project's speaker mapping")
 
 # A line opening like a speaker label: one to four capitalised words (or a code such as P2, R1) then a colon.
 _LOOKS_LIKE_LABEL = re.compile(

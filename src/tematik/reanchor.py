@@ -179,3 +179,30 @@ def _chars(old: str, new: str, abase: int, bbase: int, out: list[tuple[int, int,
     for a, b, n in matcher.get_matching_blocks():
         if n:
             out.append((abase + a, bbase + b, n))
+
+
+# --------------------------------------------------------------------------- speaker mappings across a replace
+
+
+def keep_speakers(doc, previous: dict[str, tuple[str | None, bool]]):
+    """Give turns whose label the new import left unmapped the mapping the label had in the project before
+    (what ``tematik speakers set`` fixed), so replacing an edited file does not undo that fix.
+
+    ``previous``: label (case-insensitive) -> (participant, is_interviewer), for labels that mapped somewhere.
+    Returns the document (with new turns where something was kept) and the ``LABEL=TARGET`` strings kept.
+    """
+    from dataclasses import replace
+
+    folded = {k.casefold(): v for k, v in previous.items()}
+    kept: dict[str, str] = {}
+    turns = []
+    for t in doc.turns:
+        old = folded.get(t.speaker.casefold()) if t.speaker else None
+        if old is not None and t.participant is None and not t.is_interviewer:
+            participant, interviewer = old
+            t = replace(t, participant=None if interviewer else participant, is_interviewer=interviewer)
+            kept[t.speaker] = "interviewer" if interviewer else str(participant)
+        turns.append(t)
+    if not kept:
+        return doc, []
+    return replace(doc, turns=tuple(turns)), [f"{label}={target}" for label, target in kept.items()]

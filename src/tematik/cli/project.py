@@ -137,8 +137,12 @@ def import_(
     store.close()
     actions = {**{d.name: "added" for d in plan.add}, **{r.document.name: "replaced" for r in plan.replace},
                **{d.name: "skipped" for d in plan.skip}}
-    report = importreport.build(documents, actions=actions, mappings=mappings, global_mapping=base.speakers,
-                                warnings=warnings, codings={r.document.name: r.counts for r in plan.replace})
+    replaced = {r.document.name: r.document for r in plan.replace}
+    kept = [f"{r.document.path or r.document.name}: kept the project's speaker mapping {m} (set earlier; the "
+            "file maps it to nobody)" for r in plan.replace for m in r.kept_speakers]
+    report = importreport.build([replaced.get(d.name, d) for d in documents], actions=actions, mappings=mappings,
+                                global_mapping=base.speakers, warnings=warnings + kept,
+                                codings={r.document.name: r.counts for r in plan.replace})
     words = sum(d.words for d in plan.writes)
     headline = (f"imported {len(plan.add)} document(s), replaced {len(plan.replace)}, skipped {len(plan.skip)} "
                 f"unchanged ({words:,} words) into {db_path(db)}")

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from tematik.corpus import attribute_type, sha256
 from tematik.errors import Conflict, InputError, NotFound
 from tematik.models import Document, Participant, Turn
-from tematik.reanchor import STATUSES, Anchor, reanchor
+from tematik.reanchor import STATUSES, Anchor, keep_speakers, reanchor
 from tematik.store import Store, now
 
 # --------------------------------------------------------------------------- participants
@@ -111,6 +111,7 @@ class Replacement:
     document_id: int
     codings: list[dict]  # the old codings: id, code, status, coder, start, end, match_start, match_end, text
     anchors: list[Anchor]  # one per coding, same order
+    kept_speakers: list[str] = field(default_factory=list)  # LABEL=TARGET mappings kept from the project
 
     def count(self, status: str, *, reviewed_only: bool = False) -> int:
         return sum(a.status == status and not (reviewed_only and c["status"] == "suggested")
@@ -168,7 +169,8 @@ def plan_import(db: Store, documents: list[Document], *, replace: bool = False, 
                 "substr(?, start + 1, end - start) AS text FROM codings WHERE document_id = ? ORDER BY start, id",
                 (row["text"], row["id"]))
             anchors = reanchor(row["text"], doc.text, [(c["start"], c["end"]) for c in codings])
-            plan.replace.append(Replacement(doc, row["id"], codings, anchors))
+            doc, kept = keep_speakers(doc, _speaker_targets(db, row["id"]))
+            plan.replace.append(Replacement(doc, row["id"], codings, anchors, kept))
     losing = [r for r in plan.replace if r.lost_reviewed]
     if losing and not force:
         parts = "; ".join(f"{r.document.name!r}: " + ", ".join(f"{n} {s}" for s, n in r.counts.items() if n)
@@ -177,6 +179,16 @@ def plan_import(db: Store, documents: list[Document], *, replace: bool = False, 
                        f"deleted ({parts}); use --force to replace anyway (lost codings are kept in the audit "
                        "log)", path=losing[0].document.path)
     return plan
+
+
+def _speaker_targets(db: Store, document_id: int) -> dict[str, tuple[str | None, bool]]:
+    """Labels of a stored document that map to one participant or the interviewer (not unmapped, not mixed)."""
+    targets: dict[str, set[tuple[str | None, bool]]] = {}
+    for r in db.conn.execute("SELECT DISTINCT speaker, participant_id, is_interviewer FROM turns "
+                             "WHERE document_id = ? AND speaker IS NOT NULL", (document_id,)):
+        targets.setdefault(r[0], set()).add((r[1], bool(r[2])))
+    return {label: next(iter(t)) for label, t in targets.items()
+            if len(t) == 1 and (next(iter(t))[0] is not None or next(iter(t))[1])}
 
 
 def apply_import(db: Store, plan: ImportPlan, *, batch_size: int = 200,
