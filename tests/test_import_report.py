@@ -140,3 +140,16 @@ def test_one_label_mapped_two_ways_shows_both_targets():
     doc = _doc(text, [("Peneliti", None, True), ("P", "N01", False), ("Peneliti", None, True), ("P", None, False)])
     speakers, _ = importreport.speakers_of(doc)
     assert [(s.label, s.maps_to) for s in speakers] == [("Peneliti", "interviewer"), ("P", "N01, unmapped")]
+
+
+def test_rows_of_a_table_are_summed_up_in_one_quiet_line(cli, tmp_path):
+    answers = tmp_path / "jawaban_perawat.csv"
+    answers.write_text("id,unit,answer\nN01,ICU,Beban kerja terlalu berat di shift malam.\n"
+                       "N02,IGD,Kami saling membantu saat pasien banyak.\n"
+                       "N03,ICU,Lembur sering tidak dibayar.\n", encoding="utf-8")
+    r = cli("import", answers, "--text-column", "answer", "--id-column", "id", "--language", "id")
+    lines = r.stdout.strip().splitlines()
+    assert lines[1].strip() == f"{answers}: 3 row document(s), 3 added" and len(lines) == 2
+    rep = report(cli, answers, "--text-column", "answer", "--id-column", "id", "--language", "id")
+    assert [f["action"] for f in rep["files"]] == ["skipped"] * 3
+    assert all(f["source_type"] == "response" and not f["warnings"] for f in rep["files"])

@@ -15,6 +15,8 @@ from dataclasses import asdict, dataclass, field
 from tematik.models import INTERVIEWER, Document
 
 UNMAPPED = "unmapped"
+#: source types in which every turn should have a speaker (the others may hold narrative without one)
+INTERVIEW_TYPES = ("interview", "focus_group", "meeting")
 #: reader messages that say what was decided without leaving doubt about who said what
 NOTE_MARKERS = ("language not given", "kept the project's speaker mapping")
 
@@ -60,6 +62,15 @@ class FileReport:
             moved = "; codings " + ", ".join(f"{n} {k}" for k, n in self.codings.items() if n)
         rest = f", {self.no_speaker_chars:,} characters with no speaker" if self.no_speaker_chars else ""
         return f"{self.document}: {self.action}, {self.turns} turn(s): {who}{rest}{moved}"
+
+
+def row_source(path: str | None) -> str | None:
+    """``answers.csv`` for a document read from a row of a table (``answers.csv:12``), else None."""
+    if path and ":" in path:
+        head, _, tail = path.rpartition(":")
+        if tail.isdigit():
+            return head
+    return None
 
 
 @dataclass
@@ -136,7 +147,8 @@ def _used(label: str, doc: Document) -> bool:
 def build(documents: Sequence[Document], *, actions: Mapping[str, str],
           mappings: Mapping[str, tuple[str, Mapping[str, str]]] | None = None,
           global_mapping: Mapping[str, str] | None = None, warnings: Iterable[str] = (),
-          codings: Mapping[str, Mapping[str, int]] | None = None, interview_types: Iterable[str] = ("interview",),
+          codings: Mapping[str, Mapping[str, int]] | None = None,
+          interview_types: Iterable[str] = INTERVIEW_TYPES,
           ) -> ImportReport:
     """One ``FileReport`` per document.
 

@@ -161,12 +161,18 @@ def print_import_report(report, headline: str, fmt: ImportFormat) -> None:
     from rich.markup import escape
     from rich.table import Table
 
-    from tematik.importreport import UNMAPPED
+    from tematik.importreport import UNMAPPED, row_source
 
     console.print(headline)
+    rows: dict[str, dict[str, int]] = {}  # quiet documents from table rows: one line per table, not per row
     for f in report.files:
         for n in f.notes:
             note(f"{f.path or f.document}: {n}")
+        table_file = row_source(f.path)
+        if not f.doubtful and table_file:
+            counts = rows.setdefault(table_file, {})
+            counts[f.action] = counts.get(f.action, 0) + 1
+            continue
         if not f.doubtful:
             console.print(f"  {escape(f.summary())}", soft_wrap=True)
             continue
@@ -188,6 +194,9 @@ def print_import_report(report, headline: str, fmt: ImportFormat) -> None:
             console.print(table)
         for w in f.warnings:
             warn(f"{f.path or f.document}: {w}")
+    for table_file, counts in rows.items():
+        console.print(f"  {escape(table_file)}: {sum(counts.values())} row document(s), "
+                      + ", ".join(f"{n} {a}" for a, n in counts.items()), soft_wrap=True)
     for w in report.warnings:
         warn(w)
 
