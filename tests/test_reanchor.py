@@ -232,3 +232,20 @@ def test_replace_invalidates_autocode_progress_and_rederives_turns(ward):
     # the reviewed decisions survived the new run: still accepted / rejected, not suggested again
     statuses = [c["status"] for c in codings(cli) if c["text"] == "Teman-teman saling membantu."]
     assert statuses == ["rejected"]
+
+
+def test_a_paragraph_moved_out_of_order_is_found_again_but_a_repeated_one_is_not():
+    answer = "Bu Ratna: Lembur hampir tiap minggu. Tidak dibayar.\n"
+    question = "Pewawancara: Bagaimana dengan lembur?\n"
+    moved = ID_TEXT.replace(question + answer.rstrip("\n"), "").rstrip("\n")
+    moved = moved.replace("Pewawancara: Apakah", question + answer + "Pewawancara: Apakah")
+    spans = [span_of(ID_TEXT, "Lembur hampir tiap minggu."), span_of(ID_TEXT, "Teman-teman saling membantu.")]
+    assert OffsetMap(ID_TEXT, moved).anchor(*spans[0]).status == "lost"  # the in-order alignment misses it
+    a, b = reanchor(ID_TEXT, moved, spans)
+    assert a.status == "moved" and moved[a.start:a.end] == "Lembur hampir tiap minggu."
+    assert b.status == "moved" and moved[b.start:b.end] == "Teman-teman saling membantu."
+    # the same passage twice in the new text: which one is meant is not guessed
+    twice = moved.replace("Pewawancara: Bagaimana beban", "Bu Ratna: Lembur hampir tiap minggu.\n"
+                          "Pewawancara: Bagaimana beban")
+    assert OffsetMap(ID_TEXT, twice).anchor(*spans[0]).status == "lost"
+    assert reanchor(ID_TEXT, twice, spans[:1])[0].status == "lost"

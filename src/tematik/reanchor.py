@@ -16,7 +16,8 @@ A span then keeps the characters of it that were aligned; it is
 * ``changed``: at least ``min_kept`` of its non-blank characters survive, but its text was edited; the new span
   runs from its first to its last surviving character, widened to whole words where the old span ended on a
   word boundary;
-* ``lost``: less than that survives (the passage was deleted or rewritten).
+* ``lost``: less than that survives (the passage was deleted or rewritten), unless the passage, unique in the
+  old text, occurs exactly once in the new text too (a paragraph moved out of order): then it is ``moved``.
 """
 
 from __future__ import annotations
@@ -36,6 +37,8 @@ _AUTOJUNK_TOKENS = 5000
 _ALIKE = 0.6
 #: ... and not bigger than this (characters on each side): a corrected word or phrase, not a rewritten paragraph
 _CHAR_LIMIT = 400
+#: a lost passage is looked for elsewhere (moved out of order) only when it has this many non-blank characters
+_MIN_RELOCATE = 8
 
 
 @dataclass(frozen=True)
@@ -133,7 +136,24 @@ def reanchor(old: str, new: str, spans: Iterable[tuple[int, int]], *, min_kept: 
     if old == new:
         return [Anchor("unchanged", s, e, 1.0) for s, e in spans]
     mapping = OffsetMap(old, new)
-    return [mapping.anchor(s, e, min_kept=min_kept) for s, e in spans]
+    out = []
+    for s, e in spans:
+        a = mapping.anchor(s, e, min_kept=min_kept)
+        if a.status == "lost":
+            a = _relocated(old, new, s, e) or a
+        out.append(a)
+    return out
+
+
+def _relocated(old: str, new: str, start: int, end: int) -> Anchor | None:
+    """A passage the in-order alignment lost because it was moved (a paragraph cut and pasted elsewhere):
+    found again only when it occurs exactly once in the old text and once in the new one."""
+    passage = old[start:end]
+    if sum(1 for ch in passage if not ch.isspace()) < _MIN_RELOCATE or old.count(passage) != 1 \
+            or new.count(passage) != 1:
+        return None
+    at = new.index(passage)
+    return Anchor("moved", at, at + len(passage), 1.0)
 
 
 # --------------------------------------------------------------------------- the three alignment passes
