@@ -153,3 +153,18 @@ def test_rows_of_a_table_are_summed_up_in_one_quiet_line(cli, tmp_path):
     rep = report(cli, answers, "--text-column", "answer", "--id-column", "id", "--language", "id")
     assert [f["action"] for f in rep["files"]] == ["skipped"] * 3
     assert all(f["source_type"] == "response" and not f["warnings"] for f in rep["files"])
+
+
+def test_answers_swallowed_into_the_interviewers_turns_are_doubtful():
+    question = "Bagaimana pembagian pasien di ruangan ini?"
+    answer = " ".join(["Satu perawat pegang dua belas pasien, kadang lebih kalau ada yang cuti."] * 4)
+    text = f"Interviewer: {question}\n{answer}\nInterviewer: Terima kasih.\nBu Ratna: Sama-sama."
+    swallowed = _doc(text, [("Interviewer", None, True), ("Interviewer", None, True), ("Bu Ratna", "N01", False)])
+    (f,) = importreport.build([swallowed], actions={}).files
+    assert any("interviewer's turns hold 9" in w for w in f.warnings), f.warnings
+    only = _doc(f"Interviewer: {question}\n{answer}", [("Interviewer", None, True)])
+    (g,) = importreport.build([only], actions={}).files
+    assert any(w.startswith("only interviewer turns") for w in g.warnings)
+    fine = _doc(f"Interviewer: {question}\nBu Ratna: {answer}", [("Interviewer", None, True),
+                                                                 ("Bu Ratna", "N01", False)])
+    assert importreport.build([fine], actions={}).files[0].warnings == []

@@ -17,6 +17,10 @@ from tematik.models import INTERVIEWER, Document
 UNMAPPED = "unmapped"
 #: source types in which every turn should have a speaker (the others may hold narrative without one)
 INTERVIEW_TYPES = ("interview", "focus_group", "meeting")
+#: an interview whose interviewer turns hold more than this share of the speech (of at least so many characters)
+#: is doubtful: answers swallowed into questions look like this
+INTERVIEWER_SHARE = 0.5
+INTERVIEWER_MIN_CHARS = 200
 #: reader messages that say what was decided without leaving doubt about who said what
 NOTE_MARKERS = ("language not given", "kept the project's speaker mapping")
 
@@ -179,6 +183,15 @@ def build(documents: Sequence[Document], *, actions: Mapping[str, str],
             who = f"all counted as {doc.participant}'s" if doc.participant else "counted as nobody's speech"
             mine.append(f"no speaker turns found ({_nonblank(doc.text):,} characters {who}); check the layout "
                         "or give --speaker LABEL=ID")
+        asking = sum(s.chars for s in labelled if s.maps_to == INTERVIEWER)
+        spoken = sum(s.chars for s in labelled)
+        if doc.source_type in interview_types and labelled and asking == spoken:
+            mine.append("only interviewer turns: the answers are counted as the interviewer's (left out of "
+                        "every table); check the labels with `tematik speakers`")
+        elif doc.source_type in interview_types and spoken >= INTERVIEWER_MIN_CHARS and \
+                asking / spoken > INTERVIEWER_SHARE:
+            mine.append(f"the interviewer's turns hold {asking / spoken:.0%} of the speech: answers may have been "
+                        "read as part of the questions (a label not recognised?)")
         for s in labelled:
             if s.maps_to == UNMAPPED and doc.source_type in interview_types:
                 mine.append(f"speaker {s.label!r} ({s.turns} turn(s)) maps to no participant: its text is left "
