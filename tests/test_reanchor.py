@@ -150,7 +150,8 @@ def ward(cli, tmp_path):
     cli("autocode")  # one suggestion per sentence with a rule match
     cli("code", "accept", "--code", "workload")
     cli("code", "reject", "--rule", "teamwork/id/term:saling membantu")
-    cli("code", "add", "melati", "teamwork", "--match", "kami kerja sama", "--coder", "ana")
+    cli("code", "add", "melati", "teamwork", "--match", "kami kerja sama", "--coder", "ana",
+        "--memo", "gotong royong di ruangan")
     cli("code", "add", "melati", "workload", "--match", "satu orang pegang dua belas pasien", "--coder", "ana")
     return cli, f
 
@@ -207,6 +208,9 @@ def test_replace_that_would_lose_codings_is_refused_with_counts_until_forced(war
     lost_log = [e for e in log if e["action"] == "lost"]
     assert sorted(json.loads(e["before"])["text"] for e in lost_log) == sorted(r["text"] for r in lost_rows)
     assert sorted(json.loads(e["before"])["status"] for e in lost_log) == ["manual", "rejected", "suggested"]
+    manual = next(json.loads(e["before"]) for e in lost_log if json.loads(e["before"])["status"] == "manual")
+    assert manual["memos"] == ["gotong royong di ruangan"] and manual["coder"] == "ana"
+    assert "gotong royong" not in cli("memo", "list", "--format", "json").stdout
 
 
 def test_only_open_suggestions_lost_needs_no_force(ward):
