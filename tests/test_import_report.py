@@ -168,3 +168,10 @@ def test_answers_swallowed_into_the_interviewers_turns_are_doubtful():
     fine = _doc(f"Interviewer: {question}\nBu Ratna: {answer}", [("Interviewer", None, True),
                                                                  ("Bu Ratna", "N01", False)])
     assert importreport.build([fine], actions={}).files[0].warnings == []
+
+
+def test_a_mapping_counts_as_used_whatever_role_or_emphasis_the_label_carries():
+    text = "Peneliti: Siapa kepala ruang?\nBu Ratna (Karu Melati): Saya sendiri."
+    doc = _doc(text, [("Peneliti", None, True), ("Bu Ratna (Karu Melati)", "N04", False)])
+    rep = importreport.build([doc], actions={}, mappings={"d": ("m.csv:2", {"bu ratna": "N04", "Bu Sinta": "N05"})})
+    assert rep.files[0].warnings == ["speaker mapping Bu Sinta=N05 (m.csv:2) matches no label in the file"]

@@ -143,9 +143,16 @@ def labels_kept_as_text(doc: Document) -> list[tuple[int, str]]:
     return out
 
 
+def _key(label: str) -> str:
+    """A label compared loosely: case, Markdown emphasis, a parenthesised role or time and spacing ignored."""
+    label = re.sub(r"\([^)]*\)|[*_]{2}", " ", label)
+    return " ".join(label.split()).casefold()
+
+
 def _used(label: str, doc: Document) -> bool:
-    key = label.casefold()
-    return any(t.speaker is not None and t.speaker.casefold() == key for t in doc.turns)
+    key = _key(label)
+    return any(t.speaker is not None and (t.speaker.casefold() == label.casefold() or _key(t.speaker) == key)
+               for t in doc.turns)
 
 
 def build(documents: Sequence[Document], *, actions: Mapping[str, str],
