@@ -114,7 +114,7 @@ class Replacement:
     kept_speakers: list[str] = field(default_factory=list)  # LABEL=TARGET mappings kept from the project
 
     def count(self, status: str, *, reviewed_only: bool = False) -> int:
-        return sum(a.status == status and not (reviewed_only and c["status"] == "suggested")
+        return sum(a.status == status and not (reviewed_only and c["status"] == "suggested" and c["coder"] == "auto")
                    for c, a in zip(self.codings, self.anchors, strict=True))
 
     @property
@@ -123,7 +123,8 @@ class Replacement:
 
     @property
     def lost_reviewed(self) -> int:
-        """Lost codings other than open suggestions (those a new ``autocode`` run makes again)."""
+        """Lost codings other than open auto-coding suggestions (coder ``auto``: a new ``autocode`` run makes them
+        again from the rules; suggestions from other tools or coders count)."""
         return self.count("lost", reviewed_only=True)
 
 
