@@ -253,3 +253,16 @@ def test_a_paragraph_moved_out_of_order_is_found_again_but_a_repeated_one_is_not
                           "Pewawancara: Bagaimana beban")
     assert OffsetMap(ID_TEXT, twice).anchor(*spans[0]).status == "lost"
     assert reanchor(ID_TEXT, twice, spans[:1])[0].status == "lost"
+
+
+def test_a_lost_suggestion_from_another_coder_needs_force(ward):
+    cli, f = ward
+    import sqlite3
+
+    text = f.read_text(encoding="utf-8")
+    cli("code", "rm", str(next(r["id"] for r in codings(cli) if r["coder"] == "ana" and "kerja sama" in r["text"])))
+    with sqlite3.connect(cli.db) as con:  # as a REFI import from another tool leaves them
+        con.execute("UPDATE codings SET coder = 'qualcoder' WHERE status = 'suggested'")
+    f.write_text(text.replace("Kalau ada pasien gawat, kami kerja sama.", "Itu saja."), encoding="utf-8")
+    r = cli.fails("import", f, "--replace", "--participant", "N01", "--language", "id")
+    assert "lose 1 coding(s)" in r.stderr
