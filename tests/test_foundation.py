@@ -147,12 +147,16 @@ def test_reimport_is_skipped_and_changed_content_needs_replace(cli, tmp_path, db
         s.conn.execute("INSERT INTO codes (id, name) VALUES ('trust', 'trust')")
         s.conn.execute("INSERT INTO codings (document_id, code_id, start, end, status, coder, created) "
                        "VALUES (1, 'trust', 0, 5, 'manual', 'ana', 'now')")
-    before = digest(db)
-    r = cli.fails("import", f, "--replace")
-    assert "1 coding(s)" in r.output and "--force" in r.output
-    assert digest(db) == before
-    cli("import", f, "--replace", "--force")
+    # text added after the coded passage: the coding stays on its text, no --force needed
+    cli("import", f, "--replace", "--participant", "P01")
     assert "Satu lagi" in cli("show", "w").stdout
+    # the coded passage deleted: refused without --force, naming the counts
+    f.write_text(f.read_text().replace("Pewawancara: Bagaimana kepercayaan", "Bagaimana kepercayaan"))
+    before = digest(db)
+    r = cli.fails("import", f, "--replace", "--participant", "P01")
+    assert "lose 1 coding(s)" in r.output and "--force" in r.output
+    assert digest(db) == before
+    cli("import", f, "--replace", "--force", "--participant", "P01")
 
 
 @pytest.mark.parametrize("name, problem", [

@@ -67,10 +67,23 @@ def _root(
 
 
 def _register() -> None:
-    from tematik.cli import agree, codebook, coding, demo, exchange, project, refi, review, survey, triangulate
+    from tematik.cli import (
+        agree,
+        codebook,
+        coding,
+        demo,
+        exchange,
+        project,
+        refi,
+        review,
+        speakers,
+        survey,
+        triangulate,
+    )
     from tematik.cli import analysis as analysis_commands
 
     project.register(app)
+    speakers.register(app)
     codebook.register(app)
     coding.register(app)
     review.register(app)

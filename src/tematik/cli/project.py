@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -20,6 +22,12 @@ from tematik.cli.common import (
     warn,
 )
 from tematik.errors import InputError
+
+
+class ImportFormat(StrEnum):
+    table = "table"
+    json = "json"
+
 
 participants_app = typer.Typer(help="List participants (cases), set their attributes, import a roster.",
                                no_args_is_help=False)
@@ -68,11 +76,19 @@ def import_(
     columns: Annotated[str | None, typer.Option(help="Rows: comma-separated attribute columns "
                                                      "(default: all other columns).")] = None,
     replace: Annotated[bool, typer.Option("--replace", help="Replace documents whose content changed.")] = False,
-    force: Annotated[bool, typer.Option("--force", help="With --replace: also when they have codings.")] = False,
+    force: Annotated[bool, typer.Option("--force", help="With --replace: also when codings on text that was "
+                                                         "deleted would be lost (they stay in the audit log).")
+                     ] = False,
+    fmt: Annotated[ImportFormat, typer.Option("--format", "-f", help="Import report: table, or json for scripts.")
+                   ] = ImportFormat.table,
     db: DbOption = None,
 ) -> None:
-    """Import transcripts and notes. Identical re-imports are skipped; nothing is written if any file is refused."""
-    from tematik import corpus
+    """Import transcripts and notes, then report turns and speakers per file.
+
+    Identical re-imports are skipped; nothing is written if any file is refused. With --replace a changed file
+    keeps its codings where their text still exists (moved, changed or lost are counted per document).
+    """
+    from tematik import corpus, importreport
     from tematik.models import Participant
     from tematik.store import corpus as store_corpus
 
@@ -90,12 +106,16 @@ def import_(
                          path=", ".join(map(str, paths)))
     table = corpus.TableOptions(text_column=text_column, id_column=id_column, participant_column=participant_column,
                                 attribute_columns=tuple(c.strip() for c in columns.split(",")) if columns else None)
-    documents, warnings, people = [], [], {}
+    documents, warnings, people, mappings = [], [], {}, {}
     for f in files:
         meta = _merge(base, metas.get(f.resolve()))
         result = corpus.read_path(f, meta, table=table)
         documents.extend(result.documents)
         warnings.extend(result.warnings)
+        given = metas.get(f.resolve())
+        if given is not None and given.speakers:
+            for d in result.documents:
+                mappings[d.name] = (given.origin or str(manifest), given.speakers)
         if meta.participant:
             attrs = {k: v for k, v in meta.attributes.items()} if f.resolve() in metas else {}
             prev = people.get(meta.participant)
@@ -106,8 +126,6 @@ def import_(
     store = open_store(db, create=True)
     try:
         plan = store_corpus.plan_import(store, documents, replace=replace, force=force)
-        for w in warnings:
-            warn(w)
         with progress("importing", len(plan.writes)) as advance:
             with store.transaction():
                 store_corpus.ensure_participants(store, people.values())
@@ -119,11 +137,70 @@ def import_(
                 Path(f"{path}{suffix}").unlink(missing_ok=True)
         raise
     store.close()
+    actions = {**{d.name: "added" for d in plan.add}, **{r.document.name: "replaced" for r in plan.replace},
+               **{d.name: "skipped" for d in plan.skip}}
+    replaced = {r.document.name: r.document for r in plan.replace}
+    kept = [f"{r.document.path or r.document.name}: kept the project's speaker mapping {m} (set earlier; the "
+            "file maps it to nobody)" for r in plan.replace for m in r.kept_speakers]
+    report = importreport.build([replaced.get(d.name, d) for d in documents], actions=actions, mappings=mappings,
+                                global_mapping=base.speakers, warnings=warnings + kept,
+                                codings={r.document.name: r.counts for r in plan.replace})
     words = sum(d.words for d in plan.writes)
-    console.print(f"imported {len(plan.add)} document(s), replaced {len(plan.replace)}, "
-                  f"skipped {len(plan.skip)} unchanged ({words:,} words) into {db_path(db)}")
-    for d in plan.skip:
-        note(f"skipped {d.name}: identical content already in the project")
+    headline = (f"imported {len(plan.add)} document(s), replaced {len(plan.replace)}, skipped {len(plan.skip)} "
+                f"unchanged ({words:,} words) into {db_path(db)}")
+    print_import_report(report, headline, fmt)
+
+
+def print_import_report(report, headline: str, fmt: ImportFormat) -> None:
+    """The import report: JSON for scripts; else one quiet line per clean file, a speaker table per doubtful one."""
+    if fmt == ImportFormat.json:
+        import json
+
+        sys.stdout.write(json.dumps({"summary": headline, **report.as_dict()}, ensure_ascii=False, indent=2) + "\n")
+        for w in report.warnings:
+            warn(w)
+        return
+    from rich.markup import escape
+    from rich.table import Table
+
+    from tematik.importreport import UNMAPPED, row_source
+
+    console.print(headline)
+    rows: dict[str, dict[str, int]] = {}  # quiet documents from table rows: one line per table, not per row
+    for f in report.files:
+        for n in f.notes:
+            note(f"{f.path or f.document}: {n}")
+        table_file = row_source(f.path)
+        if not f.doubtful and table_file:
+            counts = rows.setdefault(table_file, {})
+            counts[f.action] = counts.get(f.action, 0) + 1
+            continue
+        if not f.doubtful:
+            console.print(f"  {escape(f.summary())}", soft_wrap=True)
+            continue
+        table = Table(title=None, box=None, header_style="bold", padding=(0, 2, 0, 0), show_edge=False)
+        for col, justify in (("speaker", "left"), ("turns", "right"), ("chars", "right"), ("maps to", "left")):
+            table.add_column(col, justify=justify)
+        for s in f.speakers:
+            style = "yellow" if s.maps_to == UNMAPPED else None
+            table.add_row(escape(s.label or ""), str(s.turns), f"{s.chars:,}",
+                          f"[{style}]{escape(s.maps_to)}[/]" if style else escape(s.maps_to))
+        if f.no_speaker_chars:
+            table.add_row("[dim](no speaker)[/]", "", f"{f.no_speaker_chars:,}", "[dim]-[/]")
+        moved = ""
+        if f.codings:
+            moved = "; codings " + ", ".join(f"{n} {k}" for k, n in f.codings.items() if n)
+        console.print(f"[bold]{escape(f.document)}[/] ({escape(f.path or '')}): {f.action}, {f.turns} turn(s)"
+                      f"{escape(moved)}", soft_wrap=True)
+        if f.speakers or f.no_speaker_chars:
+            console.print(table)
+        for w in f.warnings:
+            warn(f"{f.path or f.document}: {w}")
+    for table_file, counts in rows.items():
+        console.print(f"  {escape(table_file)}: {sum(counts.values())} row document(s), "
+                      + ", ".join(f"{n} {a}" for a, n in counts.items()), soft_wrap=True)
+    for w in report.warnings:
+        warn(w)
 
 
 def _merge(base, manifest_meta):
@@ -144,13 +221,16 @@ def _merge(base, manifest_meta):
 
 
 def docs(fmt: FormatOption = TableFormat.table, db: DbOption = None) -> None:
-    """List the documents in the project."""
+    """List the documents in the project: turns, speaker labels (and how many map to nobody), codings."""
     from tematik.store import corpus as store_corpus
 
     with open_store(db) as store:
         rows = store_corpus.list_documents(store)
-    emit(["id", "name", "source_type", "language", "participant", "role", "date", "words", "turns", "codings"],
-         rows, fmt, title="Documents")
+    emit(["id", "name", "source_type", "language", "participant", "role", "date", "words", "turns", "speakers",
+          "unmapped", "codings"], rows, fmt, title="Documents",
+         caption="speakers: distinct speaker labels; unmapped: labels mapped to nobody (see `tematik speakers`)",
+         cell_style=lambda c, r: "yellow" if (c == "unmapped" and r["unmapped"]) or (
+             c == "speakers" and not r["speakers"] and r["source_type"] == "interview") else None)
 
 
 @participants_app.callback(invoke_without_command=True)

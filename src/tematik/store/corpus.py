@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from tematik.corpus import attribute_type, sha256
 from tematik.errors import Conflict, InputError, NotFound
 from tematik.models import Document, Participant, Turn
+from tematik.reanchor import STATUSES, Anchor, keep_speakers, reanchor
 from tematik.store import Store, now
 
 # --------------------------------------------------------------------------- participants
@@ -103,20 +104,50 @@ def _typed(value: str | None, kind: str) -> object:
 
 
 @dataclass
+class Replacement:
+    """A changed document that replaces the one of the same name, and where its codings go."""
+
+    document: Document
+    document_id: int
+    codings: list[dict]  # the old codings: id, code, status, coder, start, end, match_start, match_end, text
+    anchors: list[Anchor]  # one per coding, same order
+    kept_speakers: list[str] = field(default_factory=list)  # LABEL=TARGET mappings kept from the project
+
+    def count(self, status: str, *, reviewed_only: bool = False) -> int:
+        return sum(a.status == status and not (reviewed_only and c["status"] == "suggested" and c["coder"] == "auto")
+                   for c, a in zip(self.codings, self.anchors, strict=True))
+
+    @property
+    def counts(self) -> dict[str, int]:
+        return {s: self.count(s) for s in STATUSES}
+
+    @property
+    def lost_reviewed(self) -> int:
+        """Lost codings other than open auto-coding suggestions (coder ``auto``: a new ``autocode`` run makes them
+        again from the rules; suggestions from other tools or coders count)."""
+        return self.count("lost", reviewed_only=True)
+
+
+@dataclass
 class ImportPlan:
     """What an import will do, decided before anything is written."""
 
     add: list[Document] = field(default_factory=list)
-    replace: list[tuple[Document, int]] = field(default_factory=list)  # (document, codings lost)
+    replace: list[Replacement] = field(default_factory=list)
     skip: list[Document] = field(default_factory=list)
 
     @property
     def writes(self) -> list[Document]:
-        return self.add + [d for d, _ in self.replace]
+        return self.add + [r.document for r in self.replace]
 
 
 def plan_import(db: Store, documents: list[Document], *, replace: bool = False, force: bool = False) -> ImportPlan:
-    """Check the documents against the project; raise before any write if the call must be refused."""
+    """Check the documents against the project; raise before any write if the call must be refused.
+
+    A changed document (with ``replace``) keeps its id; its codings are re-anchored on the new text
+    (``tematik.reanchor``). The call is refused unless ``force`` when any coding other than an open suggestion
+    would be lost.
+    """
     seen: dict[str, Document] = {}
     for doc in documents:
         if doc.name in seen:
@@ -125,55 +156,66 @@ def plan_import(db: Store, documents: list[Document], *, replace: bool = False, 
         seen[doc.name] = doc
     plan = ImportPlan()
     for doc in documents:
-        row = db.conn.execute("SELECT id, sha256 FROM documents WHERE name = ?", (doc.name,)).fetchone()
+        row = db.conn.execute("SELECT id, sha256, text FROM documents WHERE name = ?", (doc.name,)).fetchone()
         if row is None:
             plan.add.append(doc)
         elif row["sha256"] == sha256(doc.text):
             plan.skip.append(doc)
         else:
-            n = db.scalar("SELECT count(*) FROM codings WHERE document_id = ? AND status != 'suggested'",
-                          (row["id"],))
             if not replace:
                 raise Conflict(f"document {doc.name!r} already exists with different content; "
                                "use --replace to replace it", path=doc.path)
-            if n and not force:
-                raise Conflict(f"replacing document {doc.name!r} would lose {n} coding(s) made on it; "
-                               "use --force to replace it anyway", path=doc.path)
-            plan.replace.append((doc, n))
+            codings = db.query(
+                "SELECT id, code_id AS code, status, coder, start, end, match_start, match_end, "
+                "substr(?, start + 1, end - start) AS text FROM codings WHERE document_id = ? ORDER BY start, id",
+                (row["text"], row["id"]))
+            anchors = reanchor(row["text"], doc.text, [(c["start"], c["end"]) for c in codings])
+            doc, kept = keep_speakers(doc, _speaker_targets(db, row["id"]))
+            plan.replace.append(Replacement(doc, row["id"], codings, anchors, kept))
+    losing = [r for r in plan.replace if r.lost_reviewed]
+    if losing and not force:
+        parts = "; ".join(f"{r.document.name!r}: " + ", ".join(f"{n} {s}" for s, n in r.counts.items() if n)
+                          for r in losing)
+        raise Conflict(f"replacing would lose {sum(r.lost_reviewed for r in losing)} coding(s) whose text was "
+                       f"deleted ({parts}); use --force to replace anyway (lost codings are kept in the audit "
+                       "log)", path=losing[0].document.path)
     return plan
+
+
+def _speaker_targets(db: Store, document_id: int) -> dict[str, tuple[str | None, bool]]:
+    """Labels of a stored document that map to one participant or the interviewer (not unmapped, not mixed)."""
+    targets: dict[str, set[tuple[str | None, bool]]] = {}
+    for r in db.conn.execute("SELECT DISTINCT speaker, participant_id, is_interviewer FROM turns "
+                             "WHERE document_id = ? AND speaker IS NOT NULL", (document_id,)):
+        targets.setdefault(r[0], set()).add((r[1], bool(r[2])))
+    return {label: next(iter(t)) for label, t in targets.items()
+            if len(t) == 1 and (next(iter(t))[0] is not None or next(iter(t))[1])}
 
 
 def apply_import(db: Store, plan: ImportPlan, *, batch_size: int = 200,
                  progress: Callable[[int], None] | None = None) -> None:
     """Write a checked plan: one transaction per batch of documents (bulk ``executemany``)."""
-    docs = plan.writes
-    replaced = {d.name for d, _ in plan.replace}
+    docs: list[Document | Replacement] = [*plan.add, *plan.replace]
     for i in range(0, len(docs), batch_size):
         batch = docs[i:i + batch_size]
         with db.transaction():
-            _write_batch(db, batch, replaced)
+            _write_batch(db, [d for d in batch if isinstance(d, Document)],
+                         [r for r in batch if isinstance(r, Replacement)])
         if progress:
             progress(len(batch))
 
 
-def _write_batch(db: Store, batch: list[Document], replaced: set[str]) -> None:
+def _write_batch(db: Store, batch: list[Document], replacements: list[Replacement]) -> None:
     conn = db.conn
     stamp = now()
     people: dict[str, Participant] = {}
-    for d in batch:
+    for d in [*batch, *(r.document for r in replacements)]:
         if d.participant:
             people.setdefault(d.participant, Participant(d.participant))
         for t in d.turns:
             if t.participant:
                 people.setdefault(t.participant, Participant(t.participant))
     ensure_participants(db, people.values(), update=False)
-    for d in batch:
-        if d.name in replaced:
-            old = db.scalar("SELECT id FROM documents WHERE name = ?", (d.name,))
-            lost = db.scalar("SELECT count(*) FROM codings WHERE document_id = ?", (old,))
-            conn.execute("DELETE FROM codings WHERE document_id = ?", (old,))
-            conn.execute("DELETE FROM documents WHERE id = ?", (old,))
-            db.audit("replace", "document", d.name, before={"codings_deleted": lost})
     conn.executemany(
         "INSERT INTO documents (name, source_type, language, participant_id, date, path, text, sha256, words, "
         "chars, imported) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -182,20 +224,70 @@ def _write_batch(db: Store, batch: list[Document], replaced: set[str]) -> None:
     ids = dict(conn.execute(
         f"SELECT name, id FROM documents WHERE name IN ({','.join('?' * len(batch))})", [d.name for d in batch]
     ).fetchall()) if batch else {}
+    for r in replacements:
+        _replace_document(db, r, stamp)
+        ids[r.document.name] = r.document_id
+    every = [*batch, *(r.document for r in replacements)]
     conn.executemany(
         "INSERT INTO turns (document_id, seq, start, end, speaker, participant_id, is_interviewer, timestamp) "
         "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
         [(ids[d.name], n, t.start, t.end, t.speaker, t.participant, int(t.is_interviewer), t.timestamp)
-         for d in batch for n, t in enumerate(d.turns)])
+         for d in every for n, t in enumerate(d.turns)])
     conn.executemany(
         "INSERT INTO document_attributes (document_id, key, value) VALUES (?, ?, ?)",
-        [(ids[d.name], k, v) for d in batch for k, v in d.attributes.items()])
+        [(ids[d.name], k, v) for d in every for k, v in d.attributes.items()])
+
+
+def _replace_document(db: Store, r: Replacement, stamp: str) -> None:
+    """Put new text under an existing document id: codings re-anchored, turns and derived data dropped."""
+    conn, d, doc_id = db.conn, r.document, r.document_id
+    old = conn.execute("SELECT sha256, chars, path FROM documents WHERE id = ?", (doc_id,)).fetchone()
+    conn.execute(
+        "UPDATE documents SET source_type = ?, language = ?, participant_id = ?, date = ?, path = ?, text = ?, "
+        "sha256 = ?, words = ?, chars = ?, imported = ? WHERE id = ?",
+        (d.source_type, d.language, d.participant, d.date, d.path, d.text, sha256(d.text), d.words, len(d.text),
+         stamp, doc_id))
+    for table in ("turns", "document_attributes", "segments", "autocode_progress"):
+        conn.execute(f"DELETE FROM {table} WHERE document_id = ?", (doc_id,))
+    changed = []
+    for c, a in zip(r.codings, r.anchors, strict=True):
+        if a.status == "lost":
+            memos = [m[0] for m in conn.execute(
+                "SELECT text FROM memos WHERE target_type = 'coding' AND target_id = ?", (str(c["id"]),))]
+            conn.execute("DELETE FROM memos WHERE target_type = 'coding' AND target_id = ?", (str(c["id"]),))
+            conn.execute("DELETE FROM codings WHERE id = ?", (c["id"],))
+            db.audit("lost", "coding", c["id"], before={
+                "document": d.name, "code": c["code"], "status": c["status"], "coder": c["coder"],
+                "start": c["start"], "end": c["end"], "text": c["text"], **({"memos": memos} if memos else {})},
+                after={"reason": "its text was deleted or rewritten when the document was replaced",
+                       "kept": a.kept})
+            continue
+        if a.status == "unchanged":
+            continue
+        shift = a.start - c["start"]
+        ms, me = c["match_start"], c["match_end"]
+        if ms is not None and me is not None:
+            ms, me = ms + shift, me + shift
+            if a.status == "changed" or not (a.start <= ms < me <= a.end):
+                ms = me = None
+        conn.execute("UPDATE codings SET start = ?, end = ?, match_start = ?, match_end = ?, updated = ? "
+                     "WHERE id = ?", (a.start, a.end, ms, me, stamp, c["id"]))
+        if a.status == "changed":
+            changed.append({"id": c["id"], "code": c["code"], "before": [c["start"], c["end"], c["text"]],
+                            "after": [a.start, a.end, d.text[a.start:a.end]]})
+    db.audit("replace", "document", d.name,
+             before={"sha256": old["sha256"], "chars": old["chars"], "path": old["path"]},
+             after={"sha256": sha256(d.text), "chars": len(d.text), "path": d.path, "codings": r.counts,
+                    "changed": changed})
 
 
 def list_documents(db: Store) -> list[dict]:
     return db.query(
         """SELECT d.id, d.name, d.source_type, d.language, d.participant_id AS participant, p.role, d.date,
                   d.words, (SELECT count(*) FROM turns t WHERE t.document_id = d.id) AS turns,
+                  (SELECT count(DISTINCT t.speaker) FROM turns t WHERE t.document_id = d.id) AS speakers,
+                  (SELECT count(DISTINCT t.speaker) FROM turns t WHERE t.document_id = d.id AND t.speaker IS NOT NULL
+                     AND t.participant_id IS NULL AND t.is_interviewer = 0) AS unmapped,
                   (SELECT count(*) FROM codings c WHERE c.document_id = d.id AND c.status != 'rejected')
                       AS codings
            FROM documents d LEFT JOIN participants p ON p.id = d.participant_id ORDER BY d.name""")
@@ -269,3 +361,75 @@ def documents_without_segments(db: Store, unit: str) -> list[int]:
 
 def document_ids_by_name(db: Store) -> dict[str, int]:
     return dict(db.conn.execute("SELECT name, id FROM documents").fetchall())
+
+
+# --------------------------------------------------------------------------- speakers (labels -> participants)
+
+
+def document_speakers(db: Store, document_ids: Iterable[int] | None = None) -> list[dict]:
+    """Per document and speaker label (None: text with no label): turns, characters, participant, interviewer.
+
+    A label whose turns map to different targets gives one row per target.
+    """
+    where, params = "", ()
+    if document_ids is not None:
+        ids = list(document_ids)
+        where, params = f"WHERE t.document_id IN ({','.join('?' * len(ids))})", tuple(ids)
+    return db.query(
+        f"""SELECT d.id AS document_id, d.name AS document, t.speaker AS label, count(*) AS turns,
+                   sum(t.end - t.start) AS chars, t.participant_id AS participant, t.is_interviewer AS interviewer
+            FROM turns t JOIN documents d ON d.id = t.document_id {where}
+            GROUP BY d.id, t.speaker, t.participant_id, t.is_interviewer
+            ORDER BY d.name, min(t.seq)""", params)
+
+
+def set_speaker(db: Store, document_ids: Iterable[int] | None, label: str, *, participant: str | None,
+                interviewer: bool, create: bool = False, who: str | None = None) -> list[dict]:
+    """Map a speaker label (case-insensitive) to a participant, the interviewer, or nothing, in one transaction.
+
+    ``document_ids`` None: every document with the label. The turns keep their label and offsets (codings stay
+    on their text); each document's change is audited with before and after. An unknown participant id is
+    refused unless ``create``. Returns one dict per document changed (or already so).
+    """
+    if participant and interviewer:
+        raise InputError("a label maps to a participant or to the interviewer, not both")
+    key = label.strip().casefold()
+    rows = document_speakers(db, document_ids)
+    hits = [r for r in rows if r["label"] is not None and r["label"].casefold() == key]
+    if not hits:
+        known = sorted({r["label"] for r in rows if r["label"] is not None})
+        where = "in that document" if document_ids is not None else "in any document"
+        hint = f"; labels: {', '.join(known)}" if known else "; there are no speaker labels"
+        raise NotFound(f"no speaker label {label!r} {where}{hint}")
+    out = []
+    with db.transaction():
+        if participant and not db.scalar("SELECT 1 FROM participants WHERE id = ?", (participant,)):
+            if not create:
+                known = [r[0] for r in db.conn.execute("SELECT id FROM participants ORDER BY id LIMIT 12")]
+                raise NotFound(f"no participant {participant!r} (known: {', '.join(known) or 'none'}); "
+                               "use --create to add it")
+            db.conn.execute("INSERT INTO participants (id, role, created) VALUES (?, NULL, ?)", (participant, now()))
+            db.audit("add", "participant", participant, who=who, after={"created_by": "speakers set"})
+        by_doc: dict[int, list[dict]] = {}
+        for r in hits:
+            by_doc.setdefault(r["document_id"], []).append(r)
+        for doc_id, group in by_doc.items():
+            labels = sorted({r["label"] for r in group})
+            before = sorted({_target(r["participant"], r["interviewer"]) for r in group})
+            after = _target(participant, interviewer)
+            placeholders = ",".join("?" * len(labels))
+            db.conn.execute(
+                f"UPDATE turns SET participant_id = ?, is_interviewer = ? WHERE document_id = ? "
+                f"AND speaker IN ({placeholders})", (participant, int(interviewer), doc_id, *labels))
+            if before != [after]:
+                db.audit("speaker", "document", group[0]["document"], who=who,
+                         before={"label": labels[0], "maps_to": ", ".join(before)},
+                         after={"label": labels[0], "maps_to": after})
+            out.append({"document": group[0]["document"], "label": ", ".join(labels),
+                        "turns": sum(r["turns"] for r in group), "before": ", ".join(before), "after": after,
+                        "changed": before != [after]})
+    return out
+
+
+def _target(participant: str | None, interviewer: bool | int) -> str:
+    return "interviewer" if interviewer else (participant or "unmapped")
