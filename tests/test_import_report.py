@@ -132,7 +132,7 @@ def test_label_like_lines_inside_a_turn_are_listed_and_header_lines_are_not():
                                                                   ("Bu Ratna", 2, "N01")]
     assert no_speaker == sum(not c.isspace() for c in "Tanggal: 4 April 2025")
     rep = importreport.build([doc], actions={"d": "added"})
-    assert rep.files[0].warnings == ["line 4: 'Catatan Peneliti' looks like a speaker label but was kept as text"]
+    assert rep.files[0].warnings == ["4: 'Catatan Peneliti' looks like a speaker label but was kept as text"]
 
 
 def test_one_label_mapped_two_ways_shows_both_targets():

@@ -180,7 +180,9 @@ def build(documents: Sequence[Document], *, actions: Mapping[str, str],
             keep = []
             for w in pending:
                 if w.startswith(f"{doc.path}:") or w.startswith(f"{doc.path} ") or w == doc.path:
-                    text = w[len(doc.path):].lstrip(": ") or w
+                    # "path:12: msg" stays "12: msg" (rendered back as path:12: msg); "path: msg" becomes "msg"
+                    rest = w[len(doc.path):]
+                    text = rest[1:] if rest[1:2].isdigit() else (rest.lstrip(": ") or w)
                     (notes if any(m in text for m in NOTE_MARKERS) else mine).append(text)
                 else:
                     keep.append(w)
@@ -209,8 +211,10 @@ def build(documents: Sequence[Document], *, actions: Mapping[str, str],
             for label, target in mapping.items():
                 if not _used(label, doc):
                     mine.append(f"speaker mapping {label}={target} ({origin}) matches no label in the file")
+        told = {m.group(1) for m in (re.match(r"(\d+):", w) for w in mine) if m}  # lines the reader warned about
         for lineno, label in labels_kept_as_text(doc):
-            mine.append(f"line {lineno}: {label!r} looks like a speaker label but was kept as text")
+            if str(lineno) not in told:
+                mine.append(f"{lineno}: {label!r} looks like a speaker label but was kept as text")
         files.append(FileReport(
             document=doc.name, path=doc.path, action=actions.get(doc.name, "added"), source_type=doc.source_type,
             participant=doc.participant, turns=len(doc.turns), speakers=speakers, no_speaker_chars=no_speaker,

@@ -194,8 +194,8 @@ def print_import_report(report, headline: str, fmt: ImportFormat) -> None:
                       f"{escape(moved)}", soft_wrap=True)
         if f.speakers or f.no_speaker_chars:
             console.print(table)
-        for w in f.warnings:
-            warn(f"{f.path or f.document}: {w}")
+        for w in f.warnings:  # "12: msg" is a line of the file: path:12: msg, as compilers write it
+            warn(f"{f.path or f.document}:{w}" if w[:1].isdigit() else f"{f.path or f.document}: {w}")
     for table_file, counts in rows.items():
         console.print(f"  {escape(table_file)}: {sum(counts.values())} row document(s), "
                       + ", ".join(f"{n} {a}" for a, n in counts.items()), soft_wrap=True)
