@@ -565,7 +565,10 @@ def report(
 
     statuses = parse_statuses(status)
     rules = make_rules(prominence, positive, polarity, negative_share)
-    output.mkdir(parents=True, exist_ok=True)
+    from tematik.fileio import make_folder, remove_manifest
+
+    make_folder(output)
+    remove_manifest(output)  # until the new one is written last, the folder is marked incomplete
     with open_store(db) as store:
         g = gather(store, statuses=statuses, rules=rules, links_file=links, quotes=quotes, instrument=instrument,
                    lang=lang.value)

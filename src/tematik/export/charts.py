@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from tematik.errors import InputError
+from tematik.fileio import atomic_open
 from tematik.instrument import CategoryScale
 
 CHART_SUFFIXES = (".png", ".svg")
@@ -121,7 +122,8 @@ def factor_chart(scores: Any, path: str | Path, scale: CategoryScale, *, title: 
     if title:  # a figure title, so a long one never runs into the legend beside the axes
         fig.suptitle(title, x=0.01, ha="left", fontsize=10)
     out.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(out, format=suffix[1:], dpi=200)
+    with atomic_open(out, "wb") as fh:  # whole or not at all
+        fig.savefig(fh, format=suffix[1:], dpi=200)
     return out
 
 
@@ -214,7 +216,8 @@ def frequency_chart(table: Any, path: str | Path, *, labels: dict[str, str] | No
     if note:  # a figure-level x label: the constrained layout keeps room for it
         fig.supxlabel(note, x=0.01, ha="left", fontsize=7, color="#555555")
     out.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(out, format=fmt, dpi=200)
+    with atomic_open(out, "wb") as fh:  # whole or not at all
+        fig.savefig(fh, format=fmt, dpi=200)
     return out
 
 
@@ -281,5 +284,6 @@ def cooccurrence_heatmap(matrix: Any, path: str | Path, *, labels: dict[str, str
     if lines:
         fig.supxlabel("\n".join(lines), x=0.01, ha="left", fontsize=7, color="#555555")
     out.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(out, format=fmt, dpi=200)
+    with atomic_open(out, "wb") as fh:  # whole or not at all
+        fig.savefig(fh, format=fmt, dpi=200)
     return out

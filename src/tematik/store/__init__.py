@@ -85,7 +85,8 @@ def storage_error(exc: sqlite3.Error, path: str | os.PathLike[str] | None,
         return StorageError(f"cannot open the project file or the -wal/-shm files beside it ({exc}): check the "
                             "permissions of the file and its folder", path=where)
     if code == _SQLITE_IOERR:
-        return StorageError(f"input/output error on the project file ({exc}); nothing was changed", path=where)
+        return StorageError(f"input/output error on the project file ({exc}; is the disk full or failing?); "
+                            "nothing was changed", path=where)
     return None
 
 
