@@ -120,6 +120,27 @@ def _is_empty_leftover(path: Path) -> bool:
         return False
 
 
+def _sweep_stale_creations(path: Path) -> None:
+    """Remove the temporary files of earlier ``create`` calls on ``path`` whose process is gone (killed)."""
+    prefix = f".{path.name}."
+    try:
+        candidates = [p for p in path.parent.iterdir() if p.name.startswith(prefix) and ".creating" in p.name]
+    except OSError:
+        return
+    for p in candidates:
+        pid = p.name[len(prefix):].split("-", 1)[0]
+        if not pid.isdigit() or int(pid) == os.getpid():
+            continue
+        try:
+            os.kill(int(pid), 0)
+            continue  # still running: another init in progress
+        except ProcessLookupError:
+            pass
+        except OSError:
+            continue  # exists but is not ours to signal
+        p.unlink(missing_ok=True)
+
+
 def _fsync(path: Path, *, directory: bool = False) -> None:
     try:
         fd = os.open(path, os.O_RDONLY | (getattr(os, "O_DIRECTORY", 0) if directory else 0))
@@ -210,6 +231,7 @@ class Store:
             raise ProjectError("already exists; use it with --db or remove it first", path=str(path))
         if not path.parent.exists():
             raise ProjectError("folder does not exist", path=str(path.parent))
+        _sweep_stale_creations(path)
         tmp = path.parent / f".{path.name}.{os.getpid()}-{secrets.token_hex(4)}.creating"
         try:
             conn = cls._connect(tmp, 0.0)
