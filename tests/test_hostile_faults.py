@@ -528,3 +528,52 @@ def test_report_folder_has_a_manifest_written_last(tmp_path):
     assert check_manifest(folder) == ["report.md: not the file of this run"]
     (folder / MANIFEST).unlink()
     assert "not completely written" in check_manifest(folder)[0]
+
+
+# --------------------------------------------------------------------------- a really full disk (a tiny tmpfs)
+
+
+@pytest.fixture
+def small_disk(tmp_path):
+    """A 1 MB tmpfs: real ENOSPC for SQLite and for files. Needs root (mount); skipped elsewhere."""
+    mnt = tmp_path / "disk"
+    mnt.mkdir()
+    if os.geteuid() != 0:
+        pytest.skip("mounting a small tmpfs needs root")
+    r = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(mnt)], capture_output=True)
+    if r.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here: {r.stderr.decode(errors='replace').strip()}")
+    yield mnt
+    subprocess.run(["umount", "-l", str(mnt)], capture_output=True)
+
+
+def test_project_on_a_full_disk(small_disk, tmp_path):
+    from conftest import Cli
+
+    cli = Cli(small_disk / "project.db")
+    cli("init")
+    cli("import", CODING / "doc1.txt", "--language", "id")
+    before = digest(cli.db)
+    big = tmp_path / "big.txt"
+    big.write_text("Bu Ayu: " + " ".join(f"kata{i}" for i in range(150000)) + "\n")
+    r = cli.fails("import", big, "--language", "id")
+    line = one_line_error(r.stderr)
+    assert "disk is full" in line and "database or disk is full" in line and "nothing was changed" in line
+    assert digest(cli.db) == before
+    assert [d["name"] for d in json.loads(cli("docs", "--format", "json").stdout)] == ["doc1"]
+
+
+def test_report_on_a_full_disk_leaves_no_half_file_and_no_manifest(small_disk, cli, tmp_path):
+    doc = tmp_path / "w.txt"
+    doc.write_text("Pewawancara: Apa kabar?\nBu Ani: Kami saling percaya.\n", encoding="utf-8")
+    cli("import", doc, "--participant", "P1", "--language", "id", "--speaker", "Pewawancara=interviewer")
+    cli("codebook", "load", CODING / "mini.yaml")
+    cli("code", "add", "w", "trust", "--match", "saling percaya")
+    (small_disk / "filler").write_bytes(b"\0" * (1024 * 1024 - 8192))  # leave the disk nearly full
+    out = small_disk / "report"
+    r = cli.fails("report", "--output", out)
+    assert "disk is full" in one_line_error(r.stderr)
+    left = [p for p in out.rglob("*")] if out.exists() else []
+    assert not [p for p in left if p.name.endswith(".tmp")], left
+    assert not (out / "MANIFEST.json").exists()
+    assert all(p.is_dir() or p.stat().st_size > 0 for p in left), left
