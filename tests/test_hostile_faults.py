@@ -79,6 +79,7 @@ def test_suggestions_from_a_replaced_text_are_refused_inside_the_write_transacti
     from tematik.cli.codebook import project_codebook
     from tematik.corpus import sha256
     from tematik.errors import DocumentChanged
+    from tematik.models import Coding
     from tematik.store import Store
     from tematik.store import coding as store_coding
     from tematik.store import corpus as store_corpus
@@ -98,6 +99,10 @@ def test_suggestions_from_a_replaced_text_are_refused_inside_the_write_transacti
         with pytest.raises(DocumentChanged):
             store_corpus.save_segments(store, doc_id, "sentence", nlp.units(old, "sentence"),
                                        text_sha256=sha256(old.text))
+        with pytest.raises(DocumentChanged):  # a manual coding placed by the old text's offsets, too
+            store_coding.add_codings(store, [Coding(document="doc1", code="trust", start=60, end=80,
+                                                    status="manual", coder="ana")],
+                                     texts={"doc1": sha256(old.text)})
         assert store.query("SELECT * FROM codings ORDER BY id") == before
         new_id = store_corpus.document_id(store, "doc1")
         assert new_id in store_coding.autocode_pending(store, codebook_hash=digest_, unit="sentence")

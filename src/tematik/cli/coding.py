@@ -217,6 +217,7 @@ def add(
 ) -> None:
     """Code a span by hand: give exactly one of --span, --sentence, --turn, --match."""
     from tematik import nlp
+    from tematik.corpus import sha256
     from tematik.models import Coding
     from tematik.store import coding as store_coding
     from tematik.store import corpus as store_corpus
@@ -246,7 +247,8 @@ def add(
             start, end = spans[n - 1]
         with store.transaction():
             (cid,) = store_coding.add_codings(store, [Coding(document=doc.name, code=code_id, start=start, end=end,
-                                                             status="manual", coder=who)], who=who)
+                                                             status="manual", coder=who)], who=who,
+                                              texts={doc.name: sha256(doc.text)})
             if memo:
                 store_coding.add_memo(store, "coding", str(cid), memo, who=who)
     console.print(f"coding {cid}: {code_id} on {doc.name} [{start}:{end}] {doc.text[start:end][:80]!r}")

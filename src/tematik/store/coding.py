@@ -134,13 +134,21 @@ def code_exists(db: Store, code: str) -> str:
 # --------------------------------------------------------------------------- codings
 
 def add_codings(db: Store, codings: Iterable[Coding], *, document_ids: dict[str, int] | None = None,
-                audit: bool = True, who: str | None = None) -> list[int]:
-    """Insert codings (``Coding.document`` is a document name unless ``document_ids`` maps it). Returns ids."""
+                audit: bool = True, who: str | None = None, texts: dict[str, str] | None = None) -> list[int]:
+    """Insert codings (``Coding.document`` is a document name unless ``document_ids`` maps it). Returns ids.
+
+    ``texts`` maps a document name to the SHA-256 of the text its offsets were computed from: if the document
+    has another text by now (re-imported meanwhile), DocumentChanged is raised and nothing is written.
+    """
     ids = []
     stamp = now()
+    checked: set[int] = set()
     with db.transaction():
         for c in codings:
             doc_id = (document_ids or {}).get(c.document) or _doc_id(db, c.document)
+            if texts and c.document in texts and doc_id not in checked:
+                check_text(db, doc_id, texts[c.document], name=c.document)
+                checked.add(doc_id)
             length = db.scalar("SELECT chars FROM documents WHERE id = ?", (doc_id,))
             if not (0 <= c.start < c.end <= length):
                 raise InputError(f"span {c.start}:{c.end} is outside document {c.document!r} (0:{length})",
