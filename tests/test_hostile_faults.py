@@ -582,3 +582,47 @@ def test_report_on_a_full_disk_leaves_no_half_file_and_no_manifest(small_disk, c
     assert not [p for p in left if p.name.endswith(".tmp")], left
     assert not (out / "MANIFEST.json").exists()
     assert all(p.is_dir() or p.stat().st_size > 0 for p in left), left
+
+
+# --------------------------------------------------------------------------- two real processes at once
+
+
+def test_autocode_and_a_replacing_import_in_two_processes_reach_the_state_of_a_clean_run(cli, tmp_path):
+    """`tematik autocode` and `tematik import --replace` run at the same time in two processes (whatever the
+    interleaving): the project stays sound, no suggestion lies outside its document, and finishing with
+    `autocode` gives exactly what a clean `autocode --redo` gives."""
+    base = (CODING / "doc1.txt").read_text()
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    for i in range(24):
+        (folder / f"doc{i:02}.txt").write_text(base.replace("Bu Made", f"Bu Made{i}"))
+    cli("import", folder, "--language", "id")
+    cli("codebook", "load", CODING / "mini.yaml")
+    changed = tmp_path / "changed" / "doc20.txt"
+    changed.parent.mkdir()
+    changed.write_text(REPLACEMENT)
+    common = ["--db", str(cli.db)]
+    coder = subprocess.Popen([sys.executable, "-m", "tematik", "autocode", *common], cwd=tmp_path,
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    time.sleep(1.5)
+    importer = subprocess.Popen([sys.executable, "-m", "tematik", "import", str(changed), "--language", "id",
+                                 "--replace", "--force", *common], cwd=tmp_path, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True)
+    for proc in (coder, importer):
+        out, err = proc.communicate(timeout=120)
+        assert proc.returncode == 0 and "Traceback" not in err, err
+    with sqlite3.connect(str(cli.db)) as conn:
+        assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        assert conn.execute("PRAGMA foreign_key_check").fetchall() == []
+        outside = conn.execute("SELECT count(*) FROM codings c JOIN documents d ON d.id = c.document_id "
+                               "WHERE c.end > d.chars").fetchone()[0]
+        assert outside == 0
+    cli("autocode")  # whatever was left pending
+
+    def suggested() -> list[tuple]:
+        return sorted((c["document"], c["code"], c["start"], c["end"], c["text"]) for c in codings(cli))
+
+    after_race = suggested()
+    cli("autocode", "--redo")
+    assert suggested() == after_race
+    assert {t for d, _, _, _, t in after_race if d == "doc20"} == {"Kami kompak."}
