@@ -538,18 +538,38 @@ def test_report_folder_has_a_manifest_written_last(tmp_path):
 # --------------------------------------------------------------------------- a really full disk (a tiny tmpfs)
 
 
-@pytest.fixture
-def small_disk(tmp_path):
-    """A 1 MB tmpfs: real ENOSPC for SQLite and for files. Needs root (mount); skipped elsewhere."""
-    mnt = tmp_path / "disk"
+def _mount_tmpfs(mnt: Path, options: str):
     mnt.mkdir()
     if os.geteuid() != 0:
         pytest.skip("mounting a small tmpfs needs root")
-    r = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(mnt)], capture_output=True)
+    r = subprocess.run(["mount", "-t", "tmpfs", "-o", options, "tmpfs", str(mnt)], capture_output=True)
     if r.returncode != 0:
         pytest.skip(f"cannot mount a tmpfs here: {r.stderr.decode(errors='replace').strip()}")
-    yield mnt
-    subprocess.run(["umount", "-l", str(mnt)], capture_output=True)
+    return mnt
+
+
+@pytest.fixture
+def small_disk(tmp_path):
+    """A 1 MB tmpfs: real ENOSPC for SQLite and for files. Needs root (mount); skipped elsewhere."""
+    yield _mount_tmpfs(tmp_path / "disk", "size=1m")
+    subprocess.run(["umount", "-l", str(tmp_path / "disk")], capture_output=True)
+
+
+@pytest.fixture
+def read_only_disk(tmp_path):
+    """A read-only file system (EROFS). Needs root (mount); skipped elsewhere."""
+    yield _mount_tmpfs(tmp_path / "ro", "size=1m,ro")
+    subprocess.run(["umount", "-l", str(tmp_path / "ro")], capture_output=True)
+
+
+def test_writing_onto_a_read_only_file_system_is_one_line(project, read_only_disk):
+    for args in (("codebook", "export", "--output", read_only_disk / "cb.yaml"),
+                 ("freq", "--format", "csv", "--output", read_only_disk / "f.csv"),
+                 ("freq", "--chart", read_only_disk / "sub" / "f.png"),
+                 ("export", "qdc", read_only_disk / "cb.qdc"),
+                 ("report", "--output", read_only_disk / "report")):
+        r = project.fails(*args)
+        assert "read-only" in one_line_error(r.stderr), args
 
 
 def test_project_on_a_full_disk(small_disk, tmp_path):

@@ -480,13 +480,14 @@ def build(store, g: Gathered, folder: Path, *, unit: str = "sentence", appendix:
     from tematik import report as rep
     from tematik.cli.segments import ensure_segments
     from tematik.export import charts
+    from tematik.fileio import make_folder
     from tematik.store import analysis as store_analysis
     from tematik.store import corpus as store_corpus
     from tematik.store import triangulate as store_tri
     from tematik.survey import method_notes
 
     charts_dir = folder / "charts"
-    charts_dir.mkdir(parents=True, exist_ok=True)
+    make_folder(charts_dir)
     figures: dict[str, Path] = {}
     freq = g.frequencies
     names = dict(zip(freq["code"].astype(str), freq["name"], strict=True))

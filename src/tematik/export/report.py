@@ -13,7 +13,7 @@ import re
 from collections.abc import Sequence
 from pathlib import Path
 
-from tematik.fileio import atomic_open, remove_manifest, write_manifest, write_text
+from tematik.fileio import atomic_open, make_folder, remove_manifest, write_manifest, write_text
 from tematik.report import Bullets, Figure, Paragraph, Report, Section, Table
 
 FORMATS = ("html", "md", "xlsx", "docx")
@@ -167,7 +167,7 @@ def to_html(report: Report) -> str:
 
 def write_html(report: Report, path: str | Path) -> Path:
     out = Path(path)
-    out.parent.mkdir(parents=True, exist_ok=True)
+    make_folder(out.parent)
     write_text(out, to_html(report))
     return out
 
@@ -227,7 +227,7 @@ def to_markdown(report: Report, *, base: Path | None = None) -> str:
 
 def write_markdown(report: Report, path: str | Path) -> Path:
     out = Path(path)
-    out.parent.mkdir(parents=True, exist_ok=True)
+    make_folder(out.parent)
     write_text(out, to_markdown(report, base=out.parent))
     return out
 
@@ -240,7 +240,7 @@ def write_xlsx(report: Report, path: str | Path, tables: Sequence[Table] | None 
     from tematik.export.tables import write_xlsx as write_sheets
 
     out = Path(path)
-    out.parent.mkdir(parents=True, exist_ok=True)
+    make_folder(out.parent)
     chosen = list(tables if tables is not None else report.tables)
     sheets: dict[str, tuple[list[str], list[dict]]] = {
         "contents": (["sheet", "table", "caption"],
@@ -384,7 +384,7 @@ def write_docx(report: Report, path: str | Path) -> Path:
                 r.italic = True
                 r.font.size = Pt(8)
     out = Path(path)
-    out.parent.mkdir(parents=True, exist_ok=True)
+    make_folder(out.parent)
     with atomic_open(out, "wb") as fh:  # whole or not at all
         doc.save(fh)
     return out
@@ -399,7 +399,7 @@ def write_all(report: Report, folder: str | Path, *, stem: str = "report") -> di
     call remove the manifest before drawing them.
     """
     base = Path(folder)
-    base.mkdir(parents=True, exist_ok=True)
+    make_folder(base)
     remove_manifest(base)
     written = {
         "html": write_html(report, base / f"{stem}.html"),
