@@ -467,20 +467,53 @@ def test_init_killed_at_any_statement_leaves_no_project_or_a_whole_one(tmp_path)
         assert sorted(p.name for p in folder.iterdir()) == ["project.db"], n
 
 
-def test_init_killed_at_random_moments_in_a_real_process(tmp_path):
-    for i, delay in enumerate((0.5, 0.9)):
-        db = tmp_path / f"p{i}.db"
-        proc = subprocess.Popen([sys.executable, "-m", "tematik", "init", "--db", str(db)], cwd=tmp_path,
-                                stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-        time.sleep(delay)
-        proc.kill()
-        proc.communicate(timeout=30)
-        if db.exists():  # whole: a complete, empty project
-            r = run("docs", "--format", "json", "--db", str(db), cwd=tmp_path)
-            assert r.returncode == 0 and json.loads(r.stdout) == [], r.stderr
-        else:
-            r = run("init", "--db", str(db), cwd=tmp_path)
-            assert r.returncode == 0, r.stderr
+KILL_IMPORT_AT = """
+import os, signal, sys
+from tematik import store
+target, n, source = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+count = [0]
+def counted(real):
+    def run(self, sql, *args):
+        count[0] += 1
+        if count[0] == n:
+            os.kill(os.getpid(), signal.SIGKILL)
+        return real(self, sql, *args)
+    return run
+store._Connection.execute = counted(store._Connection.execute)
+store._Connection.executemany = counted(store._Connection.executemany)
+sys.argv = ["tematik", "import", source, "--language", "id", "--db", target]
+from tematik.cli import main
+try:
+    main()
+except SystemExit:
+    pass
+print(count[0])
+"""
+
+
+def test_first_import_killed_at_any_statement_then_imported_again(tmp_path):
+    """A first `tematik import` (which creates the project) killed at statement n: no 0-byte or half project;
+    the same import run again gives the project a clean run gives."""
+    script = tmp_path / "kill_import_at.py"
+    script.write_text(KILL_IMPORT_AT)
+    source = CODING / "doc1.txt"
+    probe = tmp_path / "probe.db"
+    total = int(subprocess.run([sys.executable, str(script), str(probe), "0", str(source)], capture_output=True,
+                               text=True, check=True).stdout.split()[-1])
+    from conftest import Cli
+
+    expected = json.loads(Cli(probe)("docs", "--format", "json").stdout)
+    assert [d["name"] for d in expected] == ["doc1"]
+    for n in sorted({3, total // 2, total - 4, total - 1}):
+        db = tmp_path / f"k{n}" / "project.db"
+        db.parent.mkdir()
+        r = subprocess.run([sys.executable, str(script), str(db), str(n), str(source)], capture_output=True,
+                           text=True)
+        assert r.returncode == -signal.SIGKILL, (n, r.stderr)
+        assert not db.exists() or db.stat().st_size > 0
+        again = Cli(db)
+        again("import", source, "--language", "id")
+        assert json.loads(again("docs", "--format", "json").stdout) == expected, n
 
 
 def test_init_never_replaces_a_project_that_appeared_meanwhile(tmp_path):
