@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import os
+import select
 import signal
 import sqlite3
 import subprocess
@@ -221,13 +222,21 @@ def test_a_busy_project_is_written_once_the_other_process_finishes(project, tmp_
     proc = subprocess.Popen([sys.executable, "-m", "tematik", "import", str(extra), "--language", "id", "--db",
                              str(project.db)], cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             text=True, env={**os.environ, "TEMATIK_BUSY_TIMEOUT": "20"})
-    try:
-        time.sleep(2.5)  # time to load and to meet the lock
-        assert proc.poll() is None  # still waiting
+    said = ""
+    try:  # let go once it says that it waits
+        deadline = time.monotonic() + 60
+        while "waiting for the project" not in said and time.monotonic() < deadline:
+            ready, _, _ = select.select([proc.stderr], [], [], deadline - time.monotonic())
+            line = proc.stderr.readline() if ready else ""
+            if not line:
+                break
+            said += line
+        assert proc.poll() is None, said  # still waiting
     finally:
         lock.rollback()
         lock.close()
     out, err = proc.communicate(timeout=60)
+    err = said + err
     assert proc.returncode == 0, err
     assert "waiting for the project" in err and "Traceback" not in err
     assert "imported 1 document" in out
