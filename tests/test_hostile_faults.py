@@ -688,3 +688,21 @@ def test_autocode_and_a_replacing_import_in_two_processes_reach_the_state_of_a_c
     cli("autocode", "--redo")
     assert suggested() == after_race
     assert {t for d, _, _, _, t in after_race if d == "doc20"} == {"Kami kompak."}
+
+
+def test_a_project_on_a_read_only_medium_can_be_read_not_written(project, tmp_path):
+    medium = _mount_tmpfs(tmp_path / "medium", "size=1m")
+    try:
+        copy = medium / "project.db"
+        copy.write_bytes(project.db.read_bytes())
+        r = subprocess.run(["mount", "-o", "remount,ro", str(medium)], capture_output=True)
+        if r.returncode != 0:
+            pytest.skip("cannot remount read-only")
+        from conftest import Cli
+
+        there = Cli(copy)
+        assert [d["name"] for d in json.loads(there("docs", "--format", "json").stdout)] == ["doc1", "doc2"]
+        r = there.fails("autocode")
+        assert "read-only" in one_line_error(r.stderr)
+    finally:
+        subprocess.run(["umount", "-l", str(medium)], capture_output=True)

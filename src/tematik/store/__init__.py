@@ -120,6 +120,13 @@ def _is_empty_leftover(path: Path) -> bool:
         return False
 
 
+def _on_read_only_file_system(path: Path) -> bool:
+    try:
+        return bool(os.statvfs(path).f_flag & os.ST_RDONLY)
+    except (OSError, AttributeError):
+        return False
+
+
 def _sweep_stale_creations(path: Path) -> None:
     """Remove the temporary files of earlier ``create`` calls on ``path`` whose process is gone (killed)."""
     prefix = f".{path.name}."
@@ -205,7 +212,19 @@ class Store:
                                "first import of an older version: run `tematik init` to create the project here",
                                path=str(path))
         timeout = busy_timeout() if timeout is None else timeout
-        conn = cls._connect(path, timeout)
+        try:
+            return cls._open_checked(path, timeout, on_busy)
+        except StorageError:
+            if not _on_read_only_file_system(path):
+                raise
+        # A project on a read-only medium (a WAL file cannot get its -shm there): read it as immutable, which is
+        # safe because nothing can write it; a write then fails as "read-only" in one line.
+        return cls._open_checked(path, timeout, on_busy, immutable=True)
+
+    @classmethod
+    def _open_checked(cls, path: Path, timeout: float, on_busy: Callable[[str], None] | None, *,
+                      immutable: bool = False) -> Store:
+        conn = cls._connect(path, timeout, immutable=immutable)
         store = cls(path, conn, timeout=timeout, on_busy=on_busy)
         try:
             store._check_and_migrate()
@@ -277,10 +296,14 @@ class Store:
             os.replace(tmp, path)
 
     @staticmethod
-    def _connect(path: Path, timeout: float) -> sqlite3.Connection:
+    def _connect(path: Path, timeout: float, *, immutable: bool = False) -> sqlite3.Connection:
         conn = None
         try:
-            conn = sqlite3.connect(str(path), isolation_level=None, timeout=timeout, factory=_Connection)
+            if immutable:
+                uri = f"{path.resolve().as_uri()}?mode=ro&immutable=1"
+                conn = sqlite3.connect(uri, uri=True, isolation_level=None, timeout=timeout, factory=_Connection)
+            else:
+                conn = sqlite3.connect(str(path), isolation_level=None, timeout=timeout, factory=_Connection)
             conn.tematik_path = str(path)
             conn.tematik_timeout = timeout
             conn.row_factory = sqlite3.Row
