@@ -706,3 +706,23 @@ def test_a_project_on_a_read_only_medium_can_be_read_not_written(project, tmp_pa
         assert "read-only" in one_line_error(r.stderr)
     finally:
         subprocess.run(["umount", "-l", str(medium)], capture_output=True)
+
+
+def test_report_command_lists_every_file_of_the_run_in_its_manifest(cli, tmp_path):
+    from tematik.fileio import MANIFEST, check_manifest
+
+    doc = tmp_path / "w.txt"
+    doc.write_text("Pewawancara: Apa kabar?\nBu Ani: Kami saling percaya. Kami rapat tiap Senin.\n", encoding="utf-8")
+    cli("import", doc, "--participant", "P1", "--language", "id", "--speaker", "Pewawancara=interviewer")
+    cli("codebook", "load", CODING / "mini.yaml")
+    cli("code", "add", "w", "trust", "--match", "saling percaya")
+    out = tmp_path / "report"
+    out.mkdir()
+    (out / MANIFEST).write_text('{"files": []}')  # an older run's manifest is not trusted past the start
+    r = cli("report", "--output", out)
+    assert "MANIFEST.json" in r.stdout
+    files = {e["file"] for e in json.loads((out / MANIFEST).read_text())["files"]}
+    assert {"report.html", "report.md", "report.xlsx", "report.docx"} <= files
+    assert {"charts/theme_frequencies.png", "charts/cooccurrence.png"} <= files
+    assert check_manifest(out) == []
+    assert not [p for p in out.rglob("*.tmp")]
