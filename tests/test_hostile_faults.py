@@ -673,12 +673,15 @@ def test_autocode_and_a_replacing_import_in_two_processes_reach_the_state_of_a_c
     for proc in (coder, importer):
         out, err = proc.communicate(timeout=120)
         assert proc.returncode == 0 and "Traceback" not in err, err
-    with sqlite3.connect(str(cli.db)) as conn:
+    conn = sqlite3.connect(str(cli.db))
+    try:
         assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
         assert conn.execute("PRAGMA foreign_key_check").fetchall() == []
         outside = conn.execute("SELECT count(*) FROM codings c JOIN documents d ON d.id = c.document_id "
                                "WHERE c.end > d.chars").fetchone()[0]
         assert outside == 0
+    finally:
+        conn.close()
     cli("autocode")  # whatever was left pending
 
     def suggested() -> list[tuple]:
