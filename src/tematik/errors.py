@@ -54,3 +54,21 @@ class Conflict(TematikError):
 
 class ProjectError(TematikError):
     """The project database is missing, not a tematik project, or of a newer schema."""
+
+
+class ProjectBusy(ProjectError):
+    """Another process held the project's write lock for longer than the busy timeout (``--wait``).
+
+    Exits with 75 (EX_TEMPFAIL): nothing was written, trying again later is expected to work.
+    """
+
+    exit_code = 75
+
+
+class StorageError(TematikError):
+    """The disk or file system refused: disk full, read-only file or folder, no permission, damaged file."""
+
+
+class DocumentChanged(Conflict):
+    """A document's text changed (re-imported by another process) after work on it was computed from the old
+    text; that work was not stored."""

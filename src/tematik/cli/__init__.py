@@ -6,6 +6,7 @@ Command groups live in their own modules and are registered here.
 
 from __future__ import annotations
 
+import sys
 from typing import Annotated
 
 import typer
@@ -62,8 +63,15 @@ def _version(value: bool) -> None:
 def _root(
     version: Annotated[bool, typer.Option("--version", "-V", help="Show the version and exit.",
                                           callback=_version, is_eager=True)] = False,
+    wait: Annotated[float | None, typer.Option(
+        "--wait", min=0, max=1e7, envvar="TEMATIK_BUSY_TIMEOUT", metavar="SECONDS", show_default=False,
+        help="How long a command waits for a project that another tematik process is writing, before it gives "
+             "up with exit code 75 and nothing changed (default: 30).")] = None,
 ) -> None:
     """tematik: qualitative coding + questionnaire scoring + triangulation, in one SQLite file."""
+    from tematik import store
+
+    store.busy_timeout_option = wait
 
 
 def _register() -> None:
@@ -100,7 +108,11 @@ _register()
 
 
 def main() -> None:
-    app()
+    try:
+        app()
+    except KeyboardInterrupt:  # before a command runs (its own handler is in _Group.invoke)
+        sys.stderr.write("interrupted\n")
+        raise SystemExit(130) from None
 
 
 __all__ = ["app", "main"]

@@ -166,7 +166,9 @@ def export(
         cb, _ = project_codebook(store)
     text = dump_codebook(cb, fmt.value)
     if output:
-        output.write_text(text, encoding="utf-8")
+        from tematik.fileio import write_text
+
+        write_text(output, text)
         note(f"wrote {output}")
     else:
         typer.echo(text, nl=False)

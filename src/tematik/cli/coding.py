@@ -18,6 +18,7 @@ from tematik.cli.common import (
     note,
     open_store,
     progress,
+    warn,
 )
 from tematik.errors import InputError, NotFound
 
@@ -83,6 +84,8 @@ def autocode(
         return
     console.print(f"auto-coded {result['done']} document(s), {result['words']:,} words: {result['stored']} "
                   f"suggestion(s) stored, {result['skipped']} already reviewed and left as they were")
+    for name, what in result["changed"]:
+        warn(f"document {name!r} {what}")
     if result["by_code"]:
         note("suggestions by code: " + ", ".join(f"{k} {v}" for k, v in sorted(result["by_code"].items())))
 
@@ -90,8 +93,16 @@ def autocode(
 def run_autocode(store, cb, digest: str, *, unit: str = "sentence", codes: list[str] | None = None,
                  doc_ids: list[int] | None = None, redo: bool = False, include_interviewer: bool = False
                  ) -> dict | None:
-    """Auto-code the pending documents (all with ``redo``) with a progress bar; None when nothing is pending."""
+    """Auto-code the pending documents (all with ``redo``) with a progress bar; None when nothing is pending.
+
+    Each document's units and suggestions are stored with the hash of the text they were computed from, in one
+    transaction that first checks the document still has that text. A document another process re-imported (or
+    removed) meanwhile is coded once more from its new text; if it changes again it is left pending for the next
+    run. ``result["changed"]`` lists (name, what happened).
+    """
     from tematik import nlp
+    from tematik.corpus import sha256
+    from tematik.errors import DocumentChanged
     from tematik.store import coding as store_coding
     from tematik.store import corpus as store_corpus
 
@@ -102,22 +113,51 @@ def run_autocode(store, cb, digest: str, *, unit: str = "sentence", codes: list[
                                              document_ids=doc_ids)
     if not todo:
         return None
-    ids = store_corpus.document_ids_by_name(store)
     documents = store_corpus.load_documents(store, todo)
-    result = {"done": 0, "stored": 0, "skipped": 0, "words": sum(d.words for d in documents), "by_code": {}}
-    with progress(f"auto-coding {len(documents)} documents", len(documents)) as advance:
+    result = {"done": 0, "stored": 0, "skipped": 0, "words": sum(d.words for d in documents), "by_code": {},
+              "changed": []}
+
+    def code(documents, advance) -> list[str]:
+        ids = store_corpus.document_ids_by_name(store)
+        changed = []
         for document, suggestions in nlp.autocode(documents, cb, unit=unit, codes=set(codes) if codes else None,
                                                   include_interviewer=include_interviewer):
-            doc_id = ids[document.name]
-            store_corpus.save_segments(store, doc_id, unit, nlp.units(document, unit))
-            n, k = store_coding.store_suggestions(store, doc_id, suggestions, codebook_hash=digest, unit=unit,
-                                                  codes=codes)
+            doc_id, sha = ids.get(document.name), sha256(document.text)
+            spans = list(nlp.units(document, unit))
+            try:
+                if doc_id is None:
+                    raise DocumentChanged(document.name)
+                with store.transaction():  # one commit per document: the text checked, then units + suggestions
+                    store_corpus.save_segments(store, doc_id, unit, spans, text_sha256=sha, name=document.name)
+                    n, k = store_coding.store_suggestions(store, doc_id, suggestions, codebook_hash=digest,
+                                                          unit=unit, codes=codes, text_sha256=sha,
+                                                          name=document.name)
+            except DocumentChanged:
+                changed.append(document.name)
+                advance()
+                continue
             result["stored"] += n
             result["skipped"] += k
             result["done"] += 1
             for s in suggestions:
                 result["by_code"][s.code] = result["by_code"].get(s.code, 0) + 1
             advance()
+        return changed
+
+    with progress(f"auto-coding {len(documents)} documents", len(documents)) as advance:
+        changed = code(documents, advance)
+    if changed:  # re-imported (or removed) by another process while this one ran: once more from the new text
+        ids = store_corpus.document_ids_by_name(store)
+        again = store_corpus.load_documents(store, [ids[n] for n in changed if n in ids])
+        result["words"] += sum(d.words for d in again)
+        still = set(code(again, lambda n=1: None)) if again else set()
+        for name in changed:
+            if name not in ids:
+                result["changed"].append((name, "removed meanwhile; nothing stored for it"))
+            elif name in still:
+                result["changed"].append((name, "changed again meanwhile; left for the next run"))
+            else:
+                result["changed"].append((name, "re-imported meanwhile; coded again from its new text"))
     return result
 
 
@@ -177,6 +217,7 @@ def add(
 ) -> None:
     """Code a span by hand: give exactly one of --span, --sentence, --turn, --match."""
     from tematik import nlp
+    from tematik.corpus import sha256
     from tematik.models import Coding
     from tematik.store import coding as store_coding
     from tematik.store import corpus as store_corpus
@@ -206,7 +247,8 @@ def add(
             start, end = spans[n - 1]
         with store.transaction():
             (cid,) = store_coding.add_codings(store, [Coding(document=doc.name, code=code_id, start=start, end=end,
-                                                             status="manual", coder=who)], who=who)
+                                                             status="manual", coder=who)], who=who,
+                                              texts={doc.name: sha256(doc.text)})
             if memo:
                 store_coding.add_memo(store, "coding", str(cid), memo, who=who)
     console.print(f"coding {cid}: {code_id} on {doc.name} [{start}:{end}] {doc.text[start:end][:80]!r}")

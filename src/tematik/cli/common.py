@@ -60,7 +60,7 @@ def open_store(db: Path | None, *, create: bool = False):
     from tematik.store import Store
 
     path = db_path(db)
-    store = Store.open(path, create=create)
+    store = Store.open(path, create=create, on_busy=note)
     return store
 
 
@@ -91,6 +91,7 @@ def emit(columns: Sequence[str], rows: Sequence[dict[str, Any]], fmt: str | Enum
 
     With ``--output`` and the default ``table`` format the format follows the file's extension.
     """
+    from tematik import fileio
     from tematik.export import tables
 
     fmt = fmt.value if isinstance(fmt, Enum) else fmt
@@ -105,7 +106,7 @@ def emit(columns: Sequence[str], rows: Sequence[dict[str, Any]], fmt: str | Enum
     if fmt in tables.TEXT_FORMATS:
         text = tables.render(fmt, columns, rows)
         if output is not None:
-            output.write_text(text, encoding="utf-8")
+            fileio.write_text(output, text)
             note(f"wrote {output}")
         else:
             sys.stdout.write(text)
@@ -125,7 +126,7 @@ def emit(columns: Sequence[str], rows: Sequence[dict[str, Any]], fmt: str | Enum
             cells.append(f"[{style}]{_escape(text)}[/]" if style else _escape(text))
         table.add_row(*cells)
     if output is not None:
-        with output.open("w", encoding="utf-8") as fh:
+        with fileio.atomic_open(output, "w") as fh:
             Console(file=fh, width=160, highlight=False).print(table)
         note(f"wrote {output}")
     else:

@@ -33,11 +33,12 @@ def export_codings(
     (documents named by content hash)."""
     from tematik.cli.coding import _split
     from tematik.export.tables import to_csv
+    from tematik.fileio import write_text
     from tematik.store import exchange
 
     with open_store(db) as store:
         rows = exchange.coding_rows(store, _split(status) or None, _split(coder) or None)
-    file.write_text(to_csv(exchange.EXCHANGE_COLUMNS, rows), encoding="utf-8")
+    write_text(file, to_csv(exchange.EXCHANGE_COLUMNS, rows))
     console.print(f"wrote {len(rows)} coding(s) to {file}")
 
 

@@ -46,7 +46,7 @@ def init(db: DbOption = None) -> None:
     from tematik.store import Store
 
     path = db_path(db)
-    store = Store.create(path)
+    store = Store.create(path, on_busy=note)
     console.print(f"created project [bold]{path}[/] (schema version {store.schema_version})")
     store.close()
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import tempfile
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
@@ -42,38 +40,10 @@ class LineBreaks(StrEnum):
 
 
 def _write(path: Path, data: bytes) -> None:
-    """Write a regular file through a temporary file and a rename, so a failed export never leaves half a file.
+    """Write a file whole or not at all (temporary file, fsync, rename: see ``tematik.fileio``)."""
+    from tematik.fileio import write_bytes
 
-    A symlink is followed (the link stays); a target that is not a regular file (a pipe, /dev/stdout) is written
-    straight into, never replaced.
-    """
-    try:
-        if path.exists() and not path.is_file():
-            if path.is_dir():
-                raise InputError("is a folder", path=str(path))
-            with path.open("wb") as fh:
-                fh.write(data)
-            return
-        target = path.resolve() if path.is_symlink() else path
-        if not target.parent.is_dir():
-            raise InputError("folder does not exist", path=str(target.parent))
-        if target.exists():
-            mode = target.stat().st_mode & 0o777
-        else:
-            umask = os.umask(0)
-            os.umask(umask)
-            mode = 0o666 & ~umask
-        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
-        try:
-            with os.fdopen(fd, "wb") as fh:
-                fh.write(data)
-            os.chmod(tmp, mode)
-            os.replace(tmp, target)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
-    except OSError as exc:
-        raise InputError(f"cannot write ({exc.strerror or exc})", path=str(path)) from None
+    write_bytes(path, data)
 
 
 def _statuses(spec: str) -> tuple[str, ...]:

@@ -14,7 +14,16 @@ def ensure_segments(store, unit: str) -> int:
     if not missing:
         return 0
     from tematik import nlp
+    from tematik.corpus import sha256
+    from tematik.errors import DocumentChanged
 
-    for doc_id, doc in zip(missing, store_corpus.load_documents(store, missing), strict=True):
-        store_corpus.save_segments(store, doc_id, unit, nlp.units(doc, unit))
-    return len(missing)
+    ids = store_corpus.document_ids_by_name(store)
+    done = 0
+    for doc in store_corpus.load_documents(store, missing):
+        try:  # stored only if the document still has the text the units were computed from
+            store_corpus.save_segments(store, ids[doc.name], unit, nlp.units(doc, unit), text_sha256=sha256(doc.text),
+                                       name=doc.name)
+        except DocumentChanged:
+            continue  # re-imported by another process meanwhile: the next command computes its units
+        done += 1
+    return done

@@ -480,13 +480,14 @@ def build(store, g: Gathered, folder: Path, *, unit: str = "sentence", appendix:
     from tematik import report as rep
     from tematik.cli.segments import ensure_segments
     from tematik.export import charts
+    from tematik.fileio import make_folder
     from tematik.store import analysis as store_analysis
     from tematik.store import corpus as store_corpus
     from tematik.store import triangulate as store_tri
     from tematik.survey import method_notes
 
     charts_dir = folder / "charts"
-    charts_dir.mkdir(parents=True, exist_ok=True)
+    make_folder(charts_dir)
     figures: dict[str, Path] = {}
     freq = g.frequencies
     names = dict(zip(freq["code"].astype(str), freq["name"], strict=True))
@@ -565,7 +566,10 @@ def report(
 
     statuses = parse_statuses(status)
     rules = make_rules(prominence, positive, polarity, negative_share)
-    output.mkdir(parents=True, exist_ok=True)
+    from tematik.fileio import make_folder, remove_manifest
+
+    make_folder(output)
+    remove_manifest(output)  # until the new one is written last, the folder is marked incomplete
     with open_store(db) as store:
         g = gather(store, statuses=statuses, rules=rules, links_file=links, quotes=quotes, instrument=instrument,
                    lang=lang.value)

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from tematik.errors import InputError
+from tematik.fileio import atomic_open, make_folder
 from tematik.instrument import CategoryScale
 
 CHART_SUFFIXES = (".png", ".svg")
@@ -120,8 +121,9 @@ def factor_chart(scores: Any, path: str | Path, scale: CategoryScale, *, title: 
                title=scale.name, title_fontsize=8)
     if title:  # a figure title, so a long one never runs into the legend beside the axes
         fig.suptitle(title, x=0.01, ha="left", fontsize=10)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(out, format=suffix[1:], dpi=200)
+    make_folder(out.parent)
+    with atomic_open(out, "wb") as fh:  # whole or not at all
+        fig.savefig(fh, format=suffix[1:], dpi=200)
     return out
 
 
@@ -213,8 +215,9 @@ def frequency_chart(table: Any, path: str | Path, *, labels: dict[str, str] | No
         fig.suptitle(title, x=0.01, ha="left", fontsize=10)
     if note:  # a figure-level x label: the constrained layout keeps room for it
         fig.supxlabel(note, x=0.01, ha="left", fontsize=7, color="#555555")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(out, format=fmt, dpi=200)
+    make_folder(out.parent)
+    with atomic_open(out, "wb") as fh:  # whole or not at all
+        fig.savefig(fh, format=fmt, dpi=200)
     return out
 
 
@@ -280,6 +283,7 @@ def cooccurrence_heatmap(matrix: Any, path: str | Path, *, labels: dict[str, str
     lines = [x for x in (note, dagger if flagged else None) if x]
     if lines:
         fig.supxlabel("\n".join(lines), x=0.01, ha="left", fontsize=7, color="#555555")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(out, format=fmt, dpi=200)
+    make_folder(out.parent)
+    with atomic_open(out, "wb") as fh:  # whole or not at all
+        fig.savefig(fh, format=fmt, dpi=200)
     return out

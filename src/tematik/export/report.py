@@ -13,6 +13,7 @@ import re
 from collections.abc import Sequence
 from pathlib import Path
 
+from tematik.fileio import atomic_open, make_folder, remove_manifest, write_manifest, write_text
 from tematik.report import Bullets, Figure, Paragraph, Report, Section, Table
 
 FORMATS = ("html", "md", "xlsx", "docx")
@@ -166,8 +167,8 @@ def to_html(report: Report) -> str:
 
 def write_html(report: Report, path: str | Path) -> Path:
     out = Path(path)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(to_html(report), encoding="utf-8")
+    make_folder(out.parent)
+    write_text(out, to_html(report))
     return out
 
 
@@ -226,8 +227,8 @@ def to_markdown(report: Report, *, base: Path | None = None) -> str:
 
 def write_markdown(report: Report, path: str | Path) -> Path:
     out = Path(path)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(to_markdown(report, base=out.parent), encoding="utf-8")
+    make_folder(out.parent)
+    write_text(out, to_markdown(report, base=out.parent))
     return out
 
 
@@ -239,7 +240,7 @@ def write_xlsx(report: Report, path: str | Path, tables: Sequence[Table] | None 
     from tematik.export.tables import write_xlsx as write_sheets
 
     out = Path(path)
-    out.parent.mkdir(parents=True, exist_ok=True)
+    make_folder(out.parent)
     chosen = list(tables if tables is not None else report.tables)
     sheets: dict[str, tuple[list[str], list[dict]]] = {
         "contents": (["sheet", "table", "caption"],
@@ -383,21 +384,32 @@ def write_docx(report: Report, path: str | Path) -> Path:
                 r.italic = True
                 r.font.size = Pt(8)
     out = Path(path)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    doc.save(str(out))
+    make_folder(out.parent)
+    with atomic_open(out, "wb") as fh:  # whole or not at all
+        doc.save(fh)
     return out
 
 
 def write_all(report: Report, folder: str | Path, *, stem: str = "report") -> dict[str, Path]:
-    """report.html, report.md, report.xlsx and report.docx in ``folder``."""
+    """report.html, report.md, report.xlsx and report.docx in ``folder``, then MANIFEST.json.
+
+    Each file is written whole or not at all (see ``tematik.fileio``). The manifest is removed first and written
+    last, listing every file of this run (with the figures) and its SHA-256: a folder without a manifest was
+    interrupted midway and may mix files of two runs. Callers that draw figures into the folder before this
+    call remove the manifest before drawing them.
+    """
     base = Path(folder)
-    base.mkdir(parents=True, exist_ok=True)
-    return {
+    make_folder(base)
+    remove_manifest(base)
+    written = {
         "html": write_html(report, base / f"{stem}.html"),
         "md": write_markdown(report, base / f"{stem}.md"),
         "xlsx": write_xlsx(report, base / f"{stem}.xlsx"),
         "docx": write_docx(report, base / f"{stem}.docx"),
     }
+    figures = [Path(b.path) for s in report.sections for b in s.blocks if isinstance(b, Figure)]
+    written["manifest"] = write_manifest(base, [*written.values(), *figures])
+    return written
 
 
 def section_ids(report: Report) -> list[str]:

@@ -15,6 +15,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from tematik.fileio import atomic_open
+
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 TEXT_FORMATS = ("csv", "json", "md")
 FILE_FORMATS = ("xlsx",)
@@ -102,7 +104,8 @@ def write_xlsx(path: Path, sheets: dict[str, tuple[Sequence[str], Sequence[dict[
         for i, c in enumerate(columns, start=1):
             width = max([len(str(c))] + [min(len(str(r.get(c) or "")), 60) for r in rows[:200]])
             ws.column_dimensions[ws.cell(row=1, column=i).column_letter].width = width + 2
-    wb.save(path)
+    with atomic_open(path, "wb") as fh:  # whole or not at all
+        wb.save(fh)
 
 
 def _sheet_name(name: str, taken: list[str]) -> str:

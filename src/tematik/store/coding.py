@@ -9,7 +9,7 @@ import json
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from tematik.errors import InputError, NotFound
+from tematik.errors import DocumentChanged, InputError, NotFound
 from tematik.models import CODING_STATUSES, Coding, Suggestion
 from tematik.store import Store, current_user, now
 
@@ -134,13 +134,21 @@ def code_exists(db: Store, code: str) -> str:
 # --------------------------------------------------------------------------- codings
 
 def add_codings(db: Store, codings: Iterable[Coding], *, document_ids: dict[str, int] | None = None,
-                audit: bool = True, who: str | None = None) -> list[int]:
-    """Insert codings (``Coding.document`` is a document name unless ``document_ids`` maps it). Returns ids."""
+                audit: bool = True, who: str | None = None, texts: dict[str, str] | None = None) -> list[int]:
+    """Insert codings (``Coding.document`` is a document name unless ``document_ids`` maps it). Returns ids.
+
+    ``texts`` maps a document name to the SHA-256 of the text its offsets were computed from: if the document
+    has another text by now (re-imported meanwhile), DocumentChanged is raised and nothing is written.
+    """
     ids = []
     stamp = now()
+    checked: set[int] = set()
     with db.transaction():
         for c in codings:
             doc_id = (document_ids or {}).get(c.document) or _doc_id(db, c.document)
+            if texts and c.document in texts and doc_id not in checked:
+                check_text(db, doc_id, texts[c.document], name=c.document)
+                checked.add(doc_id)
             length = db.scalar("SELECT chars FROM documents WHERE id = ?", (doc_id,))
             if not (0 <= c.start < c.end <= length):
                 raise InputError(f"span {c.start}:{c.end} is outside document {c.document!r} (0:{length})",
@@ -166,23 +174,49 @@ def _doc_id(db: Store, name: str) -> int:
     return row[0]
 
 
+def check_text(db: Store, document_id: int, text_sha256: str, *, name: str | None = None) -> str:
+    """Refuse work computed from a text the document no longer has: DocumentChanged unless document
+    ``document_id`` still exists with text hash ``text_sha256``. Call it inside the write transaction that stores
+    the work (the write lock keeps the text from changing until the commit). Returns the hash."""
+    current = db.scalar("SELECT sha256 FROM documents WHERE id = ?", (document_id,))
+    if current != text_sha256:
+        label = repr(name) if name else f"#{document_id}"
+        what = "was removed" if current is None else "was re-imported with a different text"
+        raise DocumentChanged(f"document {label} {what} while it was being worked on; the work computed from its "
+                              "old text was not stored")
+    return current
+
+
+# DELETE of one document's open suggestions. The unary ``+`` keeps the planner off the status and code indexes,
+# which would visit every suggestion of the project for each document; this way it seeks codings_doc.
+_DELETE_SUGGESTIONS = ("DELETE FROM codings WHERE document_id = ? AND +coder = ? AND +status = 'suggested'")
+
+
 def store_suggestions(db: Store, document_id: int, suggestions: Sequence[Suggestion], *, codebook_hash: str,
-                      unit: str, codes: Iterable[str] | None = None, coder: str = "auto") -> tuple[int, int]:
+                      unit: str, codes: Iterable[str] | None = None, coder: str = "auto",
+                      text_sha256: str | None = None, name: str | None = None) -> tuple[int, int]:
     """Replace the unreviewed suggestions of one document by a fresh auto-coding run, in one transaction.
 
     Accepted, rejected and manual codings are never touched, and a suggestion equal to one already reviewed
     (same code and span) is not stored again, so a rejected suggestion stays rejected. The document is marked
-    done for this codebook and unit, which is how an interrupted run resumes. Returns (stored, skipped).
+    done for this codebook, unit and text, which is how an interrupted run resumes. ``text_sha256`` is the hash of
+    the text the suggestions were computed from: if the document's text is no longer that one (another process
+    re-imported it meanwhile), nothing is written and DocumentChanged is raised. Returns (stored, skipped).
     """
     code_list = sorted(set(codes)) if codes else None
     code_filter, params = "", [document_id, coder]
     if code_list:
-        code_filter = f" AND code_id IN ({','.join('?' * len(code_list))})"
+        code_filter = f" AND +code_id IN ({','.join('?' * len(code_list))})"
         params += code_list
     stamp = now()
     with db.transaction():
-        db.conn.execute(f"DELETE FROM codings WHERE document_id = ? AND coder = ? AND status = 'suggested'"
-                        f"{code_filter}", params)
+        if text_sha256 is not None:
+            sha = check_text(db, document_id, text_sha256, name=name)
+        else:
+            sha = db.scalar("SELECT sha256 FROM documents WHERE id = ?", (document_id,))
+            if sha is None:
+                raise NotFound(f"no document #{document_id}")
+        db.conn.execute(_DELETE_SUGGESTIONS + code_filter, params)
         reviewed = {(r[0], r[1], r[2]) for r in db.conn.execute(
             "SELECT code_id, start, end FROM codings WHERE document_id = ? AND coder = ? AND status != 'suggested'",
             (document_id, coder))}
@@ -193,21 +227,22 @@ def store_suggestions(db: Store, document_id: int, suggestions: Sequence[Suggest
             "INSERT INTO codings (document_id, code_id, start, end, status, coder, rule, polarity, match_start, "
             "match_end, unit, created) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)", rows)
         db.conn.execute(
-            "INSERT INTO autocode_progress (document_id, codebook_hash, unit, codes, done) VALUES (?,?,?,?,?) "
-            "ON CONFLICT (document_id, unit, codes) DO UPDATE SET codebook_hash = excluded.codebook_hash, "
-            "done = excluded.done",
-            (document_id, codebook_hash, unit, ",".join(code_list) if code_list else "*", stamp))
+            "INSERT INTO autocode_progress (document_id, codebook_hash, unit, codes, done, sha256) "
+            "VALUES (?,?,?,?,?,?) ON CONFLICT (document_id, unit, codes) DO UPDATE SET "
+            "codebook_hash = excluded.codebook_hash, done = excluded.done, sha256 = excluded.sha256",
+            (document_id, codebook_hash, unit, ",".join(code_list) if code_list else "*", stamp, sha))
     return len(rows), len(suggestions) - len(rows)
 
 
 def autocode_pending(db: Store, *, codebook_hash: str, unit: str, codes: Iterable[str] | None = None,
                      document_ids: Iterable[int] | None = None) -> list[int]:
-    """Documents not yet auto-coded with this codebook version, unit and code filter (resume after Ctrl-C)."""
+    """Documents not yet auto-coded with this codebook version, unit and code filter on their present text
+    (resume after Ctrl-C; a document re-imported with another text is pending again)."""
     key = ",".join(sorted(set(codes))) if codes else "*"
     rows = db.conn.execute(
         """SELECT d.id FROM documents d
            WHERE NOT EXISTS (SELECT 1 FROM autocode_progress p WHERE p.document_id = d.id AND p.unit = ?
-                             AND p.codes = ? AND p.codebook_hash = ? AND p.done >= d.imported)
+                             AND p.codes = ? AND p.codebook_hash = ? AND p.sha256 = d.sha256)
            ORDER BY d.name""", (unit, key, codebook_hash)).fetchall()
     pending = [r[0] for r in rows]
     if document_ids is not None:

@@ -345,18 +345,43 @@ def corpus_summary(db: Store) -> list[dict]:
 # --------------------------------------------------------------------------- segments (sentence/turn/paragraph units)
 
 
-def save_segments(db: Store, document_id: int, unit: str, spans: Iterable[tuple[int, int]]) -> None:
-    """Store the units of one document (replacing earlier ones): what agreement and co-occurrence count in."""
+def save_segments(db: Store, document_id: int, unit: str, spans: Iterable[tuple[int, int]], *,
+                  text_sha256: str | None = None, name: str | None = None) -> None:
+    """Store the units of one document (replacing earlier ones): what agreement and co-occurrence count in.
+
+    ``text_sha256`` is the hash of the text the spans were computed from; when the document no longer has that
+    text nothing is written and DocumentChanged is raised. The hash is recorded with the units.
+    """
+    from tematik.store.coding import check_text
+
+    spans = list(spans)
     with db.transaction():
+        if text_sha256 is not None:
+            sha = check_text(db, document_id, text_sha256, name=name)
+        else:
+            sha = db.scalar("SELECT sha256 FROM documents WHERE id = ?", (document_id,))
+            if sha is None:
+                raise NotFound(f"no document #{document_id}")
         db.conn.execute("DELETE FROM segments WHERE document_id = ? AND unit = ?", (document_id, unit))
         db.conn.executemany("INSERT INTO segments (document_id, unit, seq, start, end) VALUES (?, ?, ?, ?, ?)",
                             [(document_id, unit, i, s, e) for i, (s, e) in enumerate(spans)])
+        db.conn.execute("INSERT INTO segment_sources (document_id, unit, sha256) VALUES (?, ?, ?) "
+                        "ON CONFLICT (document_id, unit) DO UPDATE SET sha256 = excluded.sha256",
+                        (document_id, unit, sha))
 
 
 def documents_without_segments(db: Store, unit: str) -> list[int]:
+    """Documents whose units of this kind are missing or were computed from a text they no longer have."""
     return [r[0] for r in db.conn.execute(
-        "SELECT d.id FROM documents d WHERE NOT EXISTS (SELECT 1 FROM segments s WHERE s.document_id = d.id "
-        "AND s.unit = ?) ORDER BY d.name", (unit,))]
+        "SELECT d.id FROM documents d WHERE NOT EXISTS (SELECT 1 FROM segment_sources s WHERE s.document_id = d.id "
+        "AND s.unit = ? AND s.sha256 = d.sha256) ORDER BY d.name", (unit,))]
+
+
+def document_hashes(db: Store, ids: Iterable[int] | None = None) -> dict[int, str]:
+    """The text hash (sha256) of documents, by id."""
+    rows = db.conn.execute("SELECT id, sha256 FROM documents").fetchall()
+    wanted = None if ids is None else set(ids)
+    return {r[0]: r[1] for r in rows if wanted is None or r[0] in wanted}
 
 
 def document_ids_by_name(db: Store) -> dict[str, int]:

@@ -182,6 +182,22 @@ MIGRATIONS: list[str] = [
     ALTER TABLE instruments ADD COLUMN missing TEXT NOT NULL DEFAULT 'error'
         CHECK (missing IN ('error', 'skip', 'mean'));
     """,
+    # 4 (slot of helper D1): which text auto-coding and the units were computed from (the document's sha256 then),
+    # so that work computed from a text replaced meanwhile is never taken for work on the new text
+    """
+    ALTER TABLE autocode_progress ADD COLUMN sha256 TEXT;
+    UPDATE autocode_progress SET sha256 = (
+        SELECT d.sha256 FROM documents d
+        WHERE d.id = autocode_progress.document_id AND autocode_progress.done >= d.imported);
+    CREATE TABLE segment_sources (
+        document_id INTEGER NOT NULL REFERENCES documents(id) ON DELETE CASCADE,
+        unit TEXT NOT NULL,
+        sha256 TEXT NOT NULL,
+        PRIMARY KEY (document_id, unit)
+    );
+    INSERT INTO segment_sources (document_id, unit, sha256)
+        SELECT DISTINCT s.document_id, s.unit, d.sha256 FROM segments s JOIN documents d ON d.id = s.document_id;
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)
