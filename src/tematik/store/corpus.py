@@ -247,7 +247,7 @@ def _replace_document(db: Store, r: Replacement, stamp: str) -> None:
         "sha256 = ?, words = ?, chars = ?, imported = ? WHERE id = ?",
         (d.source_type, d.language, d.participant, d.date, d.path, d.text, sha256(d.text), d.words, len(d.text),
          stamp, doc_id))
-    for table in ("turns", "document_attributes", "segments", "autocode_progress"):
+    for table in ("turns", "document_attributes", "segments", "segment_sources", "autocode_progress"):
         conn.execute(f"DELETE FROM {table} WHERE document_id = ?", (doc_id,))
     changed = []
     for c, a in zip(r.codings, r.anchors, strict=True):
