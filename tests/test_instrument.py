@@ -195,7 +195,12 @@ def test_a_valid_file_has_no_problems():
         ("id: t\nscale: {min: 5, max: 1}\nfactors: [{id: f, group: g, items: [a]}]\n", 2, "scale",
          "needs 0 <= min < max"),
         ("id: t\nscale: {min: 1, max: 5}\nfactors: []\n", 3, "factors", "needs at least one factor"),
-        ("id: t\nscale: {min: 1, max: 5}\nfactors:\n  - {id: f, items: [a]}\n", 4, "factors.f.group", "is required"),
+        ("id: t\nscale: {min: 1, max: 5}\ncategories:\n  - {lower: 0, label: x, reading: negative}\n"
+         "  - {lower: 50, label: y}\nfactors: [{id: f, items: [a]}]\n", 4, "categories", "1 of 2 bands have a reading"),
+        ("id: t\nscale: {min: 1, max: 5}\ncategories:\n  - {lower: 0, label: x, reading: bad}\n"
+         "factors: [{id: f, items: [a]}]\n", 4, "categories[1].reading", "unknown reading"),
+        ("id: t\nscale: {min: 1, max: 5}\ncategories:\n  basis: mean\n  bands:\n    - {lower: 7, label: x}\n"
+         "factors: [{id: f, items: [a]}]\n", 6, "categories.bands[1].lower", "not a mean item score"),
         ("id: t\nscale: {min: 1, max: 5}\nfactors:\n  - {id: f, group: g, items: [a]}\nextra: 1\n", 5, "extra",
          "unknown key"),
         ("id: t\nscale: {min: 1, max: 5}\ncategories:\n  - {lower: 120, label: x}\n"
