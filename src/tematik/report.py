@@ -375,7 +375,7 @@ def build_report(inputs: ReportInputs) -> Report:
     sections.append(Section("methods", "Method notes", (
         Bullets(tuple(inputs.survey_notes) or ("No questionnaire scored.",), "Questionnaire scores"),
         Bullets(FREQUENCY_NOTES, "Theme frequencies"),
-        Bullets(tuple(d.rules.describe()), "Convergence rules"),
+        Bullets(tuple(d.describe_rules()), "Convergence rules"),
         Bullets(("Links come from the codebook's factors field (or a --links file); each has an expected direction "
                  "and a rationale, listed in the codebook section.",
                  "Statistics by themes compare respondents' percent of maximum (their own score obtained / their "

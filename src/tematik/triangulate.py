@@ -14,7 +14,10 @@ qualitative data sets on two elements, the meaning and the prominence of a theme
 the other the questionnaire factors it links to, so the elements are read as follows (see :class:`Rules`):
 
 - **direction** (meaning): does each linked factor's score read the way the link expects, given the theme's
-  polarity? A factor reads *positive* when its category is one of ``Rules.positive_categories``; the theme reads
+  polarity? A factor reads as its category reads in the instrument's category scale (each band is positive,
+  mixed or negative: declared in the instrument, or from the order of the bands when it declares none); a factor
+  that reads *mixed* is not tested. ``Rules.positive_categories`` (``--positive``) overrides the scale: the
+  categories named read positive and every other negative. The theme reads
   *negative* when more than ``Rules.negative_share`` of its units are negative-polarity (unless polarity is
   ignored). A ``positive`` link expects the factor to read as the theme does, a ``negative`` link the opposite;
   ``mixed`` or unspecified links expect nothing and are not tested.
@@ -67,8 +70,6 @@ CONVERGENCE_CODES = (AGREEMENT, PARTIAL, SILENCE, DISSONANCE)
 _ALIASES = {"partial": PARTIAL, "partial_agreement": PARTIAL, "partial-agreement": PARTIAL, "agree": AGREEMENT,
             "silent": SILENCE, "dissonant": DISSONANCE}
 
-# The study's five categories (Indonesian and English labels) of which the upper three count as positive.
-DEFAULT_POSITIVE = ("sangat positif", "positif", "cukup positif", "very positive", "positive", "quite positive")
 
 JOINT_COLUMNS = ["kind", "theme", "name", "participants", "participants_total", "participants_pct", "units",
                  "negative_units", "negative_share", "methods", "quotes", "factors", "computed", "override",
@@ -97,14 +98,15 @@ class Rules:
     """The configurable rules that compute a convergence code.
 
     ``prominence``: percent of the participants who could speak that must voice a theme for it to count as
-    prominent (``>=``). ``positive_categories``: factor category labels (case-insensitive) that read positive;
-    every other category reads negative. ``polarity``: ``share`` reads a theme as negative when its share of
+    prominent (``>=``). ``positive_categories``: None (the default) reads each factor as its category reads in
+    the instrument's category scale; a tuple of category labels (case-insensitive) overrides it: those read
+    positive, every other category negative. ``polarity``: ``share`` reads a theme as negative when its share of
     negative-polarity units is above ``negative_share``; ``ignore`` reads every voiced theme as positive (a
     mention is an endorsement).
     """
 
     prominence: float = 20.0
-    positive_categories: tuple[str, ...] = DEFAULT_POSITIVE
+    positive_categories: tuple[str, ...] | None = None
     polarity: str = "share"
     negative_share: float = 0.5
 
@@ -117,13 +119,17 @@ class Rules:
         if not 0 <= self.negative_share < 1:
             raise InputError(f"the negative share must be 0 <= share < 1, not {self.negative_share:g}",
                              field="--negative-share")
-        if not self.positive_categories:
+        if self.positive_categories is not None and not self.positive_categories:
             raise InputError("at least one category must count as positive", field="--positive")
 
-    def factor_reading(self, category: str | None) -> str | None:
-        """``positive`` / ``negative`` for a category label, ``None`` when the factor has no score."""
+    def factor_reading(self, category: str | None, reading: str | None = None) -> str | None:
+        """``positive`` / ``mixed`` / ``negative`` for a factor's category: ``reading`` (the category's reading in
+        the instrument's scale) unless ``positive_categories`` overrides it; ``None`` when the factor has no
+        score or its category has no reading."""
         if not category:
             return None
+        if self.positive_categories is None:
+            return reading
         wanted = {c.strip().lower() for c in self.positive_categories}
         return "positive" if category.strip().lower() in wanted else "negative"
 
@@ -135,8 +141,9 @@ class Rules:
             return "positive"
         return "negative" if negative_units / units > self.negative_share else "positive"
 
-    def describe(self) -> list[str]:
-        """The rules in words, for a report's method notes."""
+    def describe(self, readings: str | None = None) -> list[str]:
+        """The rules in words, for a report's method notes; ``readings`` says how the instrument's categories
+        read (:meth:`tematik.instrument.CategoryScale.readings_note`)."""
         polarity = ("a theme reads negative when more than "
                     f"{self.negative_share:.0%} of its coded units are negative-polarity (a negation governs the "
                     "matched words), else positive" if self.polarity == "share"
@@ -144,8 +151,10 @@ class Rules:
         return [
             f"Prominence: a theme is prominent when at least {self.prominence:g}% of the participants who could "
             "speak (were interviewed or spoke in an observed episode) voiced it.",
-            f"Factor reading: categories {', '.join(self.positive_categories)} read positive; any other category "
-            "reads negative.",
+            (f"Factor reading: categories {', '.join(self.positive_categories)} read positive (set with --positive); "
+             "any other category reads negative." if self.positive_categories is not None else
+             "Factor reading: each factor reads as its category reads in the instrument's category scale; a factor "
+             "that reads mixed is not tested. " + (readings or "")).strip(),
             f"Theme reading: {polarity}.",
             "Direction: a positive link expects the factor to read as the theme does, a negative link the "
             "opposite; mixed or unspecified links are not tested.",
@@ -231,6 +240,7 @@ class FactorScore:
     group: str
     percent: float | None
     category: str | None
+    reading: str | None = None  # how the category reads in the instrument's scale: positive, mixed, negative
 
 
 def pick_quotes(rows: Iterable[Mapping[str, Any]], n: int, *, target: int = 160, longest: int = 320
@@ -455,14 +465,19 @@ def check_links(links: Sequence[Link], themes: Iterable[str], factors: Iterable[
     return out
 
 
-def factor_scores(scores: Any) -> dict[str, FactorScore]:
-    """``{factor id: FactorScore}`` from a :func:`tematik.survey.score` table (without ``by``)."""
+def factor_scores(scores: Any, categories: Any = None) -> dict[str, FactorScore]:
+    """``{factor id: FactorScore}`` from a :func:`tematik.survey.score` table (without ``by``); ``categories``
+    (a :class:`tematik.instrument.CategoryScale`) gives each category its reading."""
     out = {}
     for row in scores.to_dict(orient="records"):
         percent = row.get("percent")
         percent = None if percent is None or (isinstance(percent, float) and math.isnan(percent)) else float(percent)
+        category = row.get("category") or None
+        reading = categories.reading(category) if categories is not None and category else None
+        group = row.get("group")
+        group = "" if group is None or (isinstance(group, float) and math.isnan(group)) else str(group)
         out[str(row["factor"])] = FactorScore(str(row["factor"]), str(row.get("name") or row["factor"]),
-                                              str(row.get("group") or ""), percent, row.get("category") or None)
+                                              group, percent, category, reading)
     return out
 
 
@@ -475,7 +490,7 @@ class LinkResult:
 
     link: Link
     score: FactorScore | None
-    reading: str | None  # positive / negative / None (no score)
+    reading: str | None  # positive / mixed / negative / None (no score, or a category without a reading)
     expected: str | None  # the reading the link expects given the theme's reading; None: not tested
     agrees: bool | None
 
@@ -485,6 +500,8 @@ class LinkResult:
             return f"{link.factor} (no score)"
         s = self.score
         text = f"{s.name} {s.percent:.1f}% {s.category}"
+        if self.reading == "mixed" and link.direction in ("positive", "negative"):
+            return text + " (reads mixed: direction not tested)"
         if self.expected is None:
             return text + f" ({link.direction or 'no'} direction: not tested)"
         verdict = "agrees" if self.agrees else "does not agree"
@@ -504,9 +521,11 @@ def judge_links(evidence: ThemeEvidence, links: Sequence[Link], scores: Mapping[
     out = []
     for link in links:
         score = scores.get(link.factor)
-        reading = rules.factor_reading(score.category) if score and score.percent is not None else None
+        reading = rules.factor_reading(score.category, score.reading) if score and score.percent is not None \
+            else None
         expected = None
-        if theme_reading is not None and reading is not None and link.direction in ("positive", "negative"):
+        if theme_reading is not None and reading in ("positive", "negative") and \
+                link.direction in ("positive", "negative"):
             expected = theme_reading if link.direction == "positive" else _opposite(theme_reading)
         agrees = None if expected is None else reading == expected
         out.append(LinkResult(link, score, reading, expected, agrees))
@@ -551,8 +570,8 @@ def assess(evidence: ThemeEvidence, links: Sequence[Link], scores: Mapping[str, 
     disagree = [r for r in tested if not r.agrees]
     tail = f" ({_names(unscored)}: no score.)" if unscored else ""
     if not tested:
-        verdict = ("No linked factor has an expected direction (mixed or unspecified), so only prominence is "
-                   "compared: " + ("the theme is prominent." if prominent else "the theme is not prominent."))
+        verdict = ("No linked factor can be tested for direction (the links are mixed or unspecified, or the factors "
+                   "read mixed), so only prominence is compared: " + ("the theme is prominent." if prominent else "the theme is not prominent."))
         return Convergence(PARTIAL, f"{qual} {quant} {verdict}{tail}", results)
     if not disagree:
         if prominent:
@@ -582,8 +601,8 @@ def _qual_sentence(e: ThemeEvidence, rules: Rules, prominent: bool) -> str:
     share = e.negative_share or 0.0
     pol = (f"{e.negative_units} of its {e.units} units negative ({share:.0%}), so it reads {reading}"
            if rules.polarity == "share" else f"{e.units} units, polarity ignored (reads positive)")
-    kinds = {"interview": "interviews", "observation": "observation notes", "document": "documents",
-             "response": "open answers"}
+    kinds = {"interview": "interviews", "focus_group": "focus groups", "meeting": "meetings",
+             "observation": "observation notes", "document": "documents", "response": "open answers"}
     where = " and ".join(kinds.get(m, m) for m in e.methods) or "no document"
     return f"Theme {who}; {pol}; coded in {where}."
 
@@ -626,7 +645,7 @@ class JointRow:
         e = self.evidence
         if self.kind == "factor":
             f = self.factor
-            factors = f"{f.name}: {f.percent:.1f}% {f.category} ({f.group})" if f and f.percent is not None \
+            factors = f"{f.name}: {f.percent:.1f}% {f.category}{_group(f.group)}" if f and f.percent is not None \
                 else (f.name if f else self.key)
         else:
             factors = "; ".join(_factor_cell(r) for r in self.computed.links)
@@ -660,7 +679,11 @@ def _factor_cell(r: LinkResult) -> str:
         return f"{r.link.factor} [{arrow}]: no score"
     s = r.score
     mark = "" if r.agrees is None else (" ✓" if r.agrees else " ✗")
-    return f"{s.name} [{arrow}]: {s.percent:.1f}% {s.category} ({s.group}){mark}"
+    return f"{s.name} [{arrow}]: {s.percent:.1f}% {s.category}{_group(s.group)}{mark}"
+
+
+def _group(group: str | None) -> str:
+    return f" ({group})" if group else ""
 
 
 @dataclass(frozen=True)
@@ -670,6 +693,10 @@ class JointDisplay:
     statuses: tuple[str, ...] = ()
     links: tuple[Link, ...] = ()
     overall: FactorScore | None = None
+    readings: str = ""  # how the instrument's categories read (declared, or from their order)
+
+    def describe_rules(self) -> list[str]:
+        return self.rules.describe(self.readings or None)
 
     @property
     def theme_rows(self) -> tuple[JointRow, ...]:
@@ -711,7 +738,7 @@ class JointDisplay:
 def joint_display(evidence: Sequence[ThemeEvidence], links: Sequence[Link], scores: Mapping[str, FactorScore],
                   rules: Rules = Rules(), *, overrides: Mapping[str, Override] | None = None,
                   inferences: Mapping[str, str] | None = None, statuses: Sequence[str] = (),
-                  factor_rows: bool = True) -> JointDisplay:
+                  factor_rows: bool = True, readings: str = "") -> JointDisplay:
     """The side-by-side joint display: a row per theme (in ``evidence`` order), then a row per scored factor
     that no theme links to (the ``overall`` group is left out: it pools every factor and is given as
     ``JointDisplay.overall``).
@@ -737,7 +764,7 @@ def joint_display(evidence: Sequence[ThemeEvidence], links: Sequence[Link], scor
             if fid not in linked:
                 rows.append(JointRow("factor", fid, score.name, None, assess_factor(score), overrides.get(fid),
                                      inferences.get(fid), score))
-    return JointDisplay(tuple(rows), rules, tuple(statuses), tuple(links), overall)
+    return JointDisplay(tuple(rows), rules, tuple(statuses), tuple(links), overall, readings)
 
 
 def with_override(display: JointDisplay, key: str, override: Override | None) -> JointDisplay:

@@ -222,5 +222,6 @@ def scales(
         bands = preset.describe(lang.value) if fmt == TableFormat.table else [
             {"lower": b.lower, **b.labels, "reading": b.reading} for b in preset.bands]
         rows.append({"preset": preset.name, "basis": preset.basis, "bands": bands, "source": preset.source})
-    emit(["preset", "basis", "bands", "source"], rows, fmt, title=f"Category scales (response scale {scale_min}-{scale_max})",
+    emit(["preset", "basis", "bands", "source"], rows, fmt,
+         title=f"Category scales (response scale {scale_min}-{scale_max})",
          caption="Bands are half-open: a percentage at a bound belongs to the band above it.")

@@ -62,8 +62,8 @@ ProminenceOption = Annotated[float, typer.Option(
                                         "could speak voiced it.")]
 PositiveOption = Annotated[str | None, typer.Option(
     "--positive", metavar="CATEGORIES", show_default=False,
-    help="Factor categories that read positive, comma-separated (default: sangat positif, positif, cukup positif "
-         "and their English labels).")]
+    help="Factor categories that read positive, comma-separated; every other category then reads negative "
+         "(default: each category reads as the instrument's category scale says; without readings, by order).")]
 PolarityOption = Annotated[Polarity, typer.Option(
     "--polarity", help="share: a theme reads negative when more than --negative-share of its units are "
                        "negative-polarity; ignore: every voiced theme reads positive.")]
@@ -90,9 +90,9 @@ def parse_statuses(text: str) -> tuple[str, ...]:
 
 
 def make_rules(prominence: float, positive: str | None, polarity: Polarity, negative_share: float):
-    from tematik.triangulate import DEFAULT_POSITIVE, Rules
+    from tematik.triangulate import Rules
 
-    cats = tuple(c.strip() for c in positive.split(",") if c.strip()) if positive is not None else DEFAULT_POSITIVE
+    cats = tuple(c.strip() for c in positive.split(",") if c.strip()) if positive is not None else None
     return Rules(prominence=prominence, positive_categories=cats, polarity=polarity.value,
                  negative_share=negative_share)
 
@@ -161,9 +161,20 @@ def gather(store, *, statuses: tuple[str, ...], rules, links_file: Path | None =
     if responses is not None:
         from tematik.survey import respondent_scores, score
 
+        from tematik.instrument import FROM_ORDER
+
         categories = responses.instrument.categories
         scores = score(responses, scale=categories, lang=lang)
-        fscores = tri.factor_scores(scores)
+        fscores = tri.factor_scores(scores, categories)
+        if rules.positive_categories is not None:
+            known = {text.strip().lower() for b in categories.bands for text in b.labels.values()}
+            unknown = [c for c in rules.positive_categories if c.strip().lower() not in known]
+            if unknown:
+                warnings.append(f"--positive names {', '.join(map(repr, unknown))}, which is not a category of "
+                                f"{categories.name} ({categories.describe(lang)})")
+        elif categories.readings == FROM_ORDER:
+            warnings.append(categories.readings_note(lang) + " Set readings in the instrument's categories, or "
+                            "name the positive categories with --positive.")
         per_respondent = respondent_scores(responses, scale=categories, lang=lang)
         mapping = store_tri.respondent_participants(store, responses.instrument.id)
         per_respondent["respondent"] = [mapping.get(str(r), str(r)) for r in per_respondent["respondent"]]
@@ -173,8 +184,13 @@ def gather(store, *, statuses: tuple[str, ...], rules, links_file: Path | None =
     overrides = {k: tri.Override(v["convergence"], v["note"], v["who"], v["at"])
                  for k, v in store_tri.overrides(store).items()}
     inferences = {k: v["text"] for k, v in store_tri.inferences(store).items()}
+    readings = ""
+    if categories is not None:
+        readings = (f"--positive overrides the instrument's readings: {', '.join(rules.positive_categories)} read "
+                    "positive, every other category negative." if rules.positive_categories is not None
+                    else categories.readings_note(lang))
     display = tri.joint_display(evidence, links, fscores, rules, overrides=overrides, inferences=inferences,
-                                statuses=statuses)
+                                statuses=statuses, readings=readings)
     matrix = analysis.case_matrix(data, rows="participant", values="presence")
     voiced = tri.voiced_from_matrix(matrix, code_ids)
     return Gathered(statuses, cb, data, freq, by_source, links, display, responses, categories, scores,
@@ -259,7 +275,7 @@ def show_display(display, fmt: DisplayFormat, output: Path | None, *, quotes: in
         joint, summary, links, reasons = rep.joint_tables(display, quotes=quotes)
         section = rep.Section("joint-display", "Joint display and convergence", (
             rep.Paragraph(rep.statuses_sentence(display.statuses), emphasis="suggested" in display.statuses),
-            summary, joint, reasons, links, rep.Bullets(tuple(display.rules.describe()), "Convergence rules")))
+            summary, joint, reasons, links, rep.Bullets(tuple(display.describe_rules()), "Convergence rules")))
         doc = rep.Report("Joint display", "Themes and questionnaire factors side by side", (section,))
         if kind == "md" and output is None:
             typer.echo(writers.to_markdown(doc), nl=False)
@@ -310,7 +326,7 @@ def _print_table(display, quotes: int | None) -> None:
     emit(columns, rows, "table", decimals={"neg %": 0}, cell_style=style,
          title="Joint display: themes and questionnaire factors",
          caption=f"Codings counted: {', '.join(display.statuses)}. ✎ = the researcher's override (reverse video); "
-                 "✓/✗ = the factor reads / does not read in the expected direction.")
+                 "✓/✗ = the factor reads / does not read in the expected direction. " + display.readings)
     console.print("[bold]Why each code[/]")
     for r in display.rows:
         mark = ""

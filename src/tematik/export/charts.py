@@ -93,6 +93,9 @@ def factor_chart(scores: Any, path: str | Path, scale: CategoryScale, *, title: 
         y += 0.4
     height = y - 0.4
 
+    top = 100.0
+    if column == "mean":
+        top = max(list(scale.bounds) + [p for _, p, _ in bars if not math.isnan(p)] + [1.0]) * 1.15
     fig = Figure(figsize=(8.0, 1.3 + 0.32 * height), layout="constrained")
     ax = fig.add_subplot()
     for by, percent, colour in bars:
@@ -102,9 +105,6 @@ def factor_chart(scores: Any, path: str | Path, scale: CategoryScale, *, title: 
         ax.barh(by, percent, height=0.7, color=colour, edgecolor="#333333", linewidth=0.5)
         ax.text(percent + top * 0.008, by, f"{percent:.1f}", va="center", fontsize=9,
                 bbox={"facecolor": "white", "edgecolor": "none", "pad": 0.6})
-    top = 100.0
-    if column == "mean":
-        top = max([b for b in scale.bounds] + [p for _, p, _ in bars if not math.isnan(p)] + [1.0]) * 1.15
     for bound in scale.bounds:
         if 0 < bound < top:
             ax.vlines(bound, -0.55, height - 0.4, color="#555555", linestyle="--", linewidth=0.8, zorder=0)
