@@ -182,6 +182,7 @@ class FactorLink:
     factor: str
     direction: str | None = None
     rationale: str | None = None
+    line: int | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True)

@@ -571,7 +571,8 @@ def assess(evidence: ThemeEvidence, links: Sequence[Link], scores: Mapping[str, 
     tail = f" ({_names(unscored)}: no score.)" if unscored else ""
     if not tested:
         verdict = ("No linked factor can be tested for direction (the links are mixed or unspecified, or the factors "
-                   "read mixed), so only prominence is compared: " + ("the theme is prominent." if prominent else "the theme is not prominent."))
+                   "read mixed), so only prominence is compared: "
+                   + ("the theme is prominent." if prominent else "the theme is not prominent."))
         return Convergence(PARTIAL, f"{qual} {quant} {verdict}{tail}", results)
     if not disagree:
         if prominent:

@@ -19,6 +19,7 @@ from tematik.cli.common import (
     emit,
     note,
     open_store,
+    warn,
 )
 from tematik.errors import InputError
 from tematik.instrument import preset_names
@@ -106,10 +107,27 @@ def import_(
     source = instrument.read_text(encoding="utf-8-sig")
     with open_store(db, create=True) as store:
         summary = store_survey.save_responses(store, data, source, replace=replace)
+        unlinked = _codebook_links_missing(store, loaded)
     blank = f", {summary['blank']} blank answers ({summary['missing']})" if summary["blank"] else ""
     console.print(f"imported {summary['respondents']} respondents x {summary['items']} items for instrument "
                   f"{summary['instrument']}{blank}; {summary['new_participants']} new participants"
                   + (" (replaced the earlier import)" if summary["replaced"] else ""), markup=False)
+    for problem in unlinked:
+        warn(str(problem))
+
+
+def _codebook_links_missing(store, instrument) -> list:
+    """The project's codebook links to factors this instrument does not have (checked when both are there)."""
+    from tematik.codebook import check_factor_links, parse_codebook
+    from tematik.store import coding as store_coding
+
+    row = store_coding.latest_codebook(store)
+    if row is None or row["format"] != "yaml":
+        return []
+    cb, _ = parse_codebook(row["source"], path=f"<project codebook {row['name']}>")
+    if cb is None:
+        return []
+    return check_factor_links(cb, [f.id for f in instrument.scored], f"instrument '{instrument.id}'")
 
 
 @survey_app.command("score")

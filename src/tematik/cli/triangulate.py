@@ -159,9 +159,8 @@ def gather(store, *, statuses: tuple[str, ...], rules, links_file: Path | None =
         warnings.append(f"{exc.message}: the questionnaire side is silent")
     fscores: dict = {}
     if responses is not None:
-        from tematik.survey import respondent_scores, score
-
         from tematik.instrument import FROM_ORDER
+        from tematik.survey import respondent_scores, score
 
         categories = responses.instrument.categories
         scores = score(responses, scale=categories, lang=lang)
