@@ -50,7 +50,7 @@ FELDT_1965 = (
     "twenty. Psychometrika, 30(3), 357-370."
 )
 PERCENT_NOTE = ("percent = percent of maximum, score obtained / (answers x scale maximum) x 100 (the lowest "
-                "reachable value is min/max x 100); pomp = percent of maximum possible, (mean item score - scale "
+                "reachable value is min/max x 100); pomp = POMP, percent of maximum possible, (mean item score - scale "
                 "min) / (scale max - scale min) x 100 (0 at the lowest answer, 100 at the highest)")
 
 

@@ -76,8 +76,9 @@ JOINT_COLUMNS = ["kind", "theme", "name", "participants", "participants_total", 
                  "convergence", "reason", "override_note", "meta_inference"]
 LINK_COLUMNS = ["theme", "factor", "factor_name", "group", "percent", "category", "reading", "direction",
                 "expected", "agrees", "source", "rationale"]
-BY_THEME_COLUMNS = ["theme", "factor", "direction", "voiced_n", "voiced_mean", "not_voiced_n", "not_voiced_mean",
-                    "difference", "fits_direction"]
+BY_THEME_COLUMNS = ["theme", "factor", "direction", "measure", "voiced_n", "voiced_median", "voiced_mean",
+                    "not_voiced_n", "not_voiced_median", "not_voiced_mean", "difference", "u", "p_value", "effect",
+                    "effect_low", "effect_high", "fits_direction", "note", "p_method"]
 
 
 def normalise_convergence(value: str, *, field: str = "--convergence") -> str:
@@ -776,21 +777,134 @@ def with_override(display: JointDisplay, key: str, override: Override | None) ->
 # --------------------------------------------------------------------------- statistics by themes
 
 
+MANN_WHITNEY = (
+    "Mann, H. B., & Whitney, D. R. (1947). On a test of whether one of two random variables is stochastically "
+    "larger than the other. Annals of Mathematical Statistics, 18(1), 50-60."
+)
+CLIFF_1993 = (
+    "Cliff, N. (1993). Dominance statistics: Ordinal analyses to answer ordinal questions. Psychological "
+    "Bulletin, 114(3), 494-509."
+)
+MEASURES = {"percent": "percent of maximum", "pomp": "POMP (percent of maximum possible)",
+            "mean": "mean item score"}
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """Two groups of scores compared: Mann-Whitney U (of the first group), its two-sided p-value from the
+    permutation distribution (exact when every split can be enumerated, else Monte Carlo; ties share their
+    average rank, so heavily tied Likert scores are handled), Cliff's delta with a percentile bootstrap
+    confidence interval, and a note in plain words."""
+
+    n1: int
+    n2: int
+    u: float | None = None
+    p_value: float | None = None
+    p_method: str = ""
+    delta: float | None = None
+    delta_low: float | None = None
+    delta_high: float | None = None
+    note: str = ""
+
+
+def _delta(x: Any, y: Any, axis: int = -1) -> Any:
+    """Cliff's delta, P(X > Y) - P(X < Y), along ``axis`` (vectorised for scipy's resampling functions)."""
+    import numpy as np
+
+    x = np.moveaxis(np.asarray(x, dtype=float), axis, -1)
+    y = np.moveaxis(np.asarray(y, dtype=float), axis, -1)
+    diff = np.sign(x[..., :, None] - y[..., None, :])
+    return diff.mean(axis=(-2, -1))
+
+
+def compare(first: Sequence[float], second: Sequence[float], *, seed: int = 2006, resamples: int = 9999,
+            level: float = 0.95) -> Comparison:
+    """Compare ``first`` (e.g. scores of participants who voiced a theme) with ``second`` (those who did not).
+
+    U counts, over every pair, 1 when the first-group score is higher and 0.5 for a tie (so
+    ``delta = 2U / (n1 n2) - 1``). The p-value is that of a permutation test of delta (equivalently of U): exact
+    when the number of distinct splits is at most ``resamples``, else from ``resamples`` random splits with
+    ``seed``. The interval is a percentile bootstrap of delta (groups resampled separately, ``seed``).
+    When even the most extreme split could not reach p < .05 the note says the groups are too small to say
+    anything."""
+    import numpy as np
+
+    x = np.asarray([v for v in first if v is not None and not math.isnan(v)], dtype=float)
+    y = np.asarray([v for v in second if v is not None and not math.isnan(v)], dtype=float)
+    n1, n2 = len(x), len(y)
+    if n1 == 0 or n2 == 0:
+        who = "voiced the theme" if n1 == 0 else "did not voice it"
+        return Comparison(n1, n2, note=f"nothing to compare: no respondent {who}")
+    delta = float(_delta(x, y))
+    u = (delta + 1) * n1 * n2 / 2
+    splits = math.comb(n1 + n2, n1)
+    smallest_p = min(1.0, 2 / splits)
+    if np.ptp(np.concatenate([x, y])) == 0:
+        return Comparison(n1, n2, u, 1.0, "every score is the same", 0.0, 0.0, 0.0,
+                          "every respondent has the same score: no difference to test")
+    from scipy.stats import bootstrap, permutation_test
+
+    if splits <= resamples:  # every split of the pooled scores into groups of n1 and n2
+        from itertools import combinations
+
+        pooled = np.concatenate([x, y])
+        first = np.array(list(combinations(range(n1 + n2), n1)))
+        chosen = np.zeros((len(first), n1 + n2), dtype=bool)
+        np.put_along_axis(chosen, first, True, axis=1)
+        xs = pooled[np.nonzero(chosen)[1].reshape(len(first), n1)]
+        ys = pooled[np.nonzero(~chosen)[1].reshape(len(first), n2)]
+        p = float(np.mean(np.abs(_delta(xs, ys)) >= abs(delta) - 1e-12))
+        method = f"exact permutation test ({splits} splits)"
+    else:
+        test = permutation_test((x, y), _delta, permutation_type="independent", vectorized=True,
+                                n_resamples=resamples, alternative="two-sided", rng=np.random.default_rng(seed))
+        p = float(min(1.0, test.pvalue))
+        method = f"permutation test ({resamples} random splits, seed {seed})"
+    low = high = None
+    if n1 >= 2 and n2 >= 2:
+        import warnings
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            boot = bootstrap((x, y), _delta, vectorized=True, paired=False, n_resamples=1999,
+                             confidence_level=level, method="percentile", rng=np.random.default_rng(seed))
+        low, high = float(boot.confidence_interval.low), float(boot.confidence_interval.high)
+        if math.isnan(low) or math.isnan(high):
+            low = high = None
+    if smallest_p > 0.05:
+        note = (f"groups too small to say anything (n = {n1} and {n2}): even the most extreme split of the "
+                f"scores would give p = {smallest_p:.2f}")
+    elif p < 0.05:
+        size = abs(delta)
+        word = "negligible" if size < 0.147 else "small" if size < 0.33 else "medium" if size < 0.474 else "large"
+        note = f"the groups differ (p = {p:.3f}); a {word} effect (Cliff's delta {delta:+.2f})"
+    else:
+        note = (f"no evidence of a difference (p = {p:.2f}); with n = {n1} and {n2} only a large effect could "
+                "have been detected" if min(n1, n2) < 10 else f"no evidence of a difference (p = {p:.2f})")
+    if low is None and n1 + n2 > 1:
+        note += "; no bootstrap interval (a group has fewer than 2 respondents)"
+    return Comparison(n1, n2, u, p, method, delta, low, high, note)
+
+
 def by_theme(voiced: Mapping[str, Iterable[str]], respondent_scores: Any, links: Sequence[Link],
-             population: Iterable[str] | None = None) -> Any:
-    """Statistics-by-themes joint display (Guetterman et al. 2015): per theme and linked factor, the mean
-    percent of maximum among respondents who voiced the theme and among those who did not.
+             population: Iterable[str] | None = None, *, measure: str = "percent", seed: int = 2006) -> Any:
+    """Statistics-by-themes joint display (Guetterman et al. 2015): per theme and linked factor, the scores of
+    respondents who voiced the theme against those of respondents who did not.
 
     ``voiced``: theme id -> participant ids who voiced it. ``respondent_scores``: a
     :func:`tematik.survey.respondent_scores` table whose ``respondent`` column holds participant ids.
     ``population``: the participants compared (default: every respondent); respondents outside it are left out.
-    Returns a DataFrame with ``BY_THEME_COLUMNS``; ``difference`` = voiced mean - not-voiced mean, and
-    ``fits_direction`` says whether its sign is the one the link expects (None when a group is empty, the
-    difference is 0 or the link has no direction).
+    ``measure``: the score compared (``percent`` of maximum, ``pomp`` or ``mean`` item score).
+    Returns a DataFrame with ``BY_THEME_COLUMNS``: n, median and mean per group, ``difference`` = voiced mean -
+    not-voiced mean, Mann-Whitney ``u`` with its permutation ``p_value`` (see :func:`compare`), Cliff's delta
+    (``effect``) with its bootstrap interval, ``fits_direction`` (whether the sign of delta is the one the link
+    expects; None when a group is empty, delta is 0 or the link has no direction) and a plain-words ``note``.
     """
     import pandas as pd
 
-    frame = respondent_scores[["respondent", "factor", "percent"]].copy()
+    if measure not in MEASURES:
+        raise InputError(f"unknown measure {measure!r}; use {', '.join(MEASURES)}", field="--measure")
+    frame = respondent_scores[["respondent", "factor", measure]].rename(columns={measure: "value"}).copy()
     frame["respondent"] = frame["respondent"].astype(str)
     if population is not None:
         keep = {str(p) for p in population}
@@ -801,15 +915,20 @@ def by_theme(voiced: Mapping[str, Iterable[str]], respondent_scores: Any, links:
         scores = frame[frame["factor"] == link.factor]
         if scores.empty:
             continue
-        yes = scores[scores["respondent"].isin(people)]["percent"].dropna()
-        no = scores[~scores["respondent"].isin(people)]["percent"].dropna()
+        yes = scores[scores["respondent"].isin(people)]["value"].dropna()
+        no = scores[~scores["respondent"].isin(people)]["value"].dropna()
         mean_yes = float(yes.mean()) if len(yes) else None
         mean_no = float(no.mean()) if len(no) else None
         diff = mean_yes - mean_no if mean_yes is not None and mean_no is not None else None
+        result = compare(list(yes), list(no), seed=seed)
         fits = None
-        if diff is not None and abs(diff) > 1e-9 and link.direction in ("positive", "negative"):
-            fits = (diff > 0) == (link.direction == "positive")
+        if result.delta is not None and abs(result.delta) > 1e-12 and link.direction in ("positive", "negative"):
+            fits = (result.delta > 0) == (link.direction == "positive")
         rows.append({"theme": link.theme, "factor": link.factor, "direction": link.direction or "",
-                     "voiced_n": int(len(yes)), "voiced_mean": mean_yes, "not_voiced_n": int(len(no)),
-                     "not_voiced_mean": mean_no, "difference": diff, "fits_direction": fits})
+                     "measure": measure, "voiced_n": int(len(yes)),
+                     "voiced_median": float(yes.median()) if len(yes) else None, "voiced_mean": mean_yes,
+                     "not_voiced_n": int(len(no)), "not_voiced_median": float(no.median()) if len(no) else None,
+                     "not_voiced_mean": mean_no, "difference": diff, "u": result.u, "p_value": result.p_value,
+                     "effect": result.delta, "effect_low": result.delta_low, "effect_high": result.delta_high,
+                     "fits_direction": fits, "note": result.note, "p_method": result.p_method})
     return pd.DataFrame(rows, columns=BY_THEME_COLUMNS)

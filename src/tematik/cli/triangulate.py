@@ -38,6 +38,12 @@ class Lang(StrEnum):
     en = "en"
 
 
+class Measure(StrEnum):
+    percent = "percent"
+    pomp = "pomp"
+    mean = "mean"
+
+
 class Polarity(StrEnum):
     share = "share"
     ignore = "ignore"
@@ -196,14 +202,14 @@ def gather(store, *, statuses: tuple[str, ...], rules, links_file: Path | None =
                     per_respondent, voiced, [str(p) for p in matrix["participant"]], warnings, quote_rows, lang)
 
 
-def _by_theme(g: Gathered):
+def _by_theme(g: Gathered, measure: str = "percent"):
     from tematik import triangulate as tri
 
     if g.respondent_scores is None:
         return None
     respondents = set(g.respondent_scores["respondent"].astype(str))
     population = [p for p in g.population if p in respondents]
-    return tri.by_theme(g.voiced, g.respondent_scores, g.links, population)
+    return tri.by_theme(g.voiced, g.respondent_scores, g.links, population, measure=measure)
 
 
 def _unreviewed_banner(statuses: tuple[str, ...]) -> None:
@@ -346,12 +352,12 @@ def _print_table(display, quotes: int | None) -> None:
                       f"({escape(display.overall.category or '')})", soft_wrap=True)
 
 
-def _emit_by_theme(g: Gathered, fmt: DisplayFormat, output: Path | None) -> None:
+def _emit_by_theme(g: Gathered, fmt: DisplayFormat, output: Path | None, measure: str = "percent") -> None:
     from tematik.export.tables import as_rows
-    from tematik.report import BY_THEME_HEADERS, statuses_sentence
-    from tematik.triangulate import BY_THEME_COLUMNS
+    from tematik.report import BY_THEME_HEADERS, BY_THEME_NOTE, statuses_sentence
+    from tematik.triangulate import BY_THEME_COLUMNS, MEASURES
 
-    frame = _by_theme(g)
+    frame = _by_theme(g, measure)
     if frame is None:
         raise NotFound("no questionnaire in this project: statistics by themes need factor scores "
                        "(tematik survey import RESPONSES --instrument FILE)")
@@ -364,13 +370,26 @@ def _emit_by_theme(g: Gathered, fmt: DisplayFormat, output: Path | None) -> None
                          "(tematik report) holds them in html and docx", field="--format")
     if kind == "table":
         _unreviewed_banner(g.statuses)
-    emit(BY_THEME_COLUMNS, rows, kind, output=output, headers=BY_THEME_HEADERS if kind == "table" else None,
-         decimals=1, sheet="by theme",
-         title="Statistics by themes: linked factor scores of participants who voiced each theme vs. did not",
+    columns = list(BY_THEME_COLUMNS)
+    notes = []
+    if kind == "table":  # a terminal is narrow: the interval in one column, the notes under the table
+        for r in rows:
+            low, high = r.pop("effect_low"), r.pop("effect_high")
+            r["delta 95% CI"] = "" if low is None else f"{low:.2f} to {high:.2f}"
+            notes.append(f"{r['theme']} / {r['factor']}: {r.pop('note')}")
+        columns = [c for c in columns if c not in ("effect_low", "effect_high", "note", "measure", "p_method",
+                                                   "direction")]
+        columns.insert(columns.index("effect") + 1, "delta 95% CI")
+    emit(columns, rows, kind, output=output, headers=BY_THEME_HEADERS if kind == "table" else None,
+         decimals={"p_value": 3, "effect": 2, "effect_low": 2, "effect_high": 2, "u": 1, "voiced_n": 0,
+                   "not_voiced_n": 0, "voiced_median": 1, "voiced_mean": 1, "not_voiced_median": 1,
+                   "not_voiced_mean": 1, "difference": 1}, sheet="by theme",
+         title=f"Statistics by themes: {MEASURES[measure]} of participants who voiced each theme vs. did not",
          caption=f"Participants who spoke in the qualitative data and answered the questionnaire "
-                 f"({_n_population(g)}). "
-                 "Mean percent of maximum per group; difference = voiced - not voiced. Descriptive only. "
+                 f"({_n_population(g)}). " + BY_THEME_NOTE.format(measure=MEASURES[measure]) + " "
                  + statuses_sentence(g.statuses))
+    for text in notes:
+        note(text)
 
 
 def _n_population(g: Gathered) -> int:
@@ -386,10 +405,15 @@ def by_theme_command(
     links: LinksOption = None,
     instrument: InstrumentOption = None,
     lang: LangOption = Lang.id,
+    measure: Annotated[Measure, typer.Option(
+        "--measure", help="Score compared: percent (of maximum), pomp (percent of maximum possible) or mean "
+                          "(item score).")] = Measure.percent,
     db: DbOption = None,
 ) -> None:
     """Statistics by themes (Guetterman et al. 2015): for participants who are also questionnaire respondents,
-    each linked factor's mean score among those who voiced the theme versus those who did not."""
+    each linked factor's score among those who voiced the theme versus those who did not: n, median and mean
+    per group, Mann-Whitney U with an exact or permutation p-value (ties handled), Cliff's delta with a
+    bootstrap interval, and a note in words (e.g. when the groups are too small to say anything)."""
     from tematik.triangulate import Rules
 
     statuses = parse_statuses(status)
@@ -398,7 +422,7 @@ def by_theme_command(
                    lang=lang.value)
     for w in g.warnings:
         warn(w)
-    _emit_by_theme(g, fmt, output)
+    _emit_by_theme(g, fmt, output, measure.value)
 
 
 # --------------------------------------------------------------------------- overrides and meta-inferences
@@ -549,8 +573,10 @@ def build(store, g: Gathered, folder: Path, *, unit: str = "sentence", appendix:
         cooccurrence=pairs, scores=g.scores, by_theme=_by_theme(g), agreement=agreement, coders=coders,
         quotes=appendix_quotes, figures=figures,
         survey_notes=method_notes(g.responses, g.categories) if g.responses is not None else (),
-        scale_note=(f"Categories ({g.categories.name}): {g.categories.describe(g.lang)}. "
+        scale_note=(f"Categories ({g.categories.name}) on the {g.categories.basis_name}: "
+                    f"{g.categories.describe(g.lang)}. {g.categories.readings_note(g.lang)} "
                     f"Source: {g.categories.source}") if g.categories is not None else "",
+        categories=g.categories,
         instrument=g.responses.instrument.name(g.lang) if g.responses is not None else "",
         respondents=len(g.responses.answers) if g.responses is not None else 0,
         cooccurrence_unit=unit, joint_quotes=joint_quotes, appendix_quotes=appendix, notes=tuple(g.warnings))
