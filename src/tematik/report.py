@@ -376,9 +376,13 @@ def build_report(inputs: ReportInputs) -> Report:
     if inputs.agreement is not None and len(inputs.coders) >= 2:
         ag: tuple[Block, ...] = (table(
             "agreement", f"Intercoder agreement ({', '.join(inputs.coders)})", inputs.agreement,
-            decimals={c: 3 for c in ("percent_agreement", "cohen_kappa", "krippendorff_alpha", "brennan_prediger")},
-            caption="Per code on presence/absence in each sentence; readings after Landis & Koch (1977) for kappa "
-                    "and Krippendorff (2004) for alpha (>= .800 reliable, >= .667 tentative)."),)
+            decimals={c: 3 for c in ("percent_agreement", "cohen_kappa", "krippendorff_alpha", "alpha_low",
+                                     "alpha_high", "gwet_ac1", "brennan_prediger")},
+            caption="Per code on presence/absence in each sentence; codes no coder applied are listed last and "
+                    "left out of the pooled and mean rows; alpha with a 95% bootstrap interval over sentences; "
+                    "Gwet's AC1 beside kappa and alpha (stable when a code is rare). Readings after Landis & Koch "
+                    "(1977) for kappa and AC1 and Krippendorff (2004) for alpha (>= .800 reliable, >= .667 "
+                    "tentative)."),)
     else:
         who = ", ".join(inputs.coders) or "nobody"
         ag = (Paragraph(f"Intercoder agreement needs codings by two or more coders; this project has codings by "
@@ -389,6 +393,10 @@ def build_report(inputs: ReportInputs) -> Report:
             "Landis, J. R., & Koch, G. G. (1977). The measurement of observer agreement for categorical data. "
             "Biometrics, 33(1), 159-174.",
             "Krippendorff, K. (2004). Content analysis: An introduction to its methodology (2nd ed.). Sage."]
+    if inputs.agreement is not None and len(inputs.coders) >= 2:
+        from tematik.agreement import GWET_2008
+
+        refs.append(GWET_2008)
     if inputs.by_theme is not None and len(inputs.by_theme):
         from tematik.triangulate import CLIFF_1993, MANN_WHITNEY
 

@@ -807,6 +807,16 @@ class Comparison:
     note: str = ""
 
 
+def _seeded(function: Any, seed: int) -> dict[str, Any]:
+    """The keyword that seeds a scipy resampling function: ``rng`` (scipy >= 1.15) or ``random_state``."""
+    import inspect
+
+    import numpy as np
+
+    name = "rng" if "rng" in inspect.signature(function).parameters else "random_state"
+    return {name: np.random.default_rng(seed)}
+
+
 def _delta(x: Any, y: Any, axis: int = -1) -> Any:
     """Cliff's delta, P(X > Y) - P(X < Y), along ``axis`` (vectorised for scipy's resampling functions)."""
     import numpy as np
@@ -853,11 +863,13 @@ def compare(first: Sequence[float], second: Sequence[float], *, seed: int = 2006
         np.put_along_axis(chosen, first, True, axis=1)
         xs = pooled[np.nonzero(chosen)[1].reshape(len(first), n1)]
         ys = pooled[np.nonzero(~chosen)[1].reshape(len(first), n2)]
-        p = float(np.mean(np.abs(_delta(xs, ys)) >= abs(delta) - 1e-12))
+        null = _delta(xs, ys)
+        # two-sided as scipy's permutation_test: twice the smaller tail, at most 1
+        p = float(min(1.0, 2 * min(np.mean(null >= delta - 1e-12), np.mean(null <= delta + 1e-12))))
         method = f"exact permutation test ({splits} splits)"
     else:
         test = permutation_test((x, y), _delta, permutation_type="independent", vectorized=True,
-                                n_resamples=resamples, alternative="two-sided", rng=np.random.default_rng(seed))
+                                n_resamples=resamples, alternative="two-sided", **_seeded(permutation_test, seed))
         p = float(min(1.0, test.pvalue))
         method = f"permutation test ({resamples} random splits, seed {seed})"
     low = high = None
@@ -867,7 +879,7 @@ def compare(first: Sequence[float], second: Sequence[float], *, seed: int = 2006
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             boot = bootstrap((x, y), _delta, vectorized=True, paired=False, n_resamples=1999,
-                             confidence_level=level, method="percentile", rng=np.random.default_rng(seed))
+                             confidence_level=level, method="percentile", **_seeded(bootstrap, seed))
         low, high = float(boot.confidence_interval.low), float(boot.confidence_interval.high)
         if math.isnan(low) or math.isnan(high):
             low = high = None

@@ -13,10 +13,12 @@ from tematik.errors import InputError
 UNIT_CHOICES = ("sentence", "turn", "paragraph", "document", "char")
 
 AGREEMENT_COLUMNS = ["code", "units", "units_pairable", "percent_agreement", "cohen_kappa", "kappa_reading",
-                     "krippendorff_alpha", "alpha_reading", "brennan_prediger", "bp_reading", "note"]
+                     "krippendorff_alpha", "alpha_low", "alpha_high", "alpha_reading", "gwet_ac1", "ac1_reading",
+                     "brennan_prediger", "bp_reading", "note"]
 HEADERS = {"units_pairable": "pairable", "percent_agreement": "agreement", "cohen_kappa": "kappa",
-           "kappa_reading": "kappa reading", "krippendorff_alpha": "alpha", "alpha_reading": "alpha reading",
-           "brennan_prediger": "BP kappa", "bp_reading": "BP reading"}
+           "kappa_reading": "kappa reading", "krippendorff_alpha": "alpha", "alpha_low": "alpha 95% low",
+           "alpha_high": "alpha 95% high", "alpha_reading": "alpha reading", "gwet_ac1": "AC1",
+           "ac1_reading": "AC1 reading", "brennan_prediger": "BP kappa", "bp_reading": "BP reading"}
 REFERENCE_COLUMNS = ["coder", "code", "units", "tp", "fp", "fn", "precision", "recall", "f1", "note"]
 
 
@@ -112,8 +114,10 @@ def agree(
         emit(columns, rows, fmt, output=output, decimals=3, headers=HEADERS if table_view else None,
              sheet="agreement", title=f"Intercoder agreement: {', '.join(map(str, result.coders))} ({source})",
              caption="Per code on presence/absence in each unit; ALL (pooled) treats every (unit, code) decision "
-                     "as one case. Readings: kappa and BP after Landis & Koch (1977), alpha after Krippendorff "
-                     f"(2004): >= .800 reliable, >= .667 tentative.{kappa_note}")
+                     "of the applied codes as one case; codes no coder applied are listed last and left out of the "
+                     "pooled and mean rows. alpha's 95% interval: bootstrap over units (1000 resamples, percentile). "
+                     "AC1: Gwet (2008), stable when a code is rare. Readings: kappa, AC1 and BP after Landis & Koch "
+                     f"(1977), alpha after Krippendorff (2004): >= .800 reliable, >= .667 tentative.{kappa_note}")
 
 
 def _report(presence, mode: str, reference: str | None, labels):
