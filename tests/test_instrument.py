@@ -244,8 +244,8 @@ def test_parse_instrument_reads_text_as_stored():
 def test_bands_on_the_mean_item_score_or_pomp_categorise_by_that_value(tmp_path):
     import pandas as pd
 
-    from tematik.survey import responses_from_table, score
     from tematik.survey import Table as ResponsesTable
+    from tematik.survey import responses_from_table, score
 
     text = ("id: t\nscale: {min: 1, max: 4}\ncategories:\n  basis: {basis}\n  bands:\n"
             "    - {lower: {low}, label: rendah}\n    - {lower: {mid}, label: tinggi, }\n"
