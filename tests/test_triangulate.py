@@ -495,3 +495,11 @@ def test_cli_writes_every_format(project, tmp_path, fmt):
     if fmt in ("md", "csv", "html"):
         text = out.read_text(encoding="utf-8")
         assert "Kepercayaan" in text and "partial agreement" in text
+
+
+def test_a_factor_in_a_group_called_overall_keeps_its_row_when_the_overall_score_is_named():
+    scores = {"satisfaction": FactorScore("satisfaction", "satisfaction", "overall", 84.1, "tinggi", "positive"),
+              "total": FactorScore("total", "total", "overall", 80.0, "tinggi", "positive")}
+    display = tri.joint_display([], [], scores, overall="total")
+    assert [r.key for r in display.rows] == ["satisfaction"] and display.overall is scores["total"]
+    assert [r.key for r in tri.joint_display([], [], scores).rows] == []  # without the id: the group decides

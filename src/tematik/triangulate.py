@@ -740,12 +740,14 @@ class JointDisplay:
 def joint_display(evidence: Sequence[ThemeEvidence], links: Sequence[Link], scores: Mapping[str, FactorScore],
                   rules: Rules = Rules(), *, overrides: Mapping[str, Override] | None = None,
                   inferences: Mapping[str, str] | None = None, statuses: Sequence[str] = (),
-                  factor_rows: bool = True, readings: str = "") -> JointDisplay:
+                  factor_rows: bool = True, readings: str = "", overall: str | None = None) -> JointDisplay:
     """The side-by-side joint display: a row per theme (in ``evidence`` order), then a row per scored factor
     that no theme links to (the ``overall`` group is left out: it pools every factor and is given as
     ``JointDisplay.overall``).
 
-    ``overrides`` and ``inferences`` are keyed by theme id, or by factor id for factor rows.
+    ``overrides`` and ``inferences`` are keyed by theme id, or by factor id for factor rows. ``overall`` is the
+    id of the instrument's overall score (default: the score whose group is ``overall``), so that a factor the
+    researcher put in a group called "overall" still gets its row.
     """
     overrides = overrides or {}
     inferences = inferences or {}
@@ -757,16 +759,16 @@ def joint_display(evidence: Sequence[ThemeEvidence], links: Sequence[Link], scor
         rows.append(JointRow("theme", e.theme, e.name, e, assess(e, by_theme.get(e.theme, []), scores, rules),
                              overrides.get(e.theme), inferences.get(e.theme)))
     linked = {link.factor for link in links if link.theme in {e.theme for e in evidence}}
-    overall = None
+    overall_score = None
     if factor_rows:
         for fid, score in scores.items():
-            if score.group == "overall":
-                overall = overall or score
+            if (fid == overall) if overall is not None else (score.group == "overall"):
+                overall_score = overall_score or score
                 continue
             if fid not in linked:
                 rows.append(JointRow("factor", fid, score.name, None, assess_factor(score), overrides.get(fid),
                                      inferences.get(fid), score))
-    return JointDisplay(tuple(rows), rules, tuple(statuses), tuple(links), overall, readings)
+    return JointDisplay(tuple(rows), rules, tuple(statuses), tuple(links), overall_score, readings)
 
 
 def with_override(display: JointDisplay, key: str, override: Override | None) -> JointDisplay:

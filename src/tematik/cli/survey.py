@@ -79,6 +79,10 @@ def validate(
     assert instrument is not None
     what = (f"{len(instrument.factors)} factors, {len(instrument.items)} items, scale "
             f"{instrument.scale.min}-{instrument.scale.max}, categories {instrument.categories.name}")
+    from tematik.instrument import FROM_ORDER
+
+    if instrument.categories.readings == FROM_ORDER:
+        note(instrument.categories.readings_note())
     console.print(f"{file}: ok ({what})" + (f"; {responses}: ok" if responses is not None else ""),
                   markup=False)
 

@@ -183,7 +183,9 @@ def gather(store, *, statuses: tuple[str, ...], rules, links_file: Path | None =
         per_respondent = respondent_scores(responses, scale=categories, lang=lang)
         mapping = store_tri.respondent_participants(store, responses.instrument.id)
         per_respondent["respondent"] = [mapping.get(str(r), str(r)) for r in per_respondent["respondent"]]
-    factor_ids = [f for f, s in fscores.items() if s.group != "overall"] if fscores else []
+    overall_id = responses.instrument.overall.id if responses is not None and responses.instrument.overall \
+        else ""
+    factor_ids = [f for f in fscores if f != overall_id] if fscores else []
     warnings += tri.check_links(links, code_ids, factor_ids)
 
     overrides = {k: tri.Override(v["convergence"], v["note"], v["who"], v["at"])
@@ -195,7 +197,7 @@ def gather(store, *, statuses: tuple[str, ...], rules, links_file: Path | None =
                     "positive, every other category negative." if rules.positive_categories is not None
                     else categories.readings_note(lang))
     display = tri.joint_display(evidence, links, fscores, rules, overrides=overrides, inferences=inferences,
-                                statuses=statuses, readings=readings)
+                                statuses=statuses, readings=readings, overall=overall_id)
     matrix = analysis.case_matrix(data, rows="participant", values="presence")
     voiced = tri.voiced_from_matrix(matrix, code_ids)
     return Gathered(statuses, cb, data, freq, by_source, links, display, responses, categories, scores,
