@@ -119,3 +119,12 @@ def test_report_and_every_output_is_free_of_the_bundled_study(ward):
     clean((folder / "report.html").read_text(encoding="utf-8"), "report.html")
     for command, text in outputs:
         clean(text, command)
+
+
+def test_frequencies_split_and_filter_by_the_new_source_types(ward):
+    run, _, _ = ward
+    rows = {r["code"]: r for r in json.loads(run("freq", "--by", "source_type", "--format", "json").stdout)}
+    assert rows["serah_terima"]["focus_group"] + rows["serah_terima"]["meeting"] == rows["serah_terima"]["total"]
+    assert rows["serah_terima"]["meeting"] >= 2
+    meeting = json.loads(run("freq", "--source-type", "meeting", "--format", "json").stdout)
+    assert {r["code"]: r["units"] for r in meeting} == {c: r["meeting"] for c, r in rows.items()}

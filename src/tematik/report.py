@@ -149,8 +149,9 @@ def table(key: str, title: str, data: Any, columns: Sequence[str] | None = None,
 
 
 JOINT_HEADERS = {"name": "theme / factor", "voiced": "voiced by (n/N, %)", "negative_share": "negative %",
-                 "methods": "data (interview / observation / both)",
-                 "factors": "linked factors [expected direction]: % category (group)",
+                 "methods": "kinds of data (interview, focus_group, observation, ...; both = interview and "
+                            "observation)",
+                 "factors": "linked factors [expected direction]: % of maximum, category (group)",
                  "computed": "computed code", "override": "researcher's code", "meta_inference": "meta-inference"}
 JOINT_REPORT_COLUMNS = ("name", "voiced", "units", "negative_share", "methods", "quotes", "factors", "computed",
                         "override", "meta_inference")
@@ -188,8 +189,11 @@ def joint_tables(display: JointDisplay, *, quotes: int | None = None) -> tuple[T
                   convergence=("computed", "override"),
                   caption="One row per theme, then one per factor no theme links to. computed code: what the rules "
                           "give (struck through when the researcher overrode it); researcher's code: the override, "
-                          "which then stands (who, when and why: see the reasons table). ✓/✗: the factor reads / "
-                          f"does not read in the direction the link expects. {statuses_sentence(display.statuses)}")
+                          "which then stands (who, when and why: see the reasons table). Factor scores are percent "
+                          "of maximum (score obtained / maximum possible x 100) with their category. ✓/✗: the factor "
+                          "reads / does not read in the direction the link expects. "
+                          f"{display.readings + ' ' if display.readings else ''}"
+                          f"{statuses_sentence(display.statuses)}")
     summary = table("convergence_summary", "Convergence summary", display.summary(),
                     ("convergence", "computed", "final", "themes"),
                     headers={"final": "after overrides", "themes": "themes (after overrides)"},

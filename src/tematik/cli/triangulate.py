@@ -333,7 +333,8 @@ def _print_table(display, quotes: int | None) -> None:
     emit(columns, rows, "table", decimals={"neg %": 0}, cell_style=style,
          title="Joint display: themes and questionnaire factors",
          caption=f"Codings counted: {', '.join(display.statuses)}. ✎ = the researcher's override (reverse video); "
-                 "✓/✗ = the factor reads / does not read in the expected direction. " + display.readings)
+                 "Factor scores: percent of maximum with category. ✓/✗ = the factor reads / does not read in the "
+                 "expected direction. " + display.readings)
     console.print("[bold]Why each code[/]")
     for r in display.rows:
         mark = ""
