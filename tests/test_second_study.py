@@ -128,3 +128,19 @@ def test_frequencies_split_and_filter_by_the_new_source_types(ward):
     assert rows["serah_terima"]["meeting"] >= 2
     meeting = json.loads(run("freq", "--source-type", "meeting", "--format", "json").stdout)
     assert {r["code"]: r["units"] for r in meeting} == {c: r["meeting"] for c, r in rows.items()}
+
+
+def test_codebook_links_are_checked_against_the_projects_instrument(cli, tmp_path):
+    from conftest import digest
+
+    cli("survey", "import", STUDY / "responses.csv", "--instrument", STUDY / "instrument.yaml")
+    bad = tmp_path / "codebook.yaml"
+    text = (STUDY / "codebook.yaml").read_text(encoding="utf-8")
+    bad.write_text(text.replace("factor: kelelahan", "factor: burnout"), encoding="utf-8")
+    before = digest(cli.db)
+    r = cli.fails("codebook", "load", bad)
+    line = next(i for i, t in enumerate(bad.read_text(encoding="utf-8").splitlines(), 1) if "burnout" in t)
+    assert f"{bad}:{line}: codes.beban_kerja.factors:" in r.stderr and "'burnout'" in r.stderr
+    assert "instrument 'bangsal-melati'" in r.stderr
+    assert digest(cli.db) == before
+    cli("codebook", "load", STUDY / "codebook.yaml")  # the right links load
