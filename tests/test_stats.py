@@ -216,3 +216,14 @@ def test_alpha_caveats_name_small_samples_few_items_and_negative_values():
     assert alpha_caveat(0.85, 120, 8) == ""
     low, high = alpha_ci(0.85, 120, 8)
     assert low < 0.85 < high < 1
+
+
+def test_holm_adjustment_on_a_worked_case():
+    """Holm (1979): p = (0.01, 0.04, 0.03, None, 0.005) over 4 tests -> 0.03, 0.06, 0.06, None, 0.02."""
+    adjusted = tri.holm([0.01, 0.04, 0.03, None, 0.005])
+    assert adjusted[3] is None
+    assert adjusted[:3] + adjusted[4:] == pytest.approx([0.03, 0.06, 0.06, 0.02])
+    # Holm never exceeds Bonferroni and never goes below the raw p
+    raw = [0.2, 0.001, 0.049, 0.5]
+    for p, h in zip(raw, tri.holm(raw), strict=True):
+        assert p <= h <= min(1.0, 4 * p)

@@ -255,14 +255,15 @@ COOCCUR_COLUMNS = ("code_a", "code_b", "n_a", "n_b", "n_ab", "c", "overlap", "fi
 BY_THEME_HEADERS = {"voiced_n": "voiced: n", "voiced_median": "voiced: median", "voiced_mean": "voiced: mean",
                     "not_voiced_n": "not voiced: n", "not_voiced_median": "not voiced: median",
                     "not_voiced_mean": "not voiced: mean", "difference": "difference", "u": "U",
-                    "p_value": "p", "effect": "Cliff's delta", "effect_low": "delta 95% CI low",
+                    "p_value": "p", "p_holm": "p (Holm)", "effect": "Cliff's delta", "effect_low": "delta 95% CI low",
                     "effect_high": "delta 95% CI high", "fits_direction": "sign as expected",
                     "p_method": "p from"}
 BY_THEME_NOTE = (
     "Scores compared: {measure}. difference = voiced mean - not voiced mean. U: Mann-Whitney U of the voiced "
     "group (pairs where a voiced respondent scores higher, ties counting half); p: two-sided, from the "
     "permutation distribution of U (exact when every split can be enumerated; tied scores share their average "
-    "rank); Cliff's delta = P(voiced > not voiced) - P(voiced < not voiced), with a 95% percentile bootstrap "
+    "rank); p (Holm): adjusted for the number of comparisons in the table (Holm 1979); "
+    "Cliff's delta = P(voiced > not voiced) - P(voiced < not voiced), with a 95% percentile bootstrap "
     "interval; sign as expected: delta has the sign the link's direction expects. The note says in words what "
     "the comparison can and cannot show.")
 FREQUENCY_NOTES = (
@@ -369,7 +370,7 @@ def build_report(inputs: ReportInputs) -> Report:
                       "Small groups say little: read the note of each row."),
             table("by_theme", "Factor scores by theme", inputs.by_theme, headers=BY_THEME_HEADERS,
                   decimals={"voiced_mean": 1, "not_voiced_mean": 1, "voiced_median": 1, "not_voiced_median": 1,
-                            "difference": 1, "u": 1, "p_value": 3, "effect": 2, "effect_low": 2,
+                            "difference": 1, "u": 1, "p_value": 3, "p_holm": 3, "effect": 2, "effect_low": 2,
                             "effect_high": 2},
                   caption=BY_THEME_NOTE.format(measure=_measure(inputs.by_theme)) + " " + st))
     else:
@@ -402,9 +403,9 @@ def build_report(inputs: ReportInputs) -> Report:
 
         refs.append(GWET_2008)
     if inputs.by_theme is not None and len(inputs.by_theme):
-        from tematik.triangulate import CLIFF_1993, MANN_WHITNEY
+        from tematik.triangulate import CLIFF_1993, HOLM_1979, MANN_WHITNEY
 
-        refs += [MANN_WHITNEY, CLIFF_1993]
+        refs += [MANN_WHITNEY, CLIFF_1993, HOLM_1979]
     if inputs.scores is not None:
         from tematik.instrument import POMP_REFERENCE
         from tematik.survey import FELDT_1965

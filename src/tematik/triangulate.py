@@ -77,7 +77,8 @@ JOINT_COLUMNS = ["kind", "theme", "name", "participants", "participants_total", 
 LINK_COLUMNS = ["theme", "factor", "factor_name", "group", "percent", "category", "reading", "direction",
                 "expected", "agrees", "source", "rationale"]
 BY_THEME_COLUMNS = ["theme", "factor", "direction", "measure", "voiced_n", "voiced_median", "voiced_mean",
-                    "not_voiced_n", "not_voiced_median", "not_voiced_mean", "difference", "u", "p_value", "effect",
+                    "not_voiced_n", "not_voiced_median", "not_voiced_mean", "difference", "u", "p_value", "p_holm",
+                    "effect",
                     "effect_low", "effect_high", "fits_direction", "note", "p_method"]
 
 
@@ -910,7 +911,8 @@ def by_theme(voiced: Mapping[str, Iterable[str]], respondent_scores: Any, links:
     ``population``: the participants compared (default: every respondent); respondents outside it are left out.
     ``measure``: the score compared (``percent`` of maximum, ``pomp`` or ``mean`` item score).
     Returns a DataFrame with ``BY_THEME_COLUMNS``: n, median and mean per group, ``difference`` = voiced mean -
-    not-voiced mean, Mann-Whitney ``u`` with its permutation ``p_value`` (see :func:`compare`), Cliff's delta
+    not-voiced mean, Mann-Whitney ``u`` with its permutation ``p_value`` (see :func:`compare`) and that p-value
+    adjusted by Holm's method over the rows of the table (``p_holm``), Cliff's delta
     (``effect``) with its bootstrap interval, ``fits_direction`` (whether the sign of delta is the one the link
     expects; None when a group is empty, delta is 0 or the link has no direction) and a plain-words ``note``.
     """
@@ -945,4 +947,23 @@ def by_theme(voiced: Mapping[str, Iterable[str]], respondent_scores: Any, links:
                      "not_voiced_mean": mean_no, "difference": diff, "u": result.u, "p_value": result.p_value,
                      "effect": result.delta, "effect_low": result.delta_low, "effect_high": result.delta_high,
                      "fits_direction": fits, "note": result.note, "p_method": result.p_method})
+    for row, adjusted in zip(rows, holm([r["p_value"] for r in rows]), strict=True):
+        row["p_holm"] = adjusted
     return pd.DataFrame(rows, columns=BY_THEME_COLUMNS)
+
+
+HOLM_1979 = ("Holm, S. (1979). A simple sequentially rejective multiple test procedure. Scandinavian Journal of "
+             "Statistics, 6(2), 65-70.")
+
+
+def holm(p_values: Sequence[float | None]) -> list[float | None]:
+    """Holm's step-down adjustment of the defined p-values of one table (None stays None): the i-th smallest of
+    m is multiplied by m - i + 1, made monotone and capped at 1."""
+    order = sorted((p, i) for i, p in enumerate(p_values) if p is not None)
+    m = len(order)
+    out: list[float | None] = [None] * len(p_values)
+    running = 0.0
+    for rank, (p, i) in enumerate(order):
+        running = max(running, min(1.0, (m - rank) * p))
+        out[i] = running
+    return out

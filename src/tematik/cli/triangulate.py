@@ -384,7 +384,7 @@ def _emit_by_theme(g: Gathered, fmt: DisplayFormat, output: Path | None, measure
                                                    "direction")]
         columns.insert(columns.index("effect") + 1, "delta 95% CI")
     emit(columns, rows, kind, output=output, headers=BY_THEME_HEADERS if kind == "table" else None,
-         decimals={"p_value": 3, "effect": 2, "effect_low": 2, "effect_high": 2, "u": 1, "voiced_n": 0,
+         decimals={"p_value": 3, "p_holm": 3, "effect": 2, "effect_low": 2, "effect_high": 2, "u": 1, "voiced_n": 0,
                    "not_voiced_n": 0, "voiced_median": 1, "voiced_mean": 1, "not_voiced_median": 1,
                    "not_voiced_mean": 1, "difference": 1}, sheet="by theme",
          title=f"Statistics by themes: {MEASURES[measure]} of participants who voiced each theme vs. did not",
