@@ -241,7 +241,8 @@ def scales(
         raise InputError(f"needs 0 <= --min < --max (got {scale_min}, {scale_max})", field="--min")
     rows = []
     for preset in presets(ResponseScale(scale_min, scale_max)):
-        bands = preset.describe(lang.value) if fmt == TableFormat.table else [
+        bands = f"{preset.describe(lang.value)}\n{preset.readings_note(lang.value)}" if fmt == TableFormat.table \
+            else [
             {"lower": b.lower, **b.labels, "reading": b.reading} for b in preset.bands]
         rows.append({"preset": preset.name, "basis": preset.basis, "bands": bands, "source": preset.source})
     emit(["preset", "basis", "bands", "source"], rows, fmt,
