@@ -214,3 +214,14 @@ def test_xlsx_and_markdown_output(project, tmp_path):
     assert sheet.cell(row=6, column=2).value == "kekeluargaan"  # nobody applied it: listed last
     md = project("agree", "--coders", "A,B", "--format", "md").stdout
     assert md.startswith("| scope | code |") and "kepercayaan" in md
+
+
+def test_alpha_interval_is_seeded_and_can_be_turned_off(project):
+    first = rows_by_code(project("agree", "--coders", "A,B", "--format", "json", "--seed", "5"))
+    again = rows_by_code(project("agree", "--coders", "A,B", "--format", "json", "--seed", "5"))
+    trust = first["kepercayaan"]
+    assert trust["alpha_low"] == again["kepercayaan"]["alpha_low"]
+    assert trust["alpha_low"] <= trust["krippendorff_alpha"] <= trust["alpha_high"]
+    assert trust["gwet_ac1"] is not None and trust["ac1_reading"]
+    off = rows_by_code(project("agree", "--coders", "A,B", "--format", "json", "--bootstrap", "0"))
+    assert off["kepercayaan"]["alpha_low"] is None

@@ -65,9 +65,15 @@ def agree(
     status: StatusOption = "suggested,accepted,manual",
     fmt: ReportFormatOption = ReportFormat.table,
     output: OutputOption = None,
+    bootstrap: Annotated[int, typer.Option(
+        "--bootstrap", min=0, metavar="N", help="Bootstrap resamples for alpha's 95% interval (0: none).")] = 1000,
+    seed: Annotated[int, typer.Option("--seed", help="Seed of the bootstrap (the same seed gives the same "
+                                                     "interval).")] = 2011,
     db: DbOption = None,
 ) -> None:
-    """Intercoder agreement per code: percent agreement, Cohen's kappa, Krippendorff's alpha, Brennan-Prediger.
+    """Intercoder agreement per code: percent agreement, Cohen's kappa, Krippendorff's alpha (with a bootstrap
+    interval), Gwet's AC1, Brennan-Prediger. Codes no coder applied are listed apart and left out of the pooled
+    and mean rows.
 
     Agreement is computed on the presence of each code in each unit. A coder saw the units of every document in
     which they coded anything; units a coder did not see are missing data for alpha and are left out of the
@@ -87,7 +93,7 @@ def agree(
             raise InputError("--unit is for the project's codings; a --table brings its own units", field="--unit")
         presence = ag.presence_from_table(ag.read_agreement_csv(table), coders=coder_list or None,
                                           codes=code_list or None)
-        frame, result = _report(presence, mode, reference, None)
+        frame, result = _report(presence, mode, reference, None, bootstrap, seed)
         source = str(table)
     else:
         unit = unit or "sentence"
@@ -95,7 +101,7 @@ def agree(
             raise InputError(f"unknown unit {unit!r}; expected {', '.join(UNIT_CHOICES)}", field="--unit")
         with open_store(db) as store:
             presence, labels = presence_from_project(store, unit, coder_list, code_list, status)
-            frame, result = _report(presence, mode, reference, labels)
+            frame, result = _report(presence, mode, reference, labels, bootstrap, seed)
         source = f"{unit} units"
 
     if mode == "reference":
@@ -115,12 +121,13 @@ def agree(
              sheet="agreement", title=f"Intercoder agreement: {', '.join(map(str, result.coders))} ({source})",
              caption="Per code on presence/absence in each unit; ALL (pooled) treats every (unit, code) decision "
                      "of the applied codes as one case; codes no coder applied are listed last and left out of the "
-                     "pooled and mean rows. alpha's 95% interval: bootstrap over units (1000 resamples, percentile). "
+                     "pooled and mean rows. alpha's 95% interval: bootstrap over units "
+                     f"({bootstrap} resamples, percentile, seed {seed}). "
                      "AC1: Gwet (2008), stable when a code is rare. Readings: kappa, AC1 and BP after Landis & Koch "
                      f"(1977), alpha after Krippendorff (2004): >= .800 reliable, >= .667 tentative.{kappa_note}")
 
 
-def _report(presence, mode: str, reference: str | None, labels):
+def _report(presence, mode: str, reference: str | None, labels, bootstrap: int = 1000, seed: int = 2011):
     """(DataFrame to show, Agreement or None) for the chosen mode; runs while the store is still open."""
     from tematik import agreement as ag
 
@@ -129,7 +136,7 @@ def _report(presence, mode: str, reference: str | None, labels):
     if mode == "disagreements":
         frame = ag.disagreements(presence)
         return (labels(frame) if labels is not None else frame), None
-    result = ag.agreement(presence)
+    result = ag.agreement(presence, bootstrap=bootstrap, seed=seed)
     return result.to_frame(), result
 
 
