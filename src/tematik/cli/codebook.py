@@ -35,6 +35,13 @@ def validate(file: Annotated[Path, typer.Argument(help="Codebook YAML file.")]) 
             typer.echo(str(p), err=True)
         raise typer.Exit(2)
     console.print(f"{file}: ok")
+    from tematik.codebook import load_codebook
+
+    cb = load_codebook(file)
+    linked = sorted({f.factor for c in cb.codes for f in c.factors})
+    if linked and not cb.factors:
+        note(f"no factors list: the links to {', '.join(linked)} are checked against the project's questionnaire "
+             "instrument when the codebook is loaded into a project that has one")
 
 
 def project_codebook(store):
