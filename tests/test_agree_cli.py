@@ -94,11 +94,11 @@ def test_two_coders_per_code_and_pooled(project):
     assert trust["percent_agreement"] == pytest.approx(0.5)
     assert trust["brennan_prediger"] == pytest.approx(0.0)
     assert rows["komunikasi"]["cohen_kappa"] == pytest.approx(1.0)  # rejected coding at sentence 0 not counted
-    unused = rows["kekeluargaan"]
+    unused = rows["kekeluargaan"]  # nobody applied it: listed apart
+    assert unused["scope"] == "unused" and "left out of the pooled and mean rows" in unused["note"]
     assert unused["cohen_kappa"] is None and unused["kappa_reading"] == "undefined"
-    assert "expected agreement is 1" in unused["note"]
     pooled = rows[ag.POOLED]
-    summed = [[3 + 2, 3], [2, 2 + 8 + 10]]
+    summed = [[3 + 2, 3], [2, 2 + 8]]
     assert pooled["cohen_kappa"] == pytest.approx(ag.cohen_kappa_table(summed).value)
     assert pooled["scope"] == "pooled" and rows[ag.MEAN]["scope"] == "mean"
 
@@ -210,6 +210,18 @@ def test_xlsx_and_markdown_output(project, tmp_path):
     sheet = load_workbook(target)["agreement"]
     header = [c.value for c in sheet[1]]
     assert header[:3] == ["scope", "code", "units"]
-    assert [sheet.cell(row=i, column=2).value for i in range(2, 5)] == CODES
+    assert [sheet.cell(row=i, column=2).value for i in range(2, 6)] == [*CODES[:2], ag.POOLED, ag.MEAN]
+    assert sheet.cell(row=6, column=2).value == "kekeluargaan"  # nobody applied it: listed last
     md = project("agree", "--coders", "A,B", "--format", "md").stdout
     assert md.startswith("| scope | code |") and "kepercayaan" in md
+
+
+def test_alpha_interval_is_seeded_and_can_be_turned_off(project):
+    first = rows_by_code(project("agree", "--coders", "A,B", "--format", "json", "--seed", "5"))
+    again = rows_by_code(project("agree", "--coders", "A,B", "--format", "json", "--seed", "5"))
+    trust = first["kepercayaan"]
+    assert trust["alpha_low"] == again["kepercayaan"]["alpha_low"]
+    assert trust["alpha_low"] <= trust["krippendorff_alpha"] <= trust["alpha_high"]
+    assert trust["gwet_ac1"] is not None and trust["ac1_reading"]
+    off = rows_by_code(project("agree", "--coders", "A,B", "--format", "json", "--bootstrap", "0"))
+    assert off["kepercayaan"]["alpha_low"] is None

@@ -254,11 +254,12 @@ def test_agreement_table_reproduces_grant_example_per_code(tmp_path):
     assert trust["krippendorff_alpha"] == pytest.approx(expected_alpha)
     assert trust["kappa_reading"] == "fair" and trust["note"] == ""
 
-    unused = rows.loc["kekeluargaan"]
+    unused = rows.loc["kekeluargaan"]  # nobody applied it: listed apart, with the degenerate values it would have
+    assert unused["scope"] == "unused" and "left out of the pooled and mean rows" in unused["note"]
     assert unused["percent_agreement"] == 1.0 and unused["brennan_prediger"] == 1.0
     assert math.isnan(unused["cohen_kappa"]) and unused["kappa_reading"] == "undefined"
     assert math.isnan(unused["krippendorff_alpha"]) and unused["alpha_reading"] == "undefined"
-    assert "expected agreement is 1" in unused["note"] and "no variation" in unused["note"]
+    assert list(df["scope"]) == ["code", "code", "pooled", "mean", "unused"]
 
     assert rows.loc["komunikasi", "cohen_kappa"] == pytest.approx(1.0)
     assert rows.loc["komunikasi", "krippendorff_alpha"] == pytest.approx(1.0)
@@ -271,26 +272,29 @@ def test_pooled_and_mean_rows(tmp_path):
     codes = ["kepercayaan", "kekeluargaan", "komunikasi"]
     df = ag.agreement_table(table, codes=codes)
     pooled = df[df["scope"] == "pooled"].iloc[0]
-    summed = np.array([[20, 5], [10, 15]]) + np.array([[0, 0], [0, 50]]) + np.array([[10, 0], [0, 40]])
+    summed = np.array([[20, 5], [10, 15]]) + np.array([[10, 0], [0, 40]])  # kekeluargaan: nobody applied it
     assert pooled["cohen_kappa"] == pytest.approx(ag.cohen_kappa_table(summed).value)
-    assert pooled["units"] == 150
+    assert pooled["units"] == 100
 
     a, b = zip(*grant_table_rows(), strict=True)
     presence = {
         "kepercayaan": ([x == "yes" for x in a], [x == "yes" for x in b]),
-        "kekeluargaan": ([False] * 50, [False] * 50),
         "komunikasi": ([i < 10 for i in range(50)], [i < 10 for i in range(50)]),
     }
-    coder_a = [v for c in codes for v in presence[c][0]]
-    coder_b = [v for c in codes for v in presence[c][1]]
+    applied = ["kepercayaan", "komunikasi"]
+    coder_a = [v for c in applied for v in presence[c][0]]
+    coder_b = [v for c in applied for v in presence[c][1]]
     assert pooled["krippendorff_alpha"] == pytest.approx(ag.krippendorff_alpha([coder_a, coder_b]).value)
     assert pooled["percent_agreement"] == pytest.approx(ag.percent_agreement([coder_a, coder_b]).value)
 
     mean = df[df["scope"] == "mean"].iloc[0]
     per_code = df[df["scope"] == "code"]
-    assert mean["cohen_kappa"] == pytest.approx(per_code["cohen_kappa"].mean())  # NaN skipped: (0.4 + 1) / 2
+    assert mean["cohen_kappa"] == pytest.approx(per_code["cohen_kappa"].mean())  # (0.4 + 1) / 2
     assert mean["percent_agreement"] == pytest.approx(per_code["percent_agreement"].mean())
-    assert "kappa 2/3" in mean["note"]
+    assert "kappa 2/2" in mean["note"]
+    # with the unused code the pooled figures would have been pulled up
+    with_unused = ag.agreement_table(table, codes=codes)
+    assert with_unused.loc[with_unused["scope"] == "unused", "code"].tolist() == ["kekeluargaan"]
     assert df.attrs["references"]["kappa_reading"] == ag.LANDIS_KOCH_1977
     assert df.attrs["references"]["alpha_reading"] == ag.KRIPPENDORFF_2004
 
@@ -311,7 +315,8 @@ def test_missing_units_are_missing_data_for_alpha_and_dropped_for_pairwise():
         assert ca.units == 8 and ca.units_pairable == 11
         assert ca.percent_agreement.value == pytest.approx(ag.percent_agreement(binary).value)
         assert ca.cohen_kappa is None  # four coders
-    assert result.per_code[-1].krippendorff_alpha.value is None  # "6": nobody used it
+    assert [c.code for c in result.unused] == ["6"]  # nobody used it: listed apart
+    assert result.unused[0].krippendorff_alpha.value is None
     # Selecting two coders restricts everything to them; kappa appears.
     ab = ag.agreement(rows, coders=["A", "B"], codes=["1", "2", "3"])
     assert ab.per_code[0].cohen_kappa is not None

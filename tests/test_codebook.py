@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from tematik.codebook import (
-    STUDY_FACTORS,
+    check_factor_links,
+    codebook_data,
     codebook_hash,
     dump_codebook,
     load_codebook,
@@ -20,6 +21,7 @@ from tematik.codebook import (
 from tematik.errors import CodebookError
 
 DATA = Path(__file__).resolve().parent / "data" / "codebook"
+REPO = Path(__file__).resolve().parents[1]
 STUDY = Path(__file__).resolve().parents[1] / "codebooks" / "knowledge-sharing.yaml"
 
 
@@ -191,7 +193,11 @@ def test_study_codebook_is_complete_for_a_second_coder():
     assert cb.ids == ("trust", "solidarity", "openness", "togetherness", "kinship", "communication")
     assert {c.name["id"] for c in cb.codes} == {"Kepercayaan", "Kesetiakawanan", "Keterbukaan", "Kebersamaan",
                                                 "Kekeluargaan", "Komunikasi"}
-    assert set(cb.factors) == set(STUDY_FACTORS)
+    from tematik.instrument import load_instrument
+
+    study = load_instrument(REPO / "corpora" / "ks-library" / "survey" / "instrument.yaml")
+    assert set(cb.factors) == {f.id for f in study.factors}  # the study's codebook declares its factors itself
+    assert check_factor_links(cb, [f.id for f in study.factors]) == []
     colours = set()
     for c in cb.codes:
         colours.add(c.colour)
@@ -223,3 +229,32 @@ def test_study_codebook_keeps_broad_lemmas_out_of_togetherness_and_openness():
     for code, word in (("togetherness", "kebersamaan"), ("openness", "terbuka"), ("openness", "keterbukaan")):
         rules = [r for r in cb.code(code).rules_for("id", "term") if r.text == word]
         assert rules and all(r.match == "lower" for r in rules), (code, word)
+
+
+OWN = """\
+name: Bangsal
+version: "1"
+languages: [id]
+codes:
+  - id: kerja_sama
+    name: {id: Kerja sama tim}
+    definition: {id: Perawat saling membantu.}
+    factors:
+      - {factor: beban_kerja, direction: negative}
+      - dukungan_atasan
+"""
+
+
+def test_a_codebook_without_factors_has_none_and_links_to_its_own():
+    cb, problems = parse_codebook(OWN, path="own.yaml")
+    assert problems == [] and cb.factors == ()
+    assert [(f.factor, f.direction) for f in cb.code("kerja_sama").factors] == [("beban_kerja", "negative"),
+                                                                               ("dukungan_atasan", None)]
+    data = codebook_data(cb)
+    assert "factors" not in data  # export writes what the user wrote and nothing more
+    assert [f["factor"] for f in data["codes"][0]["factors"]] == ["beban_kerja", "dukungan_atasan"]
+    text = dump_codebook(cb)
+    assert "intrinsic_motivation" not in text and "\nfactors:" not in text
+    problems = check_factor_links(cb, ["beban_kerja"], "instrument 'bangsal'")
+    assert len(problems) == 1 and "'dukungan_atasan'" in str(problems[0]) and "instrument 'bangsal'" in str(problems[0])
+    assert str(problems[0]).startswith("own.yaml:10: codes.kerja_sama.factors:")

@@ -192,7 +192,7 @@ def test_bad_manifest_rows_name_file_line_and_field(cli, tmp_path, db):
     shutil.copy(IMPORT / "interview_id.txt", tmp_path)
     r = cli.fails("import", tmp_path, "--manifest", m)
     assert f"{m}:3: file:" in r.output and "ghost.txt" in r.output
-    m.write_text("file,participant,source_type\ninterview_id.txt,P01,podcast\n")
+    m.write_text("file,participant,source_type\ninterview_id.txt,P01,Focus Group\n")
     r = cli.fails("import", tmp_path, "--manifest", m)
     assert f"{m}:2: source_type:" in r.output
     assert digest(db) == before

@@ -195,7 +195,12 @@ def test_a_valid_file_has_no_problems():
         ("id: t\nscale: {min: 5, max: 1}\nfactors: [{id: f, group: g, items: [a]}]\n", 2, "scale",
          "needs 0 <= min < max"),
         ("id: t\nscale: {min: 1, max: 5}\nfactors: []\n", 3, "factors", "needs at least one factor"),
-        ("id: t\nscale: {min: 1, max: 5}\nfactors:\n  - {id: f, items: [a]}\n", 4, "factors.f.group", "is required"),
+        ("id: t\nscale: {min: 1, max: 5}\ncategories:\n  - {lower: 0, label: x, reading: negative}\n"
+         "  - {lower: 50, label: y}\nfactors: [{id: f, items: [a]}]\n", 4, "categories", "1 of 2 bands have a reading"),
+        ("id: t\nscale: {min: 1, max: 5}\ncategories:\n  - {lower: 0, label: x, reading: bad}\n"
+         "factors: [{id: f, items: [a]}]\n", 4, "categories[1].reading", "unknown reading"),
+        ("id: t\nscale: {min: 1, max: 5}\ncategories:\n  basis: mean\n  bands:\n    - {lower: 7, label: x}\n"
+         "factors: [{id: f, items: [a]}]\n", 6, "categories.bands[1].lower", "not a mean item score"),
         ("id: t\nscale: {min: 1, max: 5}\nfactors:\n  - {id: f, group: g, items: [a]}\nextra: 1\n", 5, "extra",
          "unknown key"),
         ("id: t\nscale: {min: 1, max: 5}\ncategories:\n  - {lower: 120, label: x}\n"
@@ -234,3 +239,28 @@ def test_parse_instrument_reads_text_as_stored():
     assert (parsed.factors, parsed.overall, parsed.scale) == (loaded.factors, loaded.overall, loaded.scale)
     with pytest.raises(InstrumentError, match=r"^stored:1: "):
         parse_instrument("id: x\n", "stored")
+
+
+def test_bands_on_the_mean_item_score_or_pomp_categorise_by_that_value(tmp_path):
+    import pandas as pd
+
+    from tematik.survey import Table as ResponsesTable
+    from tematik.survey import responses_from_table, score
+
+    text = ("id: t\nscale: {min: 1, max: 4}\ncategories:\n  basis: {basis}\n  bands:\n"
+            "    - {lower: {low}, label: rendah}\n    - {lower: {mid}, label: tinggi, }\n"
+            "factors: [{id: f, items: [a, b]}]\n")
+    rows = ((2, ("r1", "3", "3")), (3, ("r2", "2", "3")))  # mean item score 2.75: percent 68.75, POMP 58.3
+    found = {}
+    for basis, low, mid in (("mean", 1, 2.7), ("pomp", 0, 60), ("percent", 0, 60)):
+        path = tmp_path / f"{basis}.yaml"
+        body = text.replace("{basis}", basis).replace("{low}", str(low)).replace("{mid}", str(mid))
+        path.write_text(body.replace("label: tinggi, }", "label: tinggi}"), encoding="utf-8")
+        instrument = load_instrument(path)
+        assert instrument.categories.basis == basis
+        responses = responses_from_table(ResponsesTable(str(path), ("respondent", "a", "b"), rows), instrument)
+        frame = score(responses)
+        assert isinstance(frame, pd.DataFrame)
+        found[basis] = frame.iloc[0]["category"]
+        assert frame.iloc[0]["pomp"] == pytest.approx((2.75 - 1) / 3 * 100)
+    assert found == {"mean": "tinggi", "pomp": "rendah", "percent": "tinggi"}

@@ -166,9 +166,11 @@ def test_report_tables_match_what_the_commands_print(written):
     assert len(shown) == len(by_theme)
     for mine, theirs in zip(shown, by_theme, strict=True):
         assert (mine["theme"], mine["factor"]) == (theirs["theme"], theirs["factor"])
-        assert mine["voiced: mean %"] == one_decimal(theirs["voiced_mean"])
-        assert mine["not voiced: mean %"] == one_decimal(theirs["not_voiced_mean"])
-        assert mine["difference (points)"] == one_decimal(theirs["difference"])
+        assert mine["voiced: mean"] == one_decimal(theirs["voiced_mean"])
+        assert mine["not voiced: mean"] == one_decimal(theirs["not_voiced_mean"])
+        assert mine["difference"] == one_decimal(theirs["difference"])
+        assert mine["voiced: median"] == one_decimal(theirs["voiced_median"])
+        assert mine["note"] == theirs["note"]
 
     matrix = {r["code"]: r for r in jrows(cli, "cooccur")}
     pairs = page.tables["cooccurrence"]["rows"]

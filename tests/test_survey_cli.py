@@ -173,10 +173,11 @@ def test_scales_lists_every_preset_with_its_source(cli):
     r = cli.runner.invoke(cli_app(), ["survey", "scales", "--format", "json", "--min", "1", "--max", "4"])
     assert r.exit_code == 0, r.output
     presets = {p["preset"]: p for p in json.loads(r.stdout)}
-    assert set(presets) == {"ks-undiksha", "equal-20", "sugiyono-range"}
+    assert set(presets) == {"ks-undiksha", "equal-20", "sugiyono-range", "thirds"}
     assert all(len(p["source"]) > 60 for p in presets.values())
     assert [b["lower"] for b in presets["sugiyono-range"]["bands"]] == [25, 40, 55, 70, 85]
-    assert presets["ks-undiksha"]["bands"][-1] == {"lower": 85, "id": "sangat positif", "en": "very positive"}
+    assert presets["ks-undiksha"]["bands"][-1] == {"lower": 85, "id": "sangat positif", "en": "very positive",
+                                                   "reading": "positive"}
 
 
 def test_score_needs_an_import_and_a_choice_among_several(cli):

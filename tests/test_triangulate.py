@@ -26,11 +26,12 @@ from tematik.triangulate import (
 # --------------------------------------------------------------------------- the rules, case by case
 
 SCORES = {
-    "high": FactorScore("high", "high factor", "driving", 78.0, "positif"),
-    "fair": FactorScore("fair", "fair factor", "inhibiting", 60.0, "cukup positif"),
-    "low": FactorScore("low", "low factor", "inhibiting", 49.6, "negatif"),
-    "very_low": FactorScore("very_low", "very low factor", "inhibiting", 30.0, "sangat negatif"),
-    "overall": FactorScore("overall", "overall", "overall", 65.0, "cukup positif"),
+    "high": FactorScore("high", "high factor", "driving", 78.0, "positif", "positive"),
+    "fair": FactorScore("fair", "fair factor", "inhibiting", 60.0, "cukup positif", "positive"),
+    "low": FactorScore("low", "low factor", "inhibiting", 49.6, "negatif", "negative"),
+    "very_low": FactorScore("very_low", "very low factor", "inhibiting", 30.0, "sangat negatif", "negative"),
+    "middling": FactorScore("middling", "middling factor", None, 50.0, "sedang", "mixed"),
+    "overall": FactorScore("overall", "overall", "overall", 65.0, "cukup positif", "positive"),
 }
 
 
@@ -116,12 +117,12 @@ def test_silence_for_factors_no_theme_links_to_and_overall_left_out():
     evidence = [theme()]
     display = tri.joint_display(evidence, links(("high", "positive")), SCORES)
     factor_rows = [r for r in display.rows if r.kind == "factor"]
-    assert [r.key for r in factor_rows] == ["fair", "low", "very_low"]
+    assert [r.key for r in factor_rows] == ["fair", "low", "very_low", "middling"]
     assert {r.computed.code for r in factor_rows} == {SILENCE}
     assert display.overall is SCORES["overall"]
     summary = {s["convergence"]: s for s in display.summary()}
-    assert summary[SILENCE]["computed"] == 3 and summary[AGREEMENT]["computed"] == 1
-    assert summary["total"]["computed"] == len(display.rows) == 4
+    assert summary[SILENCE]["computed"] == 4 and summary[AGREEMENT]["computed"] == 1
+    assert summary["total"]["computed"] == len(display.rows) == 5
 
 
 def test_every_code_is_reachable():
@@ -137,12 +138,39 @@ def test_prominence_threshold_is_inclusive_and_configurable():
     assert code(at_threshold, links(("high", "positive")), Rules(prominence=25)).code == PARTIAL
 
 
-def test_positive_categories_are_configurable():
+def test_positive_categories_override_the_scale_readings():
     strict = Rules(positive_categories=("sangat positif", "positif"))
     assert code(theme(), links(("fair", "positive"))).code == AGREEMENT
     assert code(theme(), links(("fair", "positive")), strict).code == DISSONANCE
-    assert strict.factor_reading("Positif") == "positive"  # case-insensitive
+    assert strict.factor_reading("Positif", "negative") == "positive"  # case-insensitive, and it overrides
     assert strict.factor_reading(None) is None
+    assert Rules().factor_reading("whatever", "negative") == "negative"  # no override: the scale's reading
+
+
+def test_a_factor_that_reads_mixed_is_not_tested():
+    result = code(theme(), links(("middling", "positive")))
+    assert result.code == PARTIAL and "reads mixed" in result.reason
+    assert result.links[0].reading == "mixed" and result.links[0].agrees is None
+    both = code(theme(), links(("middling", "positive"), ("high", "positive")))
+    assert both.code == AGREEMENT  # the mixed one is left out of the test, the other agrees
+    assert "(None)" not in both.reason and "middling factor 50.0% sedang" in both.reason
+
+
+def test_readings_come_from_the_instruments_category_scale(tmp_path):
+    from tematik.instrument import FROM_ORDER, load_instrument
+
+    path = tmp_path / "i.yaml"
+    path.write_text("id: ward\nscale: {min: 1, max: 3}\ncategories:\n  - {lower: 0, label: rendah}\n"
+                    "  - {lower: 50, label: sedang}\n  - {lower: 80, label: tinggi}\n"
+                    "factors: [{id: f, items: [a, b]}]\n", encoding="utf-8")
+    scale = load_instrument(path).categories
+    assert scale.readings == FROM_ORDER
+    assert [b.reading for b in scale.bands] == ["negative", "mixed", "positive"]
+    assert "declare no readings" in scale.readings_note() and "tinggi positive" in scale.readings_note()
+    frame = pd.DataFrame([{"factor": "f", "name": "F", "group": None, "percent": 88.8, "category": "tinggi"}])
+    score = tri.factor_scores(frame, scale)["f"]
+    assert (score.reading, score.group) == ("positive", "")
+    assert tri.assess(theme(), [Link("t", "f", "positive")], {"f": score}).code == AGREEMENT
 
 
 def test_polarity_rule_and_negative_share_are_configurable():
@@ -467,3 +495,11 @@ def test_cli_writes_every_format(project, tmp_path, fmt):
     if fmt in ("md", "csv", "html"):
         text = out.read_text(encoding="utf-8")
         assert "Kepercayaan" in text and "partial agreement" in text
+
+
+def test_a_factor_in_a_group_called_overall_keeps_its_row_when_the_overall_score_is_named():
+    scores = {"satisfaction": FactorScore("satisfaction", "satisfaction", "overall", 84.1, "tinggi", "positive"),
+              "total": FactorScore("total", "total", "overall", 80.0, "tinggi", "positive")}
+    display = tri.joint_display([], [], scores, overall="total")
+    assert [r.key for r in display.rows] == ["satisfaction"] and display.overall is scores["total"]
+    assert [r.key for r in tri.joint_display([], [], scores).rows] == []  # without the id: the group decides

@@ -11,6 +11,8 @@ Two layers:
      coincidence-matrix method of Krippendorff (2011); units with fewer than two values are not pairable and drop out;
    - :func:`brennan_prediger` / :func:`brennan_prediger_table` -- free-marginal kappa, chance = 1/q (Brennan &
      Prediger 1981);
+   - :func:`gwet_ac1` -- Gwet's first-order agreement coefficient, two or more coders, missing values allowed
+     (Gwet 2008); unlike kappa and alpha it is not dragged down when one category is rare (skewed prevalence);
    - :func:`precision_recall_f1` -- one coder against a reference coder (e.g. the auto-coder against a human).
 
    Each returns a :class:`Statistic`. A value that is mathematically undefined (0/0) is returned as
@@ -28,10 +30,13 @@ Two layers:
    saw it). Percent agreement, Cohen's kappa and Brennan-Prediger are pairwise statistics: they use only the units
    every selected coder saw; other units are dropped.
 
-   Overall values are pooled over codes: every (unit, code) presence decision is one case. Pooled alpha is alpha
+   Codes nobody applied are left out of the pooled and mean rows and listed apart (each would score percent
+   agreement 1 and pull the pooled figures up). Overall values are pooled over the applied codes: every
+   (unit, code) presence decision is one case. Pooled alpha is alpha
    over all (unit, code) decisions; pooled percent agreement and Brennan-Prediger use all (unit, code) decisions of
    the units every coder saw; pooled Cohen's kappa is kappa of the 2x2 table summed over codes. The mean of the
-   per-code values (over the codes where a value is defined) is given as well.
+   per-code values (over the codes where a value is defined) is given as well. Alpha carries a bootstrap
+   confidence interval (units resampled with replacement; percentile interval; seeded).
 
 Percent agreement is a proportion in [0, 1], not a percentage.
 """
@@ -69,6 +74,10 @@ COHEN_1960 = (
     "Cohen, J. (1960). A coefficient of agreement for nominal scales. Educational and Psychological "
     "Measurement, 20(1), 37-46."
 )
+GWET_2008 = (
+    "Gwet, K. L. (2008). Computing inter-rater reliability and its variance in the presence of high agreement. "
+    "British Journal of Mathematical and Statistical Psychology, 61(1), 29-48."
+)
 BRENNAN_PREDIGER_1981 = (
     "Brennan, R. L., & Prediger, D. J. (1981). Coefficient kappa: Some uses, misuses, and alternatives. "
     "Educational and Psychological Measurement, 41(3), 687-699."
@@ -104,6 +113,7 @@ PERCENT_AGREEMENT = "percent agreement"
 COHEN_KAPPA = "Cohen's kappa"
 KRIPPENDORFF_ALPHA = "Krippendorff's alpha (nominal)"
 BRENNAN_PREDIGER = "Brennan-Prediger kappa"
+GWET_AC1 = "Gwet's AC1"
 PRECISION = "precision"
 RECALL = "recall"
 F1 = "F1"
@@ -274,6 +284,17 @@ def _alpha_binary(n: float, n_units: float, n1: float, x: float) -> Statistic:
     return _alpha_from_sums(n, n_units, 2.0 * x, 2.0 * n0 * n1)
 
 
+def _ac1_binary(pa_units: float, pa_sum: float, pi_units: float, pi_sum: float) -> Statistic:
+    """Gwet's AC1 for presence data: ``pa`` = mean over units with two or more coders of the share of agreeing
+    coder pairs, ``pi`` = mean over units of the share of coders who applied the code, chance = 2 pi (1 - pi)."""
+    if pa_units <= 0:
+        return _stat(GWET_AC1, None, 0, reason="no unit was seen by two or more coders", scale=LANDIS_KOCH)
+    pa = pa_sum / pa_units
+    pi = pi_sum / pi_units if pi_units > 0 else 0.0
+    pe = 2.0 * pi * (1.0 - pi)
+    return _stat(GWET_AC1, (pa - pe) / (1.0 - pe), pa_units, observed=pa, expected=pe, scale=LANDIS_KOCH)
+
+
 def _percent_from_sums(n_units: float, disagreement: float) -> Statistic:
     if n_units <= 0:
         return _stat(PERCENT_AGREEMENT, None, 0, reason="no unit was coded by every coder")
@@ -386,6 +407,28 @@ def brennan_prediger(data: Any, q: int | None = None) -> Statistic:
     codes, categories = _reliability_codes(data)
     p_o = _percent_from_counts(_unit_value_counts(codes, len(categories)), codes.shape[0])
     return _bp_from_agreement(p_o, len(categories) if q is None else int(q))
+
+
+def gwet_ac1(data: Any) -> Statistic:
+    """Gwet's AC1 (nominal) of coders x units reliability data, missing values allowed (Gwet 2008; computed as
+    irrCAC's ``gwet.ac1.raw``): observed agreement over the units with two or more values, chance agreement
+    ``sum_k pi_k (1 - pi_k) / (q - 1)`` with ``pi_k`` the mean share of category k per unit over the units with
+    a value."""
+    codes, categories = _reliability_codes(data)
+    q = len(categories)
+    counts = _unit_value_counts(codes, q).astype(float)
+    r = counts.sum(axis=1)
+    rated = r >= 1
+    two = r >= 2
+    if not two.any():
+        return _stat(GWET_AC1, None, 0, reason="no unit was coded by two or more coders", scale=LANDIS_KOCH)
+    pa = float(((counts[two] * (counts[two] - 1)).sum(axis=1) / (r[two] * (r[two] - 1))).mean())
+    if q < 2:
+        return _stat(GWET_AC1, None, int(two.sum()), observed=pa, scale=LANDIS_KOCH,
+                     reason="a single category: chance agreement cannot be formed (q = 1)")
+    pi = (counts[rated] / r[rated][:, None]).mean(axis=0)
+    pe = float((pi * (1 - pi)).sum() / (q - 1))
+    return _stat(GWET_AC1, (pa - pe) / (1 - pe), int(two.sum()), observed=pa, expected=pe, scale=LANDIS_KOCH)
 
 
 def brennan_prediger_table(table: Any, q: int | None = None) -> Statistic:
@@ -697,11 +740,20 @@ class CodeAgreement:
     cohen_kappa: Statistic | None
     krippendorff_alpha: Statistic
     brennan_prediger: Statistic
+    gwet_ac1: Statistic | None = None
+    alpha_ci: tuple[float, float] | None = None  # bootstrap percentile interval of alpha
+    applied: bool = True  # False: no coder applied the code (listed apart, left out of pooled and mean)
 
     @property
     def statistics(self) -> tuple[Statistic, ...]:
-        found = (self.percent_agreement, self.cohen_kappa, self.krippendorff_alpha, self.brennan_prediger)
+        found = (self.percent_agreement, self.cohen_kappa, self.krippendorff_alpha, self.brennan_prediger,
+                 self.gwet_ac1)
         return tuple(s for s in found if s is not None)
+
+
+AGREEMENT_FRAME_COLUMNS = ["scope", "code", "units", "units_pairable", "percent_agreement", "cohen_kappa",
+                           "kappa_reading", "krippendorff_alpha", "alpha_reading", "alpha_low", "alpha_high",
+                           "gwet_ac1", "ac1_reading", "brennan_prediger", "bp_reading", "note"]
 
 
 @dataclass(frozen=True)
@@ -710,12 +762,16 @@ class Agreement:
 
     coders: tuple[Any, ...]
     unit_label: str
-    per_code: tuple[CodeAgreement, ...]
+    per_code: tuple[CodeAgreement, ...]  # the codes some coder applied
     pooled: CodeAgreement
+    unused: tuple[CodeAgreement, ...] = ()  # codes nobody applied: listed apart
+    level: float = 0.95
     method: str = field(default=(
         "presence/absence of each code per unit; alpha treats units a coder did not see as missing data; "
-        "percent agreement, Cohen's kappa and Brennan-Prediger (q=2) use the units every coder saw; "
-        "pooled = every (unit, code) decision is one case (kappa: 2x2 table summed over codes)"))
+        "percent agreement, Cohen's kappa and Brennan-Prediger (q=2) use the units every coder saw; Gwet's AC1 "
+        "uses the units two or more coders saw; pooled = every (unit, code) decision of the applied codes is one "
+        "case (kappa: 2x2 table summed over codes); codes nobody applied are listed apart and left out of the "
+        "pooled and mean rows; alpha's interval: bootstrap over units (percentile)"))
 
     def mean(self, attr: str) -> tuple[float | None, int]:
         """Mean of a per-code statistic over the codes where it is defined, and how many codes that was."""
@@ -730,22 +786,30 @@ class Agreement:
         with reading None when there are not exactly two coders. ``df.attrs`` holds coders, method and references.
         """
         rows = []
-        for scope, ca in [*(("code", c) for c in self.per_code), ("pooled", self.pooled)]:
+        nan = float("nan")
+        for scope, ca in [*(("code", c) for c in self.per_code), ("pooled", self.pooled),
+                          *(("unused", c) for c in self.unused)]:
             notes = [f"{s.name}: {s.reason}" for s in ca.statistics if s.reason]
+            if scope == "unused":
+                notes = ["no coder applied this code: left out of the pooled and mean rows"]
             kappa = ca.cohen_kappa
+            ac1 = ca.gwet_ac1
             rows.append({
                 "scope": scope, "code": POOLED if scope == "pooled" else ca.code,
                 "units": ca.units, "units_pairable": ca.units_pairable,
                 "percent_agreement": float(ca.percent_agreement),
-                "cohen_kappa": float(kappa) if kappa is not None else float("nan"),
+                "cohen_kappa": float(kappa) if kappa is not None else nan,
                 "kappa_reading": kappa.reading if kappa is not None else None,
                 "krippendorff_alpha": float(ca.krippendorff_alpha), "alpha_reading": ca.krippendorff_alpha.reading,
+                "alpha_low": ca.alpha_ci[0] if ca.alpha_ci else nan,
+                "alpha_high": ca.alpha_ci[1] if ca.alpha_ci else nan,
+                "gwet_ac1": float(ac1) if ac1 is not None else nan, "ac1_reading": ac1.reading if ac1 else None,
                 "brennan_prediger": float(ca.brennan_prediger), "bp_reading": ca.brennan_prediger.reading,
                 "note": "; ".join(notes),
             })
         if self.per_code:
             means = {a: self.mean(a) for a in ("percent_agreement", "cohen_kappa", "krippendorff_alpha",
-                                               "brennan_prediger")}
+                                               "brennan_prediger", "gwet_ac1")}
             two = len(self.coders) == 2
 
             def val(a: str) -> float:
@@ -759,27 +823,77 @@ class Agreement:
                 "kappa_reading": read_kappa(means["cohen_kappa"][0]) if two else None,
                 "krippendorff_alpha": val("krippendorff_alpha"),
                 "alpha_reading": read_alpha(means["krippendorff_alpha"][0]),
+                "alpha_low": nan, "alpha_high": nan,
+                "gwet_ac1": val("gwet_ac1"), "ac1_reading": read_kappa(means["gwet_ac1"][0]),
                 "brennan_prediger": val("brennan_prediger"), "bp_reading": read_kappa(means["brennan_prediger"][0]),
-                "note": "mean over codes with a defined value: " + ", ".join(
+                "note": "mean over applied codes with a defined value: " + ", ".join(
                     f"{name} {means[a][1]}/{len(self.per_code)}" for a, name in
                     (("percent_agreement", "percent agreement"), ("cohen_kappa", "kappa"),
-                     ("krippendorff_alpha", "alpha"), ("brennan_prediger", "Brennan-Prediger"))
+                     ("krippendorff_alpha", "alpha"), ("gwet_ac1", "AC1"), ("brennan_prediger", "Brennan-Prediger"))
                     if a != "cohen_kappa" or two),
             })
-        df = pd.DataFrame(rows, columns=["scope", "code", "units", "units_pairable", "percent_agreement",
-                                         "cohen_kappa", "kappa_reading", "krippendorff_alpha", "alpha_reading",
-                                         "brennan_prediger", "bp_reading", "note"])
+            # the mean row goes before the codes nobody applied
+            unused_rows = [r for r in rows if r["scope"] == "unused"]
+            rows = [r for r in rows if r["scope"] != "unused"] + unused_rows
+        df = pd.DataFrame(rows, columns=AGREEMENT_FRAME_COLUMNS)
         df.attrs.update({"coders": list(self.coders), "unit": self.unit_label, "method": self.method,
+                         "unused": [c.code for c in self.unused], "level": self.level,
                          "references": {"kappa_reading": LANDIS_KOCH_1977, "bp_reading": LANDIS_KOCH_1977,
                                         "alpha_reading": KRIPPENDORFF_2004, "alpha": KRIPPENDORFF_2011,
-                                        "cohen_kappa": COHEN_1960, "brennan_prediger": BRENNAN_PREDIGER_1981}})
+                                        "cohen_kappa": COHEN_1960, "brennan_prediger": BRENNAN_PREDIGER_1981,
+                                        "gwet_ac1": GWET_2008, "ac1_reading": LANDIS_KOCH_1977}})
         return df
 
 
-def agreement(data: Any, *, coders: Sequence[Any] | None = None, codes: Sequence[Any] | None = None) -> Agreement:
+def _bootstrap_alpha(n_u: np.ndarray, n1: np.ndarray, x: np.ndarray, *, resamples: int, seed: int,
+                     level: float) -> list[tuple[float, float] | None]:
+    """Percentile bootstrap intervals of binary alpha, resampling pairable units with replacement.
+
+    ``n_u``: pairable values per unit (weight x coders who saw it); ``n1``/``x``: units x columns of the
+    per-unit sums of :func:`_alpha_binary` (one column per code, and a last one for the pooled alpha whose
+    ``n_u`` is scaled by the number of codes). One interval per column; None when fewer than 95% of the
+    replicates define alpha."""
+    units, columns = n1.shape
+    if units < 2 or resamples <= 0:
+        return [None] * columns
+    rng = np.random.default_rng(seed)
+    out: list[np.ndarray] = []
+    batch = max(1, min(resamples, 2_000_000 // max(units, 1)))
+    done = 0
+    while done < resamples:
+        b = min(batch, resamples - done)
+        counts = rng.multinomial(units, np.full(units, 1.0 / units), size=b).astype(float)
+        n = counts @ n_u  # b
+        s1 = counts @ n1  # b x columns
+        sx = counts @ x
+        n_col = np.repeat(n[:, None], columns, axis=1)
+        n_col[:, -1] = n * max(columns - 1, 1)  # the pooled column counts every code's decisions
+        n0 = n_col - s1
+        with np.errstate(divide="ignore", invalid="ignore"):
+            alpha = 1.0 - (n_col - 1.0) * sx / (n0 * s1)
+        alpha[(n0 <= 0) | (s1 <= 0)] = np.nan
+        out.append(alpha)
+        done += b
+    values = np.concatenate(out)
+    tail = (1.0 - level) / 2.0
+    intervals: list[tuple[float, float] | None] = []
+    for j in range(columns):
+        col = values[:, j]
+        ok = col[~np.isnan(col)]
+        if len(ok) < 0.95 * len(col):
+            intervals.append(None)
+        else:
+            intervals.append((float(np.quantile(ok, tail)), float(np.quantile(ok, 1.0 - tail))))
+    return intervals
+
+
+def agreement(data: Any, *, coders: Sequence[Any] | None = None, codes: Sequence[Any] | None = None,
+              bootstrap: int = 1000, seed: int = 2011, level: float = 0.95) -> Agreement:
     """Per-code and pooled agreement on code presence; ``data`` is a long table or a :class:`Presence`.
 
-    See the module docstring for how units missing for a coder are treated and how pooling works.
+    See the module docstring for how units missing for a coder are treated and how pooling works. Codes no
+    coder applied are returned apart (``Agreement.unused``) and left out of the pooled values. ``bootstrap``
+    replicates (units resampled, ``seed``) give alpha's percentile interval at ``level``; 0 turns it off.
     """
     p = _as_presence(data, coders, codes)
     n_coders, n_codes = len(p.coders), len(p.codes)
@@ -792,22 +906,29 @@ def agreement(data: Any, *, coders: Sequence[Any] | None = None, codes: Sequence
     n_pairable_values = float((w * m)[pairable].sum())
     n_pairable_units = float(w[pairable].sum())
     n_complete = float(w[complete].sum())
+    n_seen = float(w[m >= 1].sum())
 
     cu, cc = p.cell_unit, p.cell_code
     cnt = p.cell_count.astype(float)
     mu = m[cu].astype(float)
     wu = w[cu]
     size = max(n_codes, 1)
+    applied = np.bincount(cc, minlength=size)[:n_codes] > 0
 
     def per_code(weights: np.ndarray, where: np.ndarray) -> np.ndarray:
         return np.bincount(cc[where], weights=weights[where], minlength=size)[:n_codes]
 
     in_pair = pairable[cu]
     n1 = per_code(wu * cnt, in_pair)
-    x = per_code(wu * cnt * (mu - cnt) / np.maximum(mu - 1.0, 1.0), in_pair)
+    x_unit = wu * cnt * (mu - cnt) / np.maximum(mu - 1.0, 1.0)
+    x = per_code(x_unit, in_pair)
     in_complete = complete[cu]
     pairs = n_coders * (n_coders - 1.0)
     dis = per_code(wu * 2.0 * cnt * (n_coders - cnt) / pairs, in_complete)
+    # Gwet's AC1: agreeing pairs per unit (two or more coders), share of coders applying per unit (one or more)
+    agree_share = (cnt * (cnt - 1.0) + (mu - cnt) * (mu - cnt - 1.0)) / np.maximum(mu * (mu - 1.0), 1.0)
+    pa_adjust = per_code(wu * (agree_share - 1.0), in_pair)
+    pi_sum = per_code(wu * cnt / np.maximum(mu, 1.0), mu >= 1)
     tables = None
     if n_coders == 2:
         mask = p.cell_mask
@@ -817,25 +938,52 @@ def agreement(data: Any, *, coders: Sequence[Any] | None = None, codes: Sequence
         n00 = n_complete - n11 - n10 - n01
         tables = np.stack([np.stack([n11, n10], axis=1), np.stack([n01, n00], axis=1)], axis=1)  # codes x 2 x 2
 
+    used = np.flatnonzero(applied)
+    intervals: list[tuple[float, float] | None] = [None] * (len(used) + 1)
+    if bootstrap > 0 and len(used):
+        units = np.flatnonzero(pairable)
+        row_of = np.full(len(m), -1)
+        row_of[units] = np.arange(len(units))
+        col_of = np.full(n_codes, -1)
+        col_of[used] = np.arange(len(used))
+        keep = in_pair & applied[cc]
+        n1_m = np.zeros((len(units), len(used) + 1))
+        x_m = np.zeros((len(units), len(used) + 1))
+        np.add.at(n1_m, (row_of[cu[keep]], col_of[cc[keep]]), (wu * cnt)[keep])
+        np.add.at(x_m, (row_of[cu[keep]], col_of[cc[keep]]), x_unit[keep])
+        n1_m[:, -1] = n1_m[:, :-1].sum(axis=1)
+        x_m[:, -1] = x_m[:, :-1].sum(axis=1)
+        intervals = _bootstrap_alpha((w * m)[units].astype(float), n1_m, x_m, resamples=bootstrap, seed=seed,
+                                     level=level)
+
     def build(code: Any, units: float, units_pair: float, n: float, s_n1: float, s_x: float, s_dis: float,
-              table: np.ndarray | None) -> CodeAgreement:
+              table: np.ndarray | None, pa_units: float, pa_sum: float, pi_units: float, s_pi: float,
+              ci: tuple[float, float] | None, is_applied: bool = True) -> CodeAgreement:
         pa = _percent_from_sums(units, s_dis)
+        alpha = _alpha_binary(n, units_pair, s_n1, s_x)
         return CodeAgreement(
             code=code, units=int(round(units)), units_pairable=int(round(units_pair)), percent_agreement=pa,
             cohen_kappa=None if table is None else _kappa_from_table(table),
-            krippendorff_alpha=_alpha_binary(n, units_pair, s_n1, s_x),
+            krippendorff_alpha=alpha,
             brennan_prediger=_bp_from_agreement(pa, 2),
+            gwet_ac1=_ac1_binary(pa_units, pa_sum, pi_units, s_pi),
+            alpha_ci=ci if alpha.value is not None else None, applied=is_applied,
         )
 
-    per = tuple(
+    built = [
         build(code, n_complete, n_pairable_units, n_pairable_values, n1[i], x[i], dis[i],
-              None if tables is None else tables[i])
+              None if tables is None else tables[i], n_pairable_units, n_pairable_units + pa_adjust[i], n_seen,
+              pi_sum[i], intervals[int(np.searchsorted(used, i))] if applied[i] else None, bool(applied[i]))
         for i, code in enumerate(p.codes)
-    )
-    pooled = build(POOLED, n_complete * n_codes, n_pairable_units * n_codes, n_pairable_values * n_codes,
-                   float(n1.sum()), float(x.sum()), float(dis.sum()),
-                   None if tables is None else tables.sum(axis=0))
-    return Agreement(coders=p.coders, unit_label=p.unit_label, per_code=per, pooled=pooled)
+    ]
+    k = max(len(used), 1)
+    pooled = build(POOLED, n_complete * k, n_pairable_units * k, n_pairable_values * k,
+                   float(n1[used].sum()), float(x[used].sum()), float(dis[used].sum()),
+                   None if tables is None else tables[used].sum(axis=0), n_pairable_units * k,
+                   n_pairable_units * k + float(pa_adjust[used].sum()), n_seen * k, float(pi_sum[used].sum()),
+                   intervals[-1] if len(used) else None)
+    return Agreement(coders=p.coders, unit_label=p.unit_label, per_code=tuple(c for c in built if c.applied),
+                     pooled=pooled, unused=tuple(c for c in built if not c.applied), level=level)
 
 
 def agreement_table(data: Any, *, coders: Sequence[Any] | None = None,

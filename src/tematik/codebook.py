@@ -5,7 +5,7 @@ A codebook file is YAML::
     name: Knowledge sharing
     version: "1.0"
     languages: [id, en]
-    factors: [reciprocity_norm, ...]      # optional; the study's 13 factor ids when absent
+    factors: [reciprocity_norm, ...]      # optional: the questionnaire factor ids codes may link to
     codes:
       - id: trust                         # stable slug
         name: {id: Kepercayaan, en: Trust}
@@ -30,6 +30,9 @@ A codebook file is YAML::
         factors:
           - {factor: reciprocity_norm, direction: positive, rationale: ...}
 
+A codebook without ``factors`` declares none: its codes' links are then checked against the project's
+questionnaire instrument (when it has one; see :func:`check_factor_links`) rather than against a list here.
+
 Every rule gets a stable id ``<code>/<language>/<kind>:<term or id>`` (``trust/id/term:percaya``) that autocode
 stores as the coding's rule. Validation reports every problem as ``file:line: field: message``; YAML is composed
 to nodes so that line numbers survive. This module does not import spaCy: token patterns are checked here for
@@ -43,6 +46,7 @@ import hashlib
 import io
 import json
 import re
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -57,23 +61,6 @@ from tematik.models import (
     FactorLink,
     MatchRule,
     Problem,
-)
-
-# The questionnaire factors of the study (see shared/study/README.md), used when a codebook declares none.
-STUDY_FACTORS = (
-    "intrinsic_motivation",
-    "knowledge_receiving",
-    "attitude_towards_ks",
-    "loss_of_knowledge_power",
-    "knowledge_self_efficacy",
-    "knowledge_donating",
-    "feedback",
-    "organisational_climate",
-    "subjective_norm",
-    "reciprocity_norm",
-    "introjected_motivation",
-    "ict",
-    "external_motivation",
 )
 
 SLUG = re.compile(r"^[a-z][a-z0-9]*(?:[_-][a-z0-9]+)*$")
@@ -239,7 +226,8 @@ class _Parser:
             if not languages and self.is_seq(top["languages"]):
                 self.problem(top["languages"], "languages", "must list at least one language")
         self.languages = tuple(languages)
-        factors: tuple[str, ...] = STUDY_FACTORS
+        factors: tuple[str, ...] = ()
+        self.declared_factors = "factors" in top
         if "factors" in top:
             found = []
             for i, item in enumerate(self.sequence(top["factors"], "factors")):
@@ -405,9 +393,12 @@ class _Parser:
             fid = self.text(m["factor"], f"{f}.factor")
             if fid is None:
                 continue
-            if fid not in self.factors:
+            if self.declared_factors and fid not in self.factors:
                 self.problem(m["factor"], f"{f}.factor",
                              f"unknown factor {fid!r} (known: {', '.join(self.factors) or 'none'})")
+                continue
+            if not self.declared_factors and not SLUG.match(fid):
+                self.problem(m["factor"], f"{f}.factor", f"{fid!r} is not an id (lower-case letters, digits, _ -)")
                 continue
             if any(link.factor == fid for link in out):
                 self.problem(m["factor"], f"{f}.factor", f"factor {fid!r} is linked twice")
@@ -417,7 +408,8 @@ class _Parser:
                 self.problem(m["direction"], f"{f}.direction", f"must be one of: {', '.join(FACTOR_DIRECTIONS)}")
                 continue
             rationale = self.text(m["rationale"], f"{f}.rationale", required=False) if "rationale" in m else None
-            out.append(FactorLink(factor=fid, direction=direction, rationale=rationale))
+            out.append(FactorLink(factor=fid, direction=direction, rationale=rationale,
+                                  line=item.start_mark.line + 1))
         return tuple(out)
 
     # ---- matching rules
@@ -692,7 +684,8 @@ def codebook_data(cb: Codebook) -> dict[str, Any]:
     data: dict[str, Any] = {"name": cb.name, "version": cb.version, "languages": list(cb.languages)}
     if cb.description:
         data["description"] = cb.description
-    data["factors"] = list(cb.factors)
+    if cb.factors:  # only what the codebook declared
+        data["factors"] = list(cb.factors)
     data["codes"] = codes
     return data
 
@@ -812,3 +805,16 @@ def _csv(cb: Codebook) -> str:
         row.append("; ".join(f.factor + (f" ({f.direction})" if f.direction else "") for f in c.factors))
         w.writerow(row)
     return buf.getvalue()
+
+
+def check_factor_links(cb: Codebook, factors: Sequence[str], instrument: str = "the instrument") -> list[Problem]:
+    """A problem for every code linking to a factor that ``factors`` (the questionnaire's factor ids) lacks."""
+    known = set(factors)
+    out = []
+    for c in cb.codes:
+        for link in c.factors:
+            if link.factor not in known:
+                out.append(Problem(f"{c.id} links to factor {link.factor!r}, which {instrument} does not have "
+                                   f"(its factors: {', '.join(factors) or 'none'})", cb.path, link.line or c.line,
+                                   f"codes.{c.id}.factors"))
+    return out

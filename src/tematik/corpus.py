@@ -19,7 +19,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from tematik.errors import InputError
-from tematik.models import INTERVIEWER, LANGUAGES, SOURCE_TYPES, Document, Turn
+from tematik.models import INTERVIEWER, LANGUAGES, TRANSCRIPT_TYPES, Document, Turn, source_type_problem
 
 TEXT_SUFFIXES = (".txt", ".md", ".docx", ".vtt", ".srt")
 TABLE_SUFFIXES = (".csv", ".xlsx")
@@ -793,7 +793,7 @@ class ReadResult:
 
 
 #: source types whose unlabelled paragraphs continue the previous speaker's turn
-CONVERSATIONS = ("interview", "focus_group", "meeting")
+CONVERSATIONS = TRANSCRIPT_TYPES
 #: source types whose speakers are checked and reported (rows and documents have no speakers to speak of)
 SPOKEN = CONVERSATIONS + ("observation",)
 
@@ -838,9 +838,8 @@ def _make_document(name: str, text: str, meta: FileMeta, *, path: str | None,
                    lead: int | None = None) -> tuple[Document, list[str], TurnAnalysis]:
     warnings = []
     source_type = meta.source_type or "interview"
-    if source_type not in SOURCE_TYPES:
-        raise InputError(f"unknown source type {source_type!r}; expected {'|'.join(SOURCE_TYPES)}",
-                         path=meta.origin or path, field="source_type")
+    if source_type_problem(source_type):
+        raise InputError(source_type_problem(source_type), path=meta.origin or path, field="source_type")
     language = meta.language
     if language is None:
         language, share = guess_language(text)
@@ -995,9 +994,8 @@ def read_manifest(path: Path) -> dict[Path, FileMeta]:
         if target in out:
             raise InputError(f"file {cells['file']!r} listed twice", path=label, line=lineno, field="file")
         st = cells.get("source_type") or None
-        if st and st not in SOURCE_TYPES:
-            raise InputError(f"unknown source type {st!r}; expected {'|'.join(SOURCE_TYPES)}", path=label,
-                             line=lineno, field="source_type")
+        if st and source_type_problem(st):
+            raise InputError(source_type_problem(st), path=label, line=lineno, field="source_type")
         lang = cells.get("language") or None
         if lang and lang not in LANGUAGES:
             raise InputError(f"unknown language {lang!r}; expected {'|'.join(LANGUAGES)}", path=label,

@@ -24,11 +24,28 @@ score is formed and which category scale labels a percent-of-maximum score. Exam
       name: {id: perilaku KS (keseluruhan), en: overall KS behaviour}
       items: all                     # or: factors: [intrinsic_motivation, ...]
 
-Inline bands are half-open intervals ``[lower, next lower)`` on the percent-of-maximum scale::
+Inline bands are half-open intervals ``[lower, next lower)``, lowest first, each with an optional *reading*
+(``positive``, ``mixed`` -- or its synonym ``neutral`` -- or ``negative``) that says how a score in that band
+reads when themes are triangulated with factors. A plain list is on the percent-of-maximum scale::
 
     categories:
-      - {lower: 0, label: {id: rendah, en: low}}
-      - {lower: 50, label: {id: tinggi, en: high}}
+      - {lower: 0, label: {id: rendah, en: low}, reading: negative}
+      - {lower: 50, label: {id: tinggi, en: high}, reading: positive}
+
+A mapping chooses the basis: ``percent`` (percent of maximum, the default), ``pomp`` (percent of maximum
+possible, ``(mean - min) / (max - min) x 100``) or ``mean`` (the mean item score, on the answer scale)::
+
+    categories:
+      basis: mean
+      bands:
+        - {lower: 1, label: rendah}
+        - {lower: 2.34, label: sedang}
+        - {lower: 3.67, label: tinggi}
+
+Give a reading to every band or to none. Bands without readings read by their order: the highest band
+positive, the lowest negative, the rest mixed; every display that uses the readings says so. An instrument
+without ``categories`` gets the neutral preset ``thirds`` (three equal bands of POMP: rendah / sedang / tinggi),
+and the scores say so. ``group`` of a factor is optional (any label; without one every factor is in one group).
 
 Everything here is standard library plus PyYAML (imported when a file is read): the CLI may import this module
 at start-up to list presets.
@@ -38,7 +55,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -59,12 +76,43 @@ def pick(text: Text, lang: str = "id") -> str:
 # --------------------------------------------------------------------------- domain objects
 
 
+READINGS = ("positive", "mixed", "negative")
+READING_ALIASES = {"neutral": "mixed"}
+BASES = ("percent", "pomp", "mean")
+BASIS_NAMES = {
+    "percent": "percent of maximum (score obtained / maximum possible x 100)",
+    "pomp": "POMP, percent of maximum possible ((mean item score - scale min) / (scale max - scale min) x 100)",
+    "mean": "mean item score",
+}
+DECLARED = "declared"
+FROM_ORDER = "order"
+
+
+def percent_of_max(mean: float, scale: ResponseScale) -> float:
+    """The study's percent of maximum from a mean item score: ``mean / max x 100`` (floor ``min / max x 100``)."""
+    return 100 * mean / scale.max
+
+
+def pomp(mean: float, scale: ResponseScale) -> float:
+    """POMP (percent of maximum possible; Cohen, Cohen, Aiken & West 1999): ``(mean - min) / (max - min) x 100``,
+    0 at the lowest answer and 100 at the highest."""
+    return 100 * (mean - scale.min) / (scale.max - scale.min)
+
+
+POMP_REFERENCE = (
+    "Cohen, P., Cohen, J., Aiken, L. S., & West, S. G. (1999). The problem of units and the circumstance for POMP. "
+    "Multivariate Behavioral Research, 34(3), 315-346."
+)
+
+
 @dataclass(frozen=True)
 class Band:
-    """One category: percentages ``>= lower`` and below the next band's lower bound."""
+    """One category: values ``>= lower`` and below the next band's lower bound; ``reading`` is how a score in
+    the band reads (positive, mixed, negative) or None when not declared."""
 
     lower: float
     labels: Text = field(default_factory=dict, hash=False)
+    reading: str | None = None
 
     def label(self, lang: str = "id") -> str:
         return pick(self.labels, lang)
@@ -72,24 +120,59 @@ class Band:
 
 @dataclass(frozen=True)
 class CategoryScale:
-    """Named bands on the percent-of-maximum scale, lowest first. ``source`` says where the bands come from."""
+    """Named bands, lowest first, on ``basis`` (``percent``, ``pomp`` or ``mean``). ``source`` says where the
+    bands come from; ``readings`` whether the bands' readings were declared or derived from their order
+    (:func:`with_readings`)."""
 
     name: str
     bands: tuple[Band, ...]
     source: str = ""
+    basis: str = "percent"
+    readings: str = DECLARED
 
-    def band(self, percent: float) -> Band:
-        """The band ``percent`` falls in; values below the lowest bound fall in the lowest band."""
-        if percent is None or (isinstance(percent, float) and math.isnan(percent)):
-            raise ValueError("no percentage to categorise")
+    def band(self, value: float) -> Band:
+        """The band ``value`` (on this scale's basis) falls in; values below the lowest bound fall in the lowest
+        band."""
+        if value is None or (isinstance(value, float) and math.isnan(value)):
+            raise ValueError("no value to categorise")
         found = self.bands[0]
         for band in self.bands:
-            if percent >= band.lower - EPSILON:
+            if value >= band.lower - EPSILON:
                 found = band
         return found
 
-    def label(self, percent: float, lang: str = "id") -> str:
-        return self.band(percent).label(lang)
+    def label(self, value: float, lang: str = "id") -> str:
+        return self.band(value).label(lang)
+
+    def value(self, *, percent: float | None = None, pomp: float | None = None, mean: float | None = None
+              ) -> float | None:
+        """Of the values given, the one on this scale's basis."""
+        return {"percent": percent, "pomp": pomp, "mean": mean}[self.basis]
+
+    def reading(self, label: str | None) -> str | None:
+        """The reading of the band labelled ``label`` (any language, case-insensitive); None if unknown."""
+        if not label:
+            return None
+        wanted = label.strip().lower()
+        for band in self.bands:
+            if wanted in {text.strip().lower() for text in band.labels.values()}:
+                return band.reading
+        return None
+
+    def readings_note(self, lang: str = "id") -> str:
+        """One sentence: how each category reads and whether that was declared or derived from the order."""
+        groups: dict[str, list[str]] = {}
+        for band in reversed(self.bands):
+            groups.setdefault(band.reading or "unread", []).append(band.label(lang))
+        parts = "; ".join(f"{', '.join(labels)} {reading}" for reading, labels in groups.items())
+        if self.readings == FROM_ORDER:
+            return (f"The categories of {self.name} declare no readings, so they read by their order (highest "
+                    f"band positive, lowest negative, the rest mixed): {parts}.")
+        return f"Category readings ({self.name}): {parts}."
+
+    @property
+    def basis_name(self) -> str:
+        return BASIS_NAMES[self.basis]
 
     @property
     def bounds(self) -> tuple[float, ...]:
@@ -97,11 +180,26 @@ class CategoryScale:
         return tuple(b.lower for b in self.bands)
 
     def describe(self, lang: str = "id") -> str:
-        """One line: ``sangat negatif < 40 <= negatif < 55 <= ...``."""
+        """One line: ``sangat negatif < 40 <= negatif < 55 <= ...`` (with ``(mean item score)`` when the bands are
+        not on the percent of maximum)."""
         parts = [self.bands[0].label(lang)]
         for band in self.bands[1:]:
             parts.append(f"< {band.lower:g} <= {band.label(lang)}")
-        return " ".join(parts)
+        text = " ".join(parts)
+        return text if self.basis == "percent" else f"{text} (on the {BASIS_NAMES[self.basis]})"
+
+
+def with_readings(scale: CategoryScale) -> CategoryScale:
+    """``scale`` with a reading for every band: as declared, or, when no band declares one, from the order (the
+    highest band positive, the lowest negative, the rest mixed; a single band reads mixed)."""
+    if all(b.reading for b in scale.bands):
+        return scale if scale.readings == DECLARED else replace(scale, readings=DECLARED)
+    n = len(scale.bands)
+    bands = []
+    for i, band in enumerate(scale.bands):
+        reading = "mixed" if n == 1 else "negative" if i == 0 else "positive" if i == n - 1 else "mixed"
+        bands.append(replace(band, reading=reading))
+    return replace(scale, bands=tuple(bands), readings=FROM_ORDER)
 
 
 @dataclass(frozen=True)
@@ -137,7 +235,7 @@ class Factor:
 
     id: str
     names: Text = field(hash=False)
-    group: str
+    group: str | None
     items: tuple[Item, ...]
     reverse: tuple[str, ...] = ()
     composed_of: tuple[str, ...] = ()
@@ -209,10 +307,25 @@ _LABELS_5: tuple[Text, ...] = (
     {"id": "positif", "en": "positive"},
     {"id": "sangat positif", "en": "very positive"},
 )
+# The study reads its upper three categories (cukup positif and above) as positive.
+_READINGS_5 = ("negative", "negative", "positive", "positive", "positive")
+
+_LABELS_3: tuple[Text, ...] = (
+    {"id": "rendah", "en": "low"},
+    {"id": "sedang", "en": "medium"},
+    {"id": "tinggi", "en": "high"},
+)
+_READINGS_3 = ("negative", "mixed", "positive")
 
 
 def _bands(lowers: list[float]) -> tuple[Band, ...]:
-    return tuple(Band(lower, dict(labels)) for lower, labels in zip(lowers, _LABELS_5, strict=True))
+    return tuple(Band(lower, dict(labels), reading)
+                 for lower, labels, reading in zip(lowers, _LABELS_5, _READINGS_5, strict=True))
+
+
+def _thirds(scale: ResponseScale) -> tuple[Band, ...]:
+    return tuple(Band(lower, dict(labels), reading)
+                 for lower, labels, reading in zip((0.0, 100 / 3, 200 / 3), _LABELS_3, _READINGS_3, strict=True))
 
 
 def _ks_undiksha(scale: ResponseScale) -> tuple[Band, ...]:
@@ -233,6 +346,7 @@ def _sugiyono_range(scale: ResponseScale) -> tuple[Band, ...]:
 class _Preset:
     build: Callable[[ResponseScale], tuple[Band, ...]]
     source: str
+    basis: str = "percent"
 
 
 PRESETS: dict[str, _Preset] = {
@@ -257,8 +371,15 @@ PRESETS: dict[str, _Preset] = {
         "percent-of-maximum scale the lowest possible value is min/max x 100, so a 1-5 scale gives five "
         "16-point bands starting at 20, 36, 52, 68 and 84.",
     ),
+    "thirds": _Preset(
+        _thirds,
+        "Three equal bands of the POMP score (percent of maximum possible, 0 = every answer at the scale minimum, "
+        "100 = every answer at the maximum): rendah (low) below 33.3, sedang (medium) below 66.7, tinggi (high); "
+        "read negative, mixed and positive. A neutral default for instruments that declare no categories.",
+        basis="pomp",
+    ),
 }
-DEFAULT_PRESET = "ks-undiksha"
+DEFAULT_PRESET = "thirds"  # for an instrument that declares no categories; the study's file names ks-undiksha
 
 
 def preset_names() -> tuple[str, ...]:
@@ -270,7 +391,7 @@ def category_scale(name: str, scale: ResponseScale | None = None) -> CategorySca
     preset = PRESETS.get(name)
     if preset is None:
         raise InstrumentError(f"unknown category scale '{name}' (known: {', '.join(PRESETS)})", field="scale")
-    return CategoryScale(name, preset.build(scale or ResponseScale()), preset.source)
+    return CategoryScale(name, preset.build(scale or ResponseScale()), preset.source, preset.basis)
 
 
 def presets(scale: ResponseScale | None = None) -> list[CategoryScale]:
@@ -399,35 +520,79 @@ def _response_scale(c: _Checker, node: Any) -> ResponseScale | None:
     return ResponseScale(lo, hi, dict(sorted(labels.items())))
 
 
-def _inline_bands(c: _Checker, node: Any, name: str) -> CategoryScale | None:
-    entries = c.sequence(node, "categories")
+def _reading(c: _Checker, node: Any, field: str) -> str | None:
+    value = c.scalar(node, field)
+    if value is None:
+        return None
+    value = READING_ALIASES.get(value.lower(), value.lower())
+    if value not in READINGS:
+        c.problem(node, field, f"unknown reading '{value}' (use {', '.join(READINGS)}, or neutral for mixed)")
+        return None
+    return value
+
+
+def _inline_bands(c: _Checker, node: Any, name: str, scale: ResponseScale | None) -> CategoryScale | None:
+    basis = "percent"
+    if isinstance(node, c._yaml.MappingNode):
+        mapping = c.mapping(node, "categories", ("basis", "bands"))
+        if mapping is None:
+            return None
+        if "basis" in mapping:
+            basis = c.scalar(mapping["basis"], "categories.basis") or "percent"
+            if basis not in BASES:
+                c.problem(mapping["basis"], "categories.basis", f"unknown basis '{basis}' (use {', '.join(BASES)})")
+                return None
+        if "bands" not in mapping:
+            c.problem(node, "categories.bands", "is required (a list of bands, lowest first)")
+            return None
+        node = mapping["bands"]
+        prefix = "categories.bands"
+    else:
+        prefix = "categories"
+    entries = c.sequence(node, prefix)
     if entries is None:
         return None
+    if basis == "mean":
+        low, high, unit = (scale.min, scale.max, "a mean item score on the answer scale") if scale else \
+            (-math.inf, math.inf, "a mean item score")
+    else:
+        low, high, unit = 0, 100, "a percentage between 0 and 100"
     bands = []
+    read_nodes = []
     for i, entry in enumerate(entries):
-        where = f"categories[{i + 1}]"
-        mapping = c.mapping(entry, where, ("lower", "label"))
+        where = f"{prefix}[{i + 1}]"
+        mapping = c.mapping(entry, where, ("lower", "label", "reading"))
         if mapping is None:
             continue
         if "lower" not in mapping or "label" not in mapping:
-            c.problem(entry, where, "needs 'lower' (percent) and 'label'")
+            c.problem(entry, where, f"needs 'lower' ({'mean item score' if basis == 'mean' else 'percent'}) "
+                                    "and 'label'")
             continue
         lower = c.scalar(mapping["lower"], f"{where}.lower", (int, float))
         label = c.text(mapping["label"], f"{where}.label")
+        reading = _reading(c, mapping["reading"], f"{where}.reading") if "reading" in mapping else None
+        if "reading" in mapping:
+            read_nodes.append(entry)
         if lower is None or not label:
             continue
-        if not 0 <= lower <= 100:
-            c.problem(mapping["lower"], f"{where}.lower", f"{lower} is not a percentage between 0 and 100")
+        if not low <= lower <= high:
+            c.problem(mapping["lower"], f"{where}.lower", f"{lower} is not {unit}"
+                      + (f" ({low:g}-{high:g})" if basis == "mean" and scale else ""))
             continue
         if any(b.lower == lower for b in bands):
             c.problem(mapping["lower"], f"{where}.lower", f"two bands start at {lower:g}")
             continue
-        bands.append(Band(float(lower), label))
+        bands.append(Band(float(lower), label, reading))
+    if read_nodes and len(read_nodes) != len(entries):
+        c.problem(node, prefix, f"{len(read_nodes)} of {len(entries)} bands have a reading: give every band a "
+                                "reading (positive, mixed, negative) or none (then they read by their order)")
+        return None
     if not bands:
         if entries == []:
-            c.problem(node, "categories", "needs at least one band")
+            c.problem(node, prefix, "needs at least one band")
         return None
-    return CategoryScale(name, tuple(sorted(bands, key=lambda b: b.lower)), f"bands defined in {c.path}")
+    return with_readings(CategoryScale(name, tuple(sorted(bands, key=lambda b: b.lower)),
+                                       f"bands defined in {c.path}", basis))
 
 
 def _items(c: _Checker, node: Any, where: str, seen: dict[str, str]) -> list[Item]:
@@ -473,8 +638,6 @@ def _factor(c: _Checker, node: Any, index: int, seen_items: dict[str, str]) -> F
         where = f"factors.{factor_id}"
     names = c.text(mapping["name"], f"{where}.name") if "name" in mapping else {}
     group = c.scalar(mapping["group"], f"{where}.group") if "group" in mapping else None
-    if "group" not in mapping:
-        c.problem(node, f"{where}.group", "is required (e.g. driving, inhibiting)")
     if "items" not in mapping:
         c.problem(node, f"{where}.items", "is required")
         items: list[Item] = []
@@ -492,7 +655,7 @@ def _factor(c: _Checker, node: Any, index: int, seen_items: dict[str, str]) -> F
                 c.problem(entry, f"{where}.reverse", f"'{item_id}' is listed twice")
             else:
                 reverse.append(item_id)
-    if not factor_id or group is None or not items:
+    if not factor_id or ("group" in mapping and group is None) or not items:
         return None
     return Factor(factor_id, names, group, tuple(items), tuple(reverse))
 
@@ -568,7 +731,9 @@ def _parse(text: str, path: str) -> tuple[Instrument | None, list[InstrumentErro
 
     categories: CategoryScale | None = None
     if "categories" not in top:
-        categories = category_scale(DEFAULT_PRESET, scale)
+        default = category_scale(DEFAULT_PRESET, scale)
+        categories = replace(default, source=f"{path} declares no categories, so the neutral default preset "
+                                             f"'{DEFAULT_PRESET}' is used: {default.source}")
     elif isinstance(top["categories"], yaml.ScalarNode):
         preset = c.scalar(top["categories"], "categories")
         if preset is not None and preset not in PRESETS:
@@ -576,7 +741,7 @@ def _parse(text: str, path: str) -> tuple[Instrument | None, list[InstrumentErro
         elif preset is not None:
             categories = category_scale(preset, scale)
     else:
-        categories = _inline_bands(c, top["categories"], f"{instrument_id or 'instrument'}-bands")
+        categories = _inline_bands(c, top["categories"], f"{instrument_id or 'instrument'}-bands", scale)
 
     attributes: list[str] = []
     if "attributes" in top:

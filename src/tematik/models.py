@@ -4,7 +4,34 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-SOURCE_TYPES = ("interview", "observation", "document", "response")
+# The documented kinds of data a document can be. The set is open: any other lower-case identifier (letters, digits,
+# _ or -) is accepted as the researcher's own type; these are the ones tematik knows by name.
+SOURCE_TYPES = ("interview", "focus_group", "meeting", "observation", "document", "response")
+SOURCE_TYPE_DESCRIPTIONS = {
+    "interview": "a one-to-one (or small) interview transcript",
+    "focus_group": "a focus-group discussion transcript (several participants, a moderator)",
+    "meeting": "minutes or a transcript of a meeting the researcher attended",
+    "observation": "field notes of an observed episode",
+    "document": "a document of the setting (policy, report, web page)",
+    "response": "answers to an open questionnaire question",
+}
+
+
+# Source types whose documents are spoken transcripts (an unlabelled paragraph continues the previous speaker).
+TRANSCRIPT_TYPES = ("interview", "focus_group", "meeting")
+
+
+def source_type_problem(value: str) -> str | None:
+    """Why ``value`` cannot be a source type (None when it can): a lower-case identifier such as ``interview``,
+    ``focus_group`` or the researcher's own ``diary``."""
+    import re
+
+    if not re.fullmatch(r"[a-z][a-z0-9]*(?:[_-][a-z0-9]+)*", value or ""):
+        return (f"source type {value!r} must be a lower-case identifier (letters, digits, _ or -), e.g. "
+                f"{', '.join(SOURCE_TYPES)}")
+    return None
+
+
 LANGUAGES = ("id", "en")
 INTERVIEWER = "interviewer"  # the speaker role of the person asking questions
 
@@ -157,6 +184,7 @@ class FactorLink:
     factor: str
     direction: str | None = None
     rationale: str | None = None
+    line: int | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True)

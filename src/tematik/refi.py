@@ -43,7 +43,15 @@ from typing import Any
 from xml.etree import ElementTree as ET
 
 from tematik.errors import InputError
-from tematik.models import CODING_STATUSES, LANGUAGES, SOURCE_TYPES, Coding, Document, Participant, Turn
+from tematik.models import (
+    CODING_STATUSES,
+    LANGUAGES,
+    Coding,
+    Document,
+    Participant,
+    Turn,
+    source_type_problem,
+)
 
 NS_PROJECT = "urn:QDA-XML:project:1.0"
 NS_CODEBOOK = "urn:QDA-XML:codebook:1.0"
@@ -1392,7 +1400,8 @@ def build_import(loaded: LoadedProject, context: ProjectContext = ProjectContext
         doc_names[s.guid] = name
         values = attrs(s.values)
         fields = {k: values.pop(k) for k in DOCUMENT_FIELDS if k in values}
-        source_type = fields.get("source_type") if fields.get("source_type") in SOURCE_TYPES else None
+        source_type = fields.get("source_type") if not source_type_problem(fields.get("source_type") or "") \
+            else None
         language = fields.get("language") if fields.get("language") in LANGUAGES else None
         values = {k: v for k, v in values.items() if k != "refi_guid"}
         values["refi_guid"] = s.guid

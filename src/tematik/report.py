@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from tematik.export.tables import plain as _plain
+from tematik.survey import PERCENT_NOTE
 from tematik.triangulate import FARMER_2006, GUETTERMAN_2015, JointDisplay
 
 SECTION_KEYS = ("about", "corpus", "codebook", "frequencies", "cooccurrence", "factors", "joint-display",
@@ -148,8 +149,9 @@ def table(key: str, title: str, data: Any, columns: Sequence[str] | None = None,
 
 
 JOINT_HEADERS = {"name": "theme / factor", "voiced": "voiced by (n/N, %)", "negative_share": "negative %",
-                 "methods": "data (interview / observation / both)",
-                 "factors": "linked factors [expected direction]: % category (group)",
+                 "methods": "kinds of data (interview, focus_group, observation, ...; both = interview and "
+                            "observation)",
+                 "factors": "linked factors [expected direction]: % of maximum, category (group)",
                  "computed": "computed code", "override": "researcher's code", "meta_inference": "meta-inference"}
 JOINT_REPORT_COLUMNS = ("name", "voiced", "units", "negative_share", "methods", "quotes", "factors", "computed",
                         "override", "meta_inference")
@@ -187,8 +189,11 @@ def joint_tables(display: JointDisplay, *, quotes: int | None = None) -> tuple[T
                   convergence=("computed", "override"),
                   caption="One row per theme, then one per factor no theme links to. computed code: what the rules "
                           "give (struck through when the researcher overrode it); researcher's code: the override, "
-                          "which then stands (who, when and why: see the reasons table). ✓/✗: the factor reads / "
-                          f"does not read in the direction the link expects. {statuses_sentence(display.statuses)}")
+                          "which then stands (who, when and why: see the reasons table). Factor scores are percent "
+                          "of maximum (score obtained / maximum possible x 100) with their category. ✓/✗: the factor "
+                          "reads / does not read in the direction the link expects. "
+                          f"{display.readings + ' ' if display.readings else ''}"
+                          f"{statuses_sentence(display.statuses)}")
     summary = table("convergence_summary", "Convergence summary", display.summary(),
                     ("convergence", "computed", "final", "themes"),
                     headers={"final": "after overrides", "themes": "themes (after overrides)"},
@@ -231,6 +236,7 @@ class ReportInputs:
     figures: Mapping[str, Path] = field(default_factory=dict, hash=False)  # frequencies, cooccurrence, factors
     survey_notes: Sequence[str] = ()
     scale_note: str = ""
+    categories: Any = None  # the instrument.CategoryScale the scores were labelled with
     instrument: str = ""
     respondents: int = 0
     cooccurrence_unit: str = "sentence"
@@ -243,12 +249,23 @@ FREQ_COLUMNS = ("code", "name", "units", "documents", "participants", "eligible"
                 "words")
 FREQ_HEADERS = {"units": "coded units", "eligible": "could speak", "participants_pct": "participants %",
                 "negative": "negative units"}
-SCORE_COLUMNS = ("factor", "name", "group", "items", "n", "score", "max", "percent", "category", "mean", "sd",
-                 "alpha")
+SCORE_COLUMNS = ("factor", "name", "group", "items", "n", "score", "max", "percent", "category", "pomp", "mean",
+                 "sd", "alpha", "alpha_low", "alpha_high", "alpha_note")
 COOCCUR_COLUMNS = ("code_a", "code_b", "n_a", "n_b", "n_ab", "c", "overlap", "fivefold")
-BY_THEME_HEADERS = {"voiced_n": "voiced: n", "voiced_mean": "voiced: mean %", "not_voiced_n": "not voiced: n",
-                    "not_voiced_mean": "not voiced: mean %", "difference": "difference (points)",
-                    "fits_direction": "sign as expected"}
+BY_THEME_HEADERS = {"voiced_n": "voiced: n", "voiced_median": "voiced: median", "voiced_mean": "voiced: mean",
+                    "not_voiced_n": "not voiced: n", "not_voiced_median": "not voiced: median",
+                    "not_voiced_mean": "not voiced: mean", "difference": "difference", "u": "U",
+                    "p_value": "p", "p_holm": "p (Holm)", "effect": "Cliff's delta", "effect_low": "delta 95% CI low",
+                    "effect_high": "delta 95% CI high", "fits_direction": "sign as expected",
+                    "p_method": "p from"}
+BY_THEME_NOTE = (
+    "Scores compared: {measure}. difference = voiced mean - not voiced mean. U: Mann-Whitney U of the voiced "
+    "group (pairs where a voiced respondent scores higher, ties counting half); p: two-sided, from the "
+    "permutation distribution of U (exact when every split can be enumerated; tied scores share their average "
+    "rank); p (Holm): adjusted for the number of comparisons in the table (Holm 1979); "
+    "Cliff's delta = P(voiced > not voiced) - P(voiced < not voiced), with a 95% percentile bootstrap "
+    "interval; sign as expected: delta has the sign the link's direction expects. The note says in words what "
+    "the comparison can and cannot show.")
 FREQUENCY_NOTES = (
     "Coded unit: one distinct coded span; the same span coded twice (two coders) counts once.",
     "A coding belongs to the participant of the turn it starts in, else to the document's participant; "
@@ -323,10 +340,15 @@ def build_report(inputs: ReportInputs) -> Report:
     if inputs.scores is not None:
         sc = table("factor_scores", "Questionnaire factor scores", inputs.scores,
                    [c for c in SCORE_COLUMNS if c in inputs.scores.columns],
-                   decimals={"percent": 1, "mean": 2, "sd": 2, "alpha": 2, "score": 0, "max": 0},
-                   caption="percent = score obtained / maximum possible x 100. " + inputs.scale_note)
+                   decimals={"percent": 1, "pomp": 1, "mean": 2, "sd": 2, "alpha": 2, "alpha_low": 2,
+                             "alpha_high": 2, "score": 0, "max": 0},
+                   caption=f"{PERCENT_NOTE}. alpha: Cronbach's, with Feldt's 95% interval (alpha_low to "
+                           "alpha_high) and a note when too few respondents or items stand behind it. "
+                           + inputs.scale_note)
+        figure_basis = {"pomp": "POMP", "mean": "Mean item score"}.get(getattr(inputs.categories, "basis", ""),
+                                                                       "Percent of maximum")
         factor_blocks: tuple[Block, ...] = (*_figure(inputs, "factors", "Factor scores",
-                                                     "Percent of maximum per factor, coloured by category."), sc)
+                                                     f"{figure_basis} per factor, coloured by category."), sc)
     else:
         factor_blocks = (Paragraph("No questionnaire in this project: the quantitative side of the joint display "
                                    "is silent.", emphasis=True),)
@@ -342,14 +364,15 @@ def build_report(inputs: ReportInputs) -> Report:
 
     if inputs.by_theme is not None and len(inputs.by_theme):
         bt: tuple[Block, ...] = (
-            Paragraph("Statistics by themes (Guetterman et al. 2015): for participants who were interviewed or "
-                      "observed and also answered the questionnaire, each linked factor's mean percent of maximum "
-                      "among those who voiced the theme and among those who did not. Descriptive only: the groups "
-                      "are small and no test is made."),
+            Paragraph("Statistics by themes (Guetterman et al. 2015): for participants who spoke in the "
+                      "qualitative data and also answered the questionnaire, each linked factor's score among those "
+                      "who voiced the theme and among those who did not, with a Mann-Whitney test and Cliff's delta. "
+                      "Small groups say little: read the note of each row."),
             table("by_theme", "Factor scores by theme", inputs.by_theme, headers=BY_THEME_HEADERS,
-                  decimals={"voiced_mean": 1, "not_voiced_mean": 1, "difference": 1},
-                  caption="difference = voiced mean - not voiced mean (percentage points); sign as expected: the "
-                          "difference has the sign the link's direction expects. " + st))
+                  decimals={"voiced_mean": 1, "not_voiced_mean": 1, "voiced_median": 1, "not_voiced_median": 1,
+                            "difference": 1, "u": 1, "p_value": 3, "p_holm": 3, "effect": 2, "effect_low": 2,
+                            "effect_high": 2},
+                  caption=BY_THEME_NOTE.format(measure=_measure(inputs.by_theme)) + " " + st))
     else:
         bt = (Paragraph("No participant both spoke in the qualitative data and answered the questionnaire, or no "
                         "theme links to a scored factor: statistics by themes cannot be computed."),)
@@ -358,9 +381,13 @@ def build_report(inputs: ReportInputs) -> Report:
     if inputs.agreement is not None and len(inputs.coders) >= 2:
         ag: tuple[Block, ...] = (table(
             "agreement", f"Intercoder agreement ({', '.join(inputs.coders)})", inputs.agreement,
-            decimals={c: 3 for c in ("percent_agreement", "cohen_kappa", "krippendorff_alpha", "brennan_prediger")},
-            caption="Per code on presence/absence in each sentence; readings after Landis & Koch (1977) for kappa "
-                    "and Krippendorff (2004) for alpha (>= .800 reliable, >= .667 tentative)."),)
+            decimals={c: 3 for c in ("percent_agreement", "cohen_kappa", "krippendorff_alpha", "alpha_low",
+                                     "alpha_high", "gwet_ac1", "brennan_prediger")},
+            caption="Per code on presence/absence in each sentence; codes no coder applied are listed last and "
+                    "left out of the pooled and mean rows; alpha with a 95% bootstrap interval over sentences; "
+                    "Gwet's AC1 beside kappa and alpha (stable when a code is rare). Readings after Landis & Koch "
+                    "(1977) for kappa and AC1 and Krippendorff (2004) for alpha (>= .800 reliable, >= .667 "
+                    "tentative)."),)
     else:
         who = ", ".join(inputs.coders) or "nobody"
         ag = (Paragraph(f"Intercoder agreement needs codings by two or more coders; this project has codings by "
@@ -370,16 +397,31 @@ def build_report(inputs: ReportInputs) -> Report:
     refs = [FARMER_2006, GUETTERMAN_2015,
             "Landis, J. R., & Koch, G. G. (1977). The measurement of observer agreement for categorical data. "
             "Biometrics, 33(1), 159-174.",
-            "Krippendorff, K. (2004). Content analysis: An introduction to its methodology (2nd ed.). Sage.",
-            "Study modelled: " + STUDY_REFERENCE]
+            "Krippendorff, K. (2004). Content analysis: An introduction to its methodology (2nd ed.). Sage."]
+    if inputs.agreement is not None and len(inputs.coders) >= 2:
+        from tematik.agreement import GWET_2008
+
+        refs.append(GWET_2008)
+    if inputs.by_theme is not None and len(inputs.by_theme):
+        from tematik.triangulate import CLIFF_1993, HOLM_1979, MANN_WHITNEY
+
+        refs += [MANN_WHITNEY, CLIFF_1993, HOLM_1979]
+    if inputs.scores is not None:
+        from tematik.instrument import POMP_REFERENCE
+        from tematik.survey import FELDT_1965
+
+        refs += [POMP_REFERENCE, FELDT_1965]
+    if "ks-undiksha" in inputs.scale_note:  # the study whose category bands the preset reproduces
+        refs.append("Category bands after: " + STUDY_REFERENCE)
     sections.append(Section("methods", "Method notes", (
         Bullets(tuple(inputs.survey_notes) or ("No questionnaire scored.",), "Questionnaire scores"),
         Bullets(FREQUENCY_NOTES, "Theme frequencies"),
-        Bullets(tuple(d.rules.describe()), "Convergence rules"),
+        Bullets(tuple(d.describe_rules()), "Convergence rules"),
         Bullets(("Links come from the codebook's factors field (or a --links file); each has an expected direction "
                  "and a rationale, listed in the codebook section.",
-                 "Statistics by themes compare respondents' percent of maximum (their own score obtained / their "
-                 "own maximum x 100) between those who voiced a theme and those who did not.",
+                 f"Statistics by themes compare respondents' {_measure(inputs.by_theme)} between those who voiced "
+                 "a theme and those who did not: Mann-Whitney U with a permutation p-value (Mann & Whitney 1947) "
+                 "and Cliff's delta (Cliff 1993) with a bootstrap interval.",
                  st), "Integration"),
         Bullets(tuple(refs), "Sources"))))
 
@@ -387,6 +429,15 @@ def build_report(inputs: ReportInputs) -> Report:
     title = "Findings report"
     subtitle = f"{inputs.project} \u2014 generated {inputs.generated}"
     return Report(title, subtitle, tuple(sections), inputs.generated)
+
+
+def _measure(frame: Any) -> str:
+    """Which score a statistics-by-themes table compares, in words."""
+    from tematik.triangulate import MEASURES
+
+    if frame is not None and "measure" in getattr(frame, "columns", ()) and len(frame):
+        return MEASURES.get(str(frame["measure"].iloc[0]), str(frame["measure"].iloc[0]))
+    return MEASURES["percent"]
 
 
 def _quote_blocks(inputs: ReportInputs) -> tuple[Block, ...]:

@@ -31,15 +31,27 @@ import pandas as pd
 
 from tematik.corpus import TABLE_SUFFIXES, read_bytes, read_rows
 from tematik.errors import InstrumentError
-from tematik.instrument import CategoryScale, Factor, Instrument, problems_error
+from tematik.instrument import CategoryScale, Factor, Instrument, ResponseScale, problems_error
 
 MISSING_POLICIES = ("error", "skip", "mean")
 DEFAULT_ID_COLUMN = "respondent"
 BLANK_GROUP = "(blank)"
 
-SCORE_COLUMNS = ("factor", "name", "group", "items", "n", "score", "max", "percent", "category", "mean", "sd",
-                 "alpha")
-RESPONDENT_COLUMNS = ("respondent", "factor", "name", "group", "score", "max", "percent", "category", "mean")
+SCORE_COLUMNS = ("factor", "name", "group", "items", "n", "score", "max", "percent", "category", "pomp", "mean",
+                 "sd", "alpha", "alpha_low", "alpha_high", "alpha_note")
+RESPONDENT_COLUMNS = ("respondent", "factor", "name", "group", "score", "max", "percent", "category", "pomp",
+                      "mean")
+
+#: Below these, Cronbach's alpha is printed with a caveat (see :func:`alpha_caveat`).
+ALPHA_MIN_RESPONDENTS = 30
+ALPHA_MIN_ITEMS = 3
+FELDT_1965 = (
+    "Feldt, L. S. (1965). The approximate sampling distribution of Kuder-Richardson reliability coefficient "
+    "twenty. Psychometrika, 30(3), 357-370."
+)
+PERCENT_NOTE = ("percent = percent of maximum, score obtained / (answers x scale maximum) x 100 (the lowest "
+                "reachable value is min/max x 100); pomp = POMP, percent of maximum possible, (mean item score - scale "
+                "min) / (scale max - scale min) x 100 (0 at the lowest answer, 100 at the highest)")
 
 
 # --------------------------------------------------------------------------- reading tables
@@ -287,7 +299,36 @@ def cronbach_alpha(items: pd.DataFrame) -> float:
     return k / (k - 1) * (1 - data.var(ddof=1).sum() / total_variance)
 
 
-def _factor_row(factor: Factor, scores: pd.DataFrame, raw: pd.DataFrame, scale_max: int,
+def alpha_ci(alpha: float, n: int, k: int, level: float = 0.95) -> tuple[float, float]:
+    """Feldt's (1965) confidence interval for Cronbach's alpha of ``k`` items over ``n`` respondents:
+    ``(1 - alpha) / (1 - alpha_hat)`` follows F(n - 1, (n - 1)(k - 1)). NaN bounds when it cannot be formed."""
+    if alpha is None or math.isnan(alpha) or n < 2 or k < 2 or not 0 < level < 1:
+        return math.nan, math.nan
+    from scipy.stats import f
+
+    df1, df2 = n - 1, (n - 1) * (k - 1)
+    tail = (1 - level) / 2
+    return (float(1 - (1 - alpha) * f.ppf(1 - tail, df1, df2)), float(1 - (1 - alpha) * f.ppf(tail, df1, df2)))
+
+
+def alpha_caveat(alpha: float, n: int, k: int) -> str:
+    """Why an alpha should not be read at face value ("" when nothing to say): fewer than
+    ``ALPHA_MIN_RESPONDENTS`` respondents, fewer than ``ALPHA_MIN_ITEMS`` items, or a negative value."""
+    notes = []
+    if k < 2:
+        return "one item: no alpha"
+    if n < 2 or alpha is None or math.isnan(alpha):
+        return f"n = {n}: alpha cannot be computed" if n < 2 else "alpha undefined (no variance in the total)"
+    if n < ALPHA_MIN_RESPONDENTS:
+        notes.append(f"only {n} respondents (< {ALPHA_MIN_RESPONDENTS}): too few to read alpha; see its CI")
+    if k < ALPHA_MIN_ITEMS:
+        notes.append(f"only {k} items: alpha of so few items is unstable")
+    if alpha < 0:
+        notes.append("negative: the items do not covary positively (check reverse scoring)")
+    return "; ".join(notes)
+
+
+def _factor_row(factor: Factor, scores: pd.DataFrame, raw: pd.DataFrame, scale: ResponseScale,
                 categories: CategoryScale, lang: str) -> dict[str, Any]:
     cols = list(factor.item_ids)
     block = scores[cols]
@@ -295,9 +336,14 @@ def _factor_row(factor: Factor, scores: pd.DataFrame, raw: pd.DataFrame, scale_m
     cells = int(answered.to_numpy().sum())
     present = answered.any(axis=1)
     obtained = float(block.sum().sum())
-    maximum = cells * scale_max
+    maximum = cells * scale.max
     percent = 100 * obtained / maximum if maximum else math.nan
+    mean = obtained / cells if cells else math.nan
+    pomp = 100 * (mean - scale.min) / (scale.max - scale.min) if cells else math.nan
     respondent_means = block[present].mean(axis=1)
+    alpha = cronbach_alpha(raw[cols])
+    complete = int(raw[cols].notna().all(axis=1).sum())
+    low, high = alpha_ci(alpha, complete, len(cols))
     return {
         "factor": factor.id,
         "name": factor.name(lang),
@@ -307,10 +353,15 @@ def _factor_row(factor: Factor, scores: pd.DataFrame, raw: pd.DataFrame, scale_m
         "score": obtained,
         "max": maximum,
         "percent": percent,
-        "category": "" if math.isnan(percent) else categories.label(percent, lang),
-        "mean": obtained / cells if cells else math.nan,
+        "pomp": pomp,
+        "category": "" if math.isnan(percent) else categories.label(
+            categories.value(percent=percent, pomp=pomp, mean=mean), lang),
+        "mean": mean,
         "sd": float(respondent_means.std(ddof=1)) if len(respondent_means) > 1 else math.nan,
-        "alpha": cronbach_alpha(raw[cols]),
+        "alpha": alpha,
+        "alpha_low": low,
+        "alpha_high": high,
+        "alpha_note": alpha_caveat(alpha, complete, len(cols)),
     }
 
 
@@ -341,7 +392,7 @@ def score(responses: Responses, *, by: str | None = None, scale: CategoryScale |
     rows = []
     for value, index in _groups(responses, by):
         for factor in instrument.scored:
-            row = _factor_row(factor, scores.loc[index], raw.loc[index], instrument.scale.max, categories, lang)
+            row = _factor_row(factor, scores.loc[index], raw.loc[index], instrument.scale, categories, lang)
             rows.append({by: value, **row} if by else row)
     columns = ([by] if by else []) + list(SCORE_COLUMNS)
     return pd.DataFrame(rows, columns=columns)
@@ -365,11 +416,15 @@ def respondent_scores(responses: Responses, *, scale: CategoryScale | None = Non
             obtained = float(values.sum())
             maximum = cells * instrument.scale.max
             percent = 100 * obtained / maximum if maximum else math.nan
+            mean = obtained / cells if cells else math.nan
+            s = instrument.scale
+            pomp = 100 * (mean - s.min) / (s.max - s.min) if cells else math.nan
             rows.append({
                 "respondent": respondent, **attrs, "factor": factor.id, "name": factor.name(lang),
-                "group": factor.group, "score": obtained, "max": maximum, "percent": percent,
-                "category": "" if math.isnan(percent) else categories.label(percent, lang),
-                "mean": obtained / cells if cells else math.nan,
+                "group": factor.group, "score": obtained, "max": maximum, "percent": percent, "pomp": pomp,
+                "category": "" if math.isnan(percent) else categories.label(
+                    categories.value(percent=percent, pomp=pomp, mean=mean), lang),
+                "mean": mean,
             })
     columns = ["respondent", *attribute_names, *RESPONDENT_COLUMNS[1:]]
     return pd.DataFrame(rows, columns=columns)
@@ -389,11 +444,16 @@ def method_notes(responses: Responses, scale: CategoryScale | None = None) -> li
     return [
         f"{len(responses.answers)} respondents answered {len(instrument.items)} items on a {s.min}-{s.max} scale "
         f"grouped in {len(instrument.factors)} factors.",
-        "Each factor is scored as score obtained / maximum possible score x 100.",
+        "Each factor is scored as its percent of maximum, score obtained / maximum possible score x 100 (the "
+        f"lowest reachable value is {s.floor_percent:g}%), and as its POMP score, (mean item score - {s.min}) / "
+        f"({s.max} - {s.min}) x 100 (0 to 100).",
         f"Reverse-scored items ({len(reverse)}: {', '.join(reverse) or 'none'}) count as {s.min} + {s.max} - answer.",
         f"Overall score ({instrument.overall.id}): {instrument.overall_method()}." if instrument.overall
         else "No overall score is defined.",
         f"Blank answers: {policy}.",
         f"Categories ({categories.name}): {categories.describe('id')}. Source: {categories.source}",
-        "Cronbach's alpha is computed per factor over the respondents who answered all of its items.",
+        categories.readings_note("id"),
+        "Cronbach's alpha is computed per factor over the respondents who answered all of its items, with "
+        f"Feldt's 95% confidence interval ({FELDT_1965}); it is flagged when fewer than {ALPHA_MIN_RESPONDENTS} "
+        f"respondents or fewer than {ALPHA_MIN_ITEMS} items stand behind it, or when it is negative.",
     ]

@@ -14,7 +14,10 @@ qualitative data sets on two elements, the meaning and the prominence of a theme
 the other the questionnaire factors it links to, so the elements are read as follows (see :class:`Rules`):
 
 - **direction** (meaning): does each linked factor's score read the way the link expects, given the theme's
-  polarity? A factor reads *positive* when its category is one of ``Rules.positive_categories``; the theme reads
+  polarity? A factor reads as its category reads in the instrument's category scale (each band is positive,
+  mixed or negative: declared in the instrument, or from the order of the bands when it declares none); a factor
+  that reads *mixed* is not tested. ``Rules.positive_categories`` (``--positive``) overrides the scale: the
+  categories named read positive and every other negative. The theme reads
   *negative* when more than ``Rules.negative_share`` of its units are negative-polarity (unless polarity is
   ignored). A ``positive`` link expects the factor to read as the theme does, a ``negative`` link the opposite;
   ``mixed`` or unspecified links expect nothing and are not tested.
@@ -67,16 +70,16 @@ CONVERGENCE_CODES = (AGREEMENT, PARTIAL, SILENCE, DISSONANCE)
 _ALIASES = {"partial": PARTIAL, "partial_agreement": PARTIAL, "partial-agreement": PARTIAL, "agree": AGREEMENT,
             "silent": SILENCE, "dissonant": DISSONANCE}
 
-# The study's five categories (Indonesian and English labels) of which the upper three count as positive.
-DEFAULT_POSITIVE = ("sangat positif", "positif", "cukup positif", "very positive", "positive", "quite positive")
 
 JOINT_COLUMNS = ["kind", "theme", "name", "participants", "participants_total", "participants_pct", "units",
                  "negative_units", "negative_share", "methods", "quotes", "factors", "computed", "override",
                  "convergence", "reason", "override_note", "meta_inference"]
 LINK_COLUMNS = ["theme", "factor", "factor_name", "group", "percent", "category", "reading", "direction",
                 "expected", "agrees", "source", "rationale"]
-BY_THEME_COLUMNS = ["theme", "factor", "direction", "voiced_n", "voiced_mean", "not_voiced_n", "not_voiced_mean",
-                    "difference", "fits_direction"]
+BY_THEME_COLUMNS = ["theme", "factor", "direction", "measure", "voiced_n", "voiced_median", "voiced_mean",
+                    "not_voiced_n", "not_voiced_median", "not_voiced_mean", "difference", "u", "p_value", "p_holm",
+                    "effect",
+                    "effect_low", "effect_high", "fits_direction", "note", "p_method"]
 
 
 def normalise_convergence(value: str, *, field: str = "--convergence") -> str:
@@ -97,14 +100,15 @@ class Rules:
     """The configurable rules that compute a convergence code.
 
     ``prominence``: percent of the participants who could speak that must voice a theme for it to count as
-    prominent (``>=``). ``positive_categories``: factor category labels (case-insensitive) that read positive;
-    every other category reads negative. ``polarity``: ``share`` reads a theme as negative when its share of
+    prominent (``>=``). ``positive_categories``: None (the default) reads each factor as its category reads in
+    the instrument's category scale; a tuple of category labels (case-insensitive) overrides it: those read
+    positive, every other category negative. ``polarity``: ``share`` reads a theme as negative when its share of
     negative-polarity units is above ``negative_share``; ``ignore`` reads every voiced theme as positive (a
     mention is an endorsement).
     """
 
     prominence: float = 20.0
-    positive_categories: tuple[str, ...] = DEFAULT_POSITIVE
+    positive_categories: tuple[str, ...] | None = None
     polarity: str = "share"
     negative_share: float = 0.5
 
@@ -117,13 +121,17 @@ class Rules:
         if not 0 <= self.negative_share < 1:
             raise InputError(f"the negative share must be 0 <= share < 1, not {self.negative_share:g}",
                              field="--negative-share")
-        if not self.positive_categories:
+        if self.positive_categories is not None and not self.positive_categories:
             raise InputError("at least one category must count as positive", field="--positive")
 
-    def factor_reading(self, category: str | None) -> str | None:
-        """``positive`` / ``negative`` for a category label, ``None`` when the factor has no score."""
+    def factor_reading(self, category: str | None, reading: str | None = None) -> str | None:
+        """``positive`` / ``mixed`` / ``negative`` for a factor's category: ``reading`` (the category's reading in
+        the instrument's scale) unless ``positive_categories`` overrides it; ``None`` when the factor has no
+        score or its category has no reading."""
         if not category:
             return None
+        if self.positive_categories is None:
+            return reading
         wanted = {c.strip().lower() for c in self.positive_categories}
         return "positive" if category.strip().lower() in wanted else "negative"
 
@@ -135,8 +143,9 @@ class Rules:
             return "positive"
         return "negative" if negative_units / units > self.negative_share else "positive"
 
-    def describe(self) -> list[str]:
-        """The rules in words, for a report's method notes."""
+    def describe(self, readings: str | None = None) -> list[str]:
+        """The rules in words, for a report's method notes; ``readings`` says how the instrument's categories
+        read (:meth:`tematik.instrument.CategoryScale.readings_note`)."""
         polarity = ("a theme reads negative when more than "
                     f"{self.negative_share:.0%} of its coded units are negative-polarity (a negation governs the "
                     "matched words), else positive" if self.polarity == "share"
@@ -144,8 +153,10 @@ class Rules:
         return [
             f"Prominence: a theme is prominent when at least {self.prominence:g}% of the participants who could "
             "speak (were interviewed or spoke in an observed episode) voiced it.",
-            f"Factor reading: categories {', '.join(self.positive_categories)} read positive; any other category "
-            "reads negative.",
+            (f"Factor reading: categories {', '.join(self.positive_categories)} read positive (set with --positive); "
+             "any other category reads negative." if self.positive_categories is not None else
+             "Factor reading: each factor reads as its category reads in the instrument's category scale; a factor "
+             "that reads mixed is not tested. " + (readings or "")).strip(),
             f"Theme reading: {polarity}.",
             "Direction: a positive link expects the factor to read as the theme does, a negative link the "
             "opposite; mixed or unspecified links are not tested.",
@@ -231,6 +242,7 @@ class FactorScore:
     group: str
     percent: float | None
     category: str | None
+    reading: str | None = None  # how the category reads in the instrument's scale: positive, mixed, negative
 
 
 def pick_quotes(rows: Iterable[Mapping[str, Any]], n: int, *, target: int = 160, longest: int = 320
@@ -455,14 +467,19 @@ def check_links(links: Sequence[Link], themes: Iterable[str], factors: Iterable[
     return out
 
 
-def factor_scores(scores: Any) -> dict[str, FactorScore]:
-    """``{factor id: FactorScore}`` from a :func:`tematik.survey.score` table (without ``by``)."""
+def factor_scores(scores: Any, categories: Any = None) -> dict[str, FactorScore]:
+    """``{factor id: FactorScore}`` from a :func:`tematik.survey.score` table (without ``by``); ``categories``
+    (a :class:`tematik.instrument.CategoryScale`) gives each category its reading."""
     out = {}
     for row in scores.to_dict(orient="records"):
         percent = row.get("percent")
         percent = None if percent is None or (isinstance(percent, float) and math.isnan(percent)) else float(percent)
+        category = row.get("category") or None
+        reading = categories.reading(category) if categories is not None and category else None
+        group = row.get("group")
+        group = "" if group is None or (isinstance(group, float) and math.isnan(group)) else str(group)
         out[str(row["factor"])] = FactorScore(str(row["factor"]), str(row.get("name") or row["factor"]),
-                                              str(row.get("group") or ""), percent, row.get("category") or None)
+                                              group, percent, category, reading)
     return out
 
 
@@ -475,7 +492,7 @@ class LinkResult:
 
     link: Link
     score: FactorScore | None
-    reading: str | None  # positive / negative / None (no score)
+    reading: str | None  # positive / mixed / negative / None (no score, or a category without a reading)
     expected: str | None  # the reading the link expects given the theme's reading; None: not tested
     agrees: bool | None
 
@@ -485,6 +502,8 @@ class LinkResult:
             return f"{link.factor} (no score)"
         s = self.score
         text = f"{s.name} {s.percent:.1f}% {s.category}"
+        if self.reading == "mixed" and link.direction in ("positive", "negative"):
+            return text + " (reads mixed: direction not tested)"
         if self.expected is None:
             return text + f" ({link.direction or 'no'} direction: not tested)"
         verdict = "agrees" if self.agrees else "does not agree"
@@ -504,9 +523,11 @@ def judge_links(evidence: ThemeEvidence, links: Sequence[Link], scores: Mapping[
     out = []
     for link in links:
         score = scores.get(link.factor)
-        reading = rules.factor_reading(score.category) if score and score.percent is not None else None
+        reading = rules.factor_reading(score.category, score.reading) if score and score.percent is not None \
+            else None
         expected = None
-        if theme_reading is not None and reading is not None and link.direction in ("positive", "negative"):
+        if theme_reading is not None and reading in ("positive", "negative") and \
+                link.direction in ("positive", "negative"):
             expected = theme_reading if link.direction == "positive" else _opposite(theme_reading)
         agrees = None if expected is None else reading == expected
         out.append(LinkResult(link, score, reading, expected, agrees))
@@ -551,8 +572,9 @@ def assess(evidence: ThemeEvidence, links: Sequence[Link], scores: Mapping[str, 
     disagree = [r for r in tested if not r.agrees]
     tail = f" ({_names(unscored)}: no score.)" if unscored else ""
     if not tested:
-        verdict = ("No linked factor has an expected direction (mixed or unspecified), so only prominence is "
-                   "compared: " + ("the theme is prominent." if prominent else "the theme is not prominent."))
+        verdict = ("No linked factor can be tested for direction (the links are mixed or unspecified, or the factors "
+                   "read mixed), so only prominence is compared: "
+                   + ("the theme is prominent." if prominent else "the theme is not prominent."))
         return Convergence(PARTIAL, f"{qual} {quant} {verdict}{tail}", results)
     if not disagree:
         if prominent:
@@ -582,8 +604,8 @@ def _qual_sentence(e: ThemeEvidence, rules: Rules, prominent: bool) -> str:
     share = e.negative_share or 0.0
     pol = (f"{e.negative_units} of its {e.units} units negative ({share:.0%}), so it reads {reading}"
            if rules.polarity == "share" else f"{e.units} units, polarity ignored (reads positive)")
-    kinds = {"interview": "interviews", "observation": "observation notes", "document": "documents",
-             "response": "open answers"}
+    kinds = {"interview": "interviews", "focus_group": "focus groups", "meeting": "meetings",
+             "observation": "observation notes", "document": "documents", "response": "open answers"}
     where = " and ".join(kinds.get(m, m) for m in e.methods) or "no document"
     return f"Theme {who}; {pol}; coded in {where}."
 
@@ -626,7 +648,7 @@ class JointRow:
         e = self.evidence
         if self.kind == "factor":
             f = self.factor
-            factors = f"{f.name}: {f.percent:.1f}% {f.category} ({f.group})" if f and f.percent is not None \
+            factors = f"{f.name}: {f.percent:.1f}% {f.category}{_group(f.group)}" if f and f.percent is not None \
                 else (f.name if f else self.key)
         else:
             factors = "; ".join(_factor_cell(r) for r in self.computed.links)
@@ -660,7 +682,11 @@ def _factor_cell(r: LinkResult) -> str:
         return f"{r.link.factor} [{arrow}]: no score"
     s = r.score
     mark = "" if r.agrees is None else (" ✓" if r.agrees else " ✗")
-    return f"{s.name} [{arrow}]: {s.percent:.1f}% {s.category} ({s.group}){mark}"
+    return f"{s.name} [{arrow}]: {s.percent:.1f}% {s.category}{_group(s.group)}{mark}"
+
+
+def _group(group: str | None) -> str:
+    return f" ({group})" if group else ""
 
 
 @dataclass(frozen=True)
@@ -670,6 +696,10 @@ class JointDisplay:
     statuses: tuple[str, ...] = ()
     links: tuple[Link, ...] = ()
     overall: FactorScore | None = None
+    readings: str = ""  # how the instrument's categories read (declared, or from their order)
+
+    def describe_rules(self) -> list[str]:
+        return self.rules.describe(self.readings or None)
 
     @property
     def theme_rows(self) -> tuple[JointRow, ...]:
@@ -711,12 +741,14 @@ class JointDisplay:
 def joint_display(evidence: Sequence[ThemeEvidence], links: Sequence[Link], scores: Mapping[str, FactorScore],
                   rules: Rules = Rules(), *, overrides: Mapping[str, Override] | None = None,
                   inferences: Mapping[str, str] | None = None, statuses: Sequence[str] = (),
-                  factor_rows: bool = True) -> JointDisplay:
+                  factor_rows: bool = True, readings: str = "", overall: str | None = None) -> JointDisplay:
     """The side-by-side joint display: a row per theme (in ``evidence`` order), then a row per scored factor
     that no theme links to (the ``overall`` group is left out: it pools every factor and is given as
     ``JointDisplay.overall``).
 
-    ``overrides`` and ``inferences`` are keyed by theme id, or by factor id for factor rows.
+    ``overrides`` and ``inferences`` are keyed by theme id, or by factor id for factor rows. ``overall`` is the
+    id of the instrument's overall score (default: the score whose group is ``overall``), so that a factor the
+    researcher put in a group called "overall" still gets its row.
     """
     overrides = overrides or {}
     inferences = inferences or {}
@@ -728,16 +760,16 @@ def joint_display(evidence: Sequence[ThemeEvidence], links: Sequence[Link], scor
         rows.append(JointRow("theme", e.theme, e.name, e, assess(e, by_theme.get(e.theme, []), scores, rules),
                              overrides.get(e.theme), inferences.get(e.theme)))
     linked = {link.factor for link in links if link.theme in {e.theme for e in evidence}}
-    overall = None
+    overall_score = None
     if factor_rows:
         for fid, score in scores.items():
-            if score.group == "overall":
-                overall = overall or score
+            if (fid == overall) if overall is not None else (score.group == "overall"):
+                overall_score = overall_score or score
                 continue
             if fid not in linked:
                 rows.append(JointRow("factor", fid, score.name, None, assess_factor(score), overrides.get(fid),
                                      inferences.get(fid), score))
-    return JointDisplay(tuple(rows), rules, tuple(statuses), tuple(links), overall)
+    return JointDisplay(tuple(rows), rules, tuple(statuses), tuple(links), overall_score, readings)
 
 
 def with_override(display: JointDisplay, key: str, override: Override | None) -> JointDisplay:
@@ -748,21 +780,147 @@ def with_override(display: JointDisplay, key: str, override: Override | None) ->
 # --------------------------------------------------------------------------- statistics by themes
 
 
+MANN_WHITNEY = (
+    "Mann, H. B., & Whitney, D. R. (1947). On a test of whether one of two random variables is stochastically "
+    "larger than the other. Annals of Mathematical Statistics, 18(1), 50-60."
+)
+CLIFF_1993 = (
+    "Cliff, N. (1993). Dominance statistics: Ordinal analyses to answer ordinal questions. Psychological "
+    "Bulletin, 114(3), 494-509."
+)
+MEASURES = {"percent": "percent of maximum", "pomp": "POMP (percent of maximum possible)",
+            "mean": "mean item score"}
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """Two groups of scores compared: Mann-Whitney U (of the first group), its two-sided p-value from the
+    permutation distribution (exact when every split can be enumerated, else Monte Carlo; ties share their
+    average rank, so heavily tied Likert scores are handled), Cliff's delta with a percentile bootstrap
+    confidence interval, and a note in plain words."""
+
+    n1: int
+    n2: int
+    u: float | None = None
+    p_value: float | None = None
+    p_method: str = ""
+    delta: float | None = None
+    delta_low: float | None = None
+    delta_high: float | None = None
+    note: str = ""
+
+
+def _seeded(function: Any, seed: int) -> dict[str, Any]:
+    """The keyword that seeds a scipy resampling function: ``rng`` (scipy >= 1.15) or ``random_state``."""
+    import inspect
+
+    import numpy as np
+
+    name = "rng" if "rng" in inspect.signature(function).parameters else "random_state"
+    return {name: np.random.default_rng(seed)}
+
+
+def _delta(x: Any, y: Any, axis: int = -1) -> Any:
+    """Cliff's delta, P(X > Y) - P(X < Y), along ``axis`` (vectorised for scipy's resampling functions)."""
+    import numpy as np
+
+    x = np.moveaxis(np.asarray(x, dtype=float), axis, -1)
+    y = np.moveaxis(np.asarray(y, dtype=float), axis, -1)
+    diff = np.sign(x[..., :, None] - y[..., None, :])
+    return diff.mean(axis=(-2, -1))
+
+
+def compare(first: Sequence[float], second: Sequence[float], *, seed: int = 2006, resamples: int = 9999,
+            level: float = 0.95) -> Comparison:
+    """Compare ``first`` (e.g. scores of participants who voiced a theme) with ``second`` (those who did not).
+
+    U counts, over every pair, 1 when the first-group score is higher and 0.5 for a tie (so
+    ``delta = 2U / (n1 n2) - 1``). The p-value is that of a permutation test of delta (equivalently of U): exact
+    when the number of distinct splits is at most ``resamples``, else from ``resamples`` random splits with
+    ``seed``. The interval is a percentile bootstrap of delta (groups resampled separately, ``seed``).
+    When even the most extreme split could not reach p < .05 the note says the groups are too small to say
+    anything."""
+    import numpy as np
+
+    x = np.asarray([v for v in first if v is not None and not math.isnan(v)], dtype=float)
+    y = np.asarray([v for v in second if v is not None and not math.isnan(v)], dtype=float)
+    n1, n2 = len(x), len(y)
+    if n1 == 0 or n2 == 0:
+        who = "voiced the theme" if n1 == 0 else "did not voice it"
+        return Comparison(n1, n2, note=f"nothing to compare: no respondent {who}")
+    delta = float(_delta(x, y))
+    u = (delta + 1) * n1 * n2 / 2
+    splits = math.comb(n1 + n2, n1)
+    smallest_p = min(1.0, 2 / splits)
+    if np.ptp(np.concatenate([x, y])) == 0:
+        return Comparison(n1, n2, u, 1.0, "every score is the same", 0.0, 0.0, 0.0,
+                          "every respondent has the same score: no difference to test")
+    from scipy.stats import bootstrap, permutation_test
+
+    if splits <= resamples:  # every split of the pooled scores into groups of n1 and n2
+        from itertools import combinations
+
+        pooled = np.concatenate([x, y])
+        first = np.array(list(combinations(range(n1 + n2), n1)))
+        chosen = np.zeros((len(first), n1 + n2), dtype=bool)
+        np.put_along_axis(chosen, first, True, axis=1)
+        xs = pooled[np.nonzero(chosen)[1].reshape(len(first), n1)]
+        ys = pooled[np.nonzero(~chosen)[1].reshape(len(first), n2)]
+        null = _delta(xs, ys)
+        # two-sided as scipy's permutation_test: twice the smaller tail, at most 1
+        p = float(min(1.0, 2 * min(np.mean(null >= delta - 1e-12), np.mean(null <= delta + 1e-12))))
+        method = f"exact permutation test ({splits} splits)"
+    else:
+        test = permutation_test((x, y), _delta, permutation_type="independent", vectorized=True,
+                                n_resamples=resamples, alternative="two-sided", **_seeded(permutation_test, seed))
+        p = float(min(1.0, test.pvalue))
+        method = f"permutation test ({resamples} random splits, seed {seed})"
+    low = high = None
+    if n1 >= 2 and n2 >= 2:
+        import warnings
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            boot = bootstrap((x, y), _delta, vectorized=True, paired=False, n_resamples=1999,
+                             confidence_level=level, method="percentile", **_seeded(bootstrap, seed))
+        low, high = float(boot.confidence_interval.low), float(boot.confidence_interval.high)
+        if math.isnan(low) or math.isnan(high):
+            low = high = None
+    if smallest_p > 0.05:
+        note = (f"groups too small to say anything (n = {n1} and {n2}): even the most extreme split of the "
+                f"scores would give p = {smallest_p:.2f}")
+    elif p < 0.05:
+        size = abs(delta)
+        word = "negligible" if size < 0.147 else "small" if size < 0.33 else "medium" if size < 0.474 else "large"
+        note = f"the groups differ (p = {p:.3f}); a {word} effect (Cliff's delta {delta:+.2f})"
+    else:
+        note = (f"no evidence of a difference (p = {p:.2f}); with n = {n1} and {n2} only a large effect could "
+                "have been detected" if min(n1, n2) < 10 else f"no evidence of a difference (p = {p:.2f})")
+    if low is None and n1 + n2 > 1:
+        note += "; no bootstrap interval (a group has fewer than 2 respondents)"
+    return Comparison(n1, n2, u, p, method, delta, low, high, note)
+
+
 def by_theme(voiced: Mapping[str, Iterable[str]], respondent_scores: Any, links: Sequence[Link],
-             population: Iterable[str] | None = None) -> Any:
-    """Statistics-by-themes joint display (Guetterman et al. 2015): per theme and linked factor, the mean
-    percent of maximum among respondents who voiced the theme and among those who did not.
+             population: Iterable[str] | None = None, *, measure: str = "percent", seed: int = 2006) -> Any:
+    """Statistics-by-themes joint display (Guetterman et al. 2015): per theme and linked factor, the scores of
+    respondents who voiced the theme against those of respondents who did not.
 
     ``voiced``: theme id -> participant ids who voiced it. ``respondent_scores``: a
     :func:`tematik.survey.respondent_scores` table whose ``respondent`` column holds participant ids.
     ``population``: the participants compared (default: every respondent); respondents outside it are left out.
-    Returns a DataFrame with ``BY_THEME_COLUMNS``; ``difference`` = voiced mean - not-voiced mean, and
-    ``fits_direction`` says whether its sign is the one the link expects (None when a group is empty, the
-    difference is 0 or the link has no direction).
+    ``measure``: the score compared (``percent`` of maximum, ``pomp`` or ``mean`` item score).
+    Returns a DataFrame with ``BY_THEME_COLUMNS``: n, median and mean per group, ``difference`` = voiced mean -
+    not-voiced mean, Mann-Whitney ``u`` with its permutation ``p_value`` (see :func:`compare`) and that p-value
+    adjusted by Holm's method over the rows of the table (``p_holm``), Cliff's delta
+    (``effect``) with its bootstrap interval, ``fits_direction`` (whether the sign of delta is the one the link
+    expects; None when a group is empty, delta is 0 or the link has no direction) and a plain-words ``note``.
     """
     import pandas as pd
 
-    frame = respondent_scores[["respondent", "factor", "percent"]].copy()
+    if measure not in MEASURES:
+        raise InputError(f"unknown measure {measure!r}; use {', '.join(MEASURES)}", field="--measure")
+    frame = respondent_scores[["respondent", "factor", measure]].rename(columns={measure: "value"}).copy()
     frame["respondent"] = frame["respondent"].astype(str)
     if population is not None:
         keep = {str(p) for p in population}
@@ -773,15 +931,39 @@ def by_theme(voiced: Mapping[str, Iterable[str]], respondent_scores: Any, links:
         scores = frame[frame["factor"] == link.factor]
         if scores.empty:
             continue
-        yes = scores[scores["respondent"].isin(people)]["percent"].dropna()
-        no = scores[~scores["respondent"].isin(people)]["percent"].dropna()
+        yes = scores[scores["respondent"].isin(people)]["value"].dropna()
+        no = scores[~scores["respondent"].isin(people)]["value"].dropna()
         mean_yes = float(yes.mean()) if len(yes) else None
         mean_no = float(no.mean()) if len(no) else None
         diff = mean_yes - mean_no if mean_yes is not None and mean_no is not None else None
+        result = compare(list(yes), list(no), seed=seed)
         fits = None
-        if diff is not None and abs(diff) > 1e-9 and link.direction in ("positive", "negative"):
-            fits = (diff > 0) == (link.direction == "positive")
+        if result.delta is not None and abs(result.delta) > 1e-12 and link.direction in ("positive", "negative"):
+            fits = (result.delta > 0) == (link.direction == "positive")
         rows.append({"theme": link.theme, "factor": link.factor, "direction": link.direction or "",
-                     "voiced_n": int(len(yes)), "voiced_mean": mean_yes, "not_voiced_n": int(len(no)),
-                     "not_voiced_mean": mean_no, "difference": diff, "fits_direction": fits})
+                     "measure": measure, "voiced_n": int(len(yes)),
+                     "voiced_median": float(yes.median()) if len(yes) else None, "voiced_mean": mean_yes,
+                     "not_voiced_n": int(len(no)), "not_voiced_median": float(no.median()) if len(no) else None,
+                     "not_voiced_mean": mean_no, "difference": diff, "u": result.u, "p_value": result.p_value,
+                     "effect": result.delta, "effect_low": result.delta_low, "effect_high": result.delta_high,
+                     "fits_direction": fits, "note": result.note, "p_method": result.p_method})
+    for row, adjusted in zip(rows, holm([r["p_value"] for r in rows]), strict=True):
+        row["p_holm"] = adjusted
     return pd.DataFrame(rows, columns=BY_THEME_COLUMNS)
+
+
+HOLM_1979 = ("Holm, S. (1979). A simple sequentially rejective multiple test procedure. Scandinavian Journal of "
+             "Statistics, 6(2), 65-70.")
+
+
+def holm(p_values: Sequence[float | None]) -> list[float | None]:
+    """Holm's step-down adjustment of the defined p-values of one table (None stays None): the i-th smallest of
+    m is multiplied by m - i + 1, made monotone and capped at 1."""
+    order = sorted((p, i) for i, p in enumerate(p_values) if p is not None)
+    m = len(order)
+    out: list[float | None] = [None] * len(p_values)
+    running = 0.0
+    for rank, (p, i) in enumerate(order):
+        running = max(running, min(1.0, (m - rank) * p))
+        out[i] = running
+    return out

@@ -13,10 +13,12 @@ from tematik.errors import InputError
 UNIT_CHOICES = ("sentence", "turn", "paragraph", "document", "char")
 
 AGREEMENT_COLUMNS = ["code", "units", "units_pairable", "percent_agreement", "cohen_kappa", "kappa_reading",
-                     "krippendorff_alpha", "alpha_reading", "brennan_prediger", "bp_reading", "note"]
+                     "krippendorff_alpha", "alpha_low", "alpha_high", "alpha_reading", "gwet_ac1", "ac1_reading",
+                     "brennan_prediger", "bp_reading", "note"]
 HEADERS = {"units_pairable": "pairable", "percent_agreement": "agreement", "cohen_kappa": "kappa",
-           "kappa_reading": "kappa reading", "krippendorff_alpha": "alpha", "alpha_reading": "alpha reading",
-           "brennan_prediger": "BP kappa", "bp_reading": "BP reading"}
+           "kappa_reading": "kappa reading", "krippendorff_alpha": "alpha", "alpha_low": "alpha 95% low",
+           "alpha_high": "alpha 95% high", "alpha_reading": "alpha reading", "gwet_ac1": "AC1",
+           "ac1_reading": "AC1 reading", "brennan_prediger": "BP kappa", "bp_reading": "BP reading"}
 REFERENCE_COLUMNS = ["coder", "code", "units", "tp", "fp", "fn", "precision", "recall", "f1", "note"]
 
 
@@ -63,9 +65,15 @@ def agree(
     status: StatusOption = "suggested,accepted,manual",
     fmt: ReportFormatOption = ReportFormat.table,
     output: OutputOption = None,
+    bootstrap: Annotated[int, typer.Option(
+        "--bootstrap", min=0, metavar="N", help="Bootstrap resamples for alpha's 95% interval (0: none).")] = 1000,
+    seed: Annotated[int, typer.Option("--seed", help="Seed of the bootstrap (the same seed gives the same "
+                                                     "interval).")] = 2011,
     db: DbOption = None,
 ) -> None:
-    """Intercoder agreement per code: percent agreement, Cohen's kappa, Krippendorff's alpha, Brennan-Prediger.
+    """Intercoder agreement per code: percent agreement, Cohen's kappa, Krippendorff's alpha (with a bootstrap
+    interval), Gwet's AC1, Brennan-Prediger. Codes no coder applied are listed apart and left out of the pooled
+    and mean rows.
 
     Agreement is computed on the presence of each code in each unit. A coder saw the units of every document in
     which they coded anything; units a coder did not see are missing data for alpha and are left out of the
@@ -85,7 +93,7 @@ def agree(
             raise InputError("--unit is for the project's codings; a --table brings its own units", field="--unit")
         presence = ag.presence_from_table(ag.read_agreement_csv(table), coders=coder_list or None,
                                           codes=code_list or None)
-        frame, result = _report(presence, mode, reference, None)
+        frame, result = _report(presence, mode, reference, None, bootstrap, seed)
         source = str(table)
     else:
         unit = unit or "sentence"
@@ -93,7 +101,7 @@ def agree(
             raise InputError(f"unknown unit {unit!r}; expected {', '.join(UNIT_CHOICES)}", field="--unit")
         with open_store(db) as store:
             presence, labels = presence_from_project(store, unit, coder_list, code_list, status)
-            frame, result = _report(presence, mode, reference, labels)
+            frame, result = _report(presence, mode, reference, labels, bootstrap, seed)
         source = f"{unit} units"
 
     if mode == "reference":
@@ -112,11 +120,14 @@ def agree(
         emit(columns, rows, fmt, output=output, decimals=3, headers=HEADERS if table_view else None,
              sheet="agreement", title=f"Intercoder agreement: {', '.join(map(str, result.coders))} ({source})",
              caption="Per code on presence/absence in each unit; ALL (pooled) treats every (unit, code) decision "
-                     "as one case. Readings: kappa and BP after Landis & Koch (1977), alpha after Krippendorff "
-                     f"(2004): >= .800 reliable, >= .667 tentative.{kappa_note}")
+                     "of the applied codes as one case; codes no coder applied are listed last and left out of the "
+                     "pooled and mean rows. alpha's 95% interval: bootstrap over units "
+                     f"({bootstrap} resamples, percentile, seed {seed}). "
+                     "AC1: Gwet (2008), stable when a code is rare. Readings: kappa, AC1 and BP after Landis & Koch "
+                     f"(1977), alpha after Krippendorff (2004): >= .800 reliable, >= .667 tentative.{kappa_note}")
 
 
-def _report(presence, mode: str, reference: str | None, labels):
+def _report(presence, mode: str, reference: str | None, labels, bootstrap: int = 1000, seed: int = 2011):
     """(DataFrame to show, Agreement or None) for the chosen mode; runs while the store is still open."""
     from tematik import agreement as ag
 
@@ -125,7 +136,7 @@ def _report(presence, mode: str, reference: str | None, labels):
     if mode == "disagreements":
         frame = ag.disagreements(presence)
         return (labels(frame) if labels is not None else frame), None
-    result = ag.agreement(presence)
+    result = ag.agreement(presence, bootstrap=bootstrap, seed=seed)
     return result.to_frame(), result
 
 

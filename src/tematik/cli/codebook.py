@@ -35,6 +35,13 @@ def validate(file: Annotated[Path, typer.Argument(help="Codebook YAML file.")]) 
             typer.echo(str(p), err=True)
         raise typer.Exit(2)
     console.print(f"{file}: ok")
+    from tematik.codebook import load_codebook
+
+    cb = load_codebook(file)
+    linked = sorted({f.factor for c in cb.codes for f in c.factors})
+    if linked and not cb.factors:
+        note(f"no factors list: the links to {', '.join(linked)} are checked against the project's questionnaire "
+             "instrument when the codebook is loaded into a project that has one")
 
 
 def project_codebook(store):
@@ -92,6 +99,8 @@ def load(
         source = file.read_text(encoding="utf-8-sig")
         digest, fmt = codebook_hash(cb), "yaml"
     with open_store(db, create=True) as store:
+        if fmt == "yaml":
+            _check_links_against_instruments(store, cb)
         if fmt == "qdc":
             codes = store_coding.reuse_code_ids(store, codes)
         _, changed = store_coding.save_codebook(store, name=name, version=version, digest=digest, source=source,
@@ -100,6 +109,28 @@ def load(
         console.print(f"loaded codebook [bold]{name}[/] version {version}: {len(codes)} codes")
     else:
         console.print(f"codebook {name} version {version} is already loaded (unchanged)")
+
+
+def _check_links_against_instruments(store, cb) -> None:
+    """A codebook's factor links must name factors of the project's questionnaire instrument(s), if it has any."""
+    from tematik.codebook import check_factor_links
+    from tematik.instrument import parse_instrument
+    from tematik.store import survey as store_survey
+
+    rows = store_survey.instruments(store)
+    if not rows:
+        return
+    factors: list[str] = []
+    for row in rows:
+        source = store_survey.instrument_row(store, row["name"])["source"]
+        instrument = parse_instrument(source, f"<instrument {row['name']}>")
+        factors += [f.id for f in instrument.scored if f.id not in factors]
+    names = ", ".join(repr(r["name"]) for r in rows)
+    problems = check_factor_links(cb, factors, f"the project's instrument {names}")
+    if problems:
+        first = problems[0]
+        more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+        raise CodebookError(first.message + more, path=first.path, line=first.line, field=first.field)
 
 
 @codebook_app.command("show")

@@ -57,7 +57,8 @@ def import_(
     manifest: Annotated[Path | None, typer.Option(help="CSV with file,participant,role,source_type,language,"
                                                        "date,speakers (+ attribute columns).")] = None,
     source_type: Annotated[str | None, typer.Option(
-        help="interview|observation|document|response (default: manifest, else interview; response for rows).")
+        help="interview, focus_group, meeting, observation, document, response, or your own lower-case type "
+             "(default: manifest, else interview; response for rows).")
     ] = None,
     language: Annotated[str | None, typer.Option(help="id|en (default: manifest, else guessed).")] = None,
     participant: Annotated[str | None, typer.Option(help="Participant id of the informant.")] = None,
@@ -94,9 +95,10 @@ def import_(
 
     base = corpus.FileMeta(participant=participant, role=role, source_type=source_type, language=language,
                            date=date, speakers=corpus.speaker_options(speaker, interviewer))
-    if source_type and source_type not in ("interview", "observation", "document", "response"):
-        raise InputError(f"unknown source type {source_type!r}; expected interview|observation|document|response",
-                         field="--source-type")
+    from tematik.models import source_type_problem
+
+    if source_type and source_type_problem(source_type):
+        raise InputError(source_type_problem(source_type), field="--source-type")
     if language and language not in ("id", "en"):
         raise InputError(f"unknown language {language!r}; expected id|en", field="--language")
     metas = corpus.read_manifest(manifest) if manifest else {}

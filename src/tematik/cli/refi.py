@@ -162,13 +162,12 @@ def import_qdpx(
 ) -> None:
     """Import a REFI-QDA project: sources, codes, cases, codings and notes. All or nothing."""
     from tematik import refi
-    from tematik.models import LANGUAGES, SOURCE_TYPES
+    from tematik.models import LANGUAGES, source_type_problem
     from tematik.store import corpus as store_corpus
     from tematik.store import refi as store_refi
 
-    if source_type and source_type not in SOURCE_TYPES:
-        raise InputError(f"unknown source type {source_type!r}; expected {'|'.join(SOURCE_TYPES)}",
-                         field="--source-type")
+    if source_type and source_type_problem(source_type):
+        raise InputError(source_type_problem(source_type), field="--source-type")
     if language and language not in LANGUAGES:
         raise InputError(f"unknown language {language!r}; expected {'|'.join(LANGUAGES)}", field="--language")
     loaded = refi.load_qdpx(file, sources=sources)

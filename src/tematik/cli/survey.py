@@ -19,6 +19,7 @@ from tematik.cli.common import (
     emit,
     note,
     open_store,
+    warn,
 )
 from tematik.errors import InputError
 from tematik.instrument import preset_names
@@ -78,6 +79,10 @@ def validate(
     assert instrument is not None
     what = (f"{len(instrument.factors)} factors, {len(instrument.items)} items, scale "
             f"{instrument.scale.min}-{instrument.scale.max}, categories {instrument.categories.name}")
+    from tematik.instrument import FROM_ORDER
+
+    if instrument.categories.readings == FROM_ORDER:
+        note(instrument.categories.readings_note())
     console.print(f"{file}: ok ({what})" + (f"; {responses}: ok" if responses is not None else ""),
                   markup=False)
 
@@ -106,10 +111,27 @@ def import_(
     source = instrument.read_text(encoding="utf-8-sig")
     with open_store(db, create=True) as store:
         summary = store_survey.save_responses(store, data, source, replace=replace)
+        unlinked = _codebook_links_missing(store, loaded)
     blank = f", {summary['blank']} blank answers ({summary['missing']})" if summary["blank"] else ""
     console.print(f"imported {summary['respondents']} respondents x {summary['items']} items for instrument "
                   f"{summary['instrument']}{blank}; {summary['new_participants']} new participants"
                   + (" (replaced the earlier import)" if summary["replaced"] else ""), markup=False)
+    for problem in unlinked:
+        warn(str(problem))
+
+
+def _codebook_links_missing(store, instrument) -> list:
+    """The project's codebook links to factors this instrument does not have (checked when both are there)."""
+    from tematik.codebook import check_factor_links, parse_codebook
+    from tematik.store import coding as store_coding
+
+    row = store_coding.latest_codebook(store)
+    if row is None or row["format"] != "yaml":
+        return []
+    cb, _ = parse_codebook(row["source"], path=f"<project codebook {row['name']}>")
+    if cb is None:
+        return []
+    return check_factor_links(cb, [f.id for f in instrument.scored], f"instrument '{instrument.id}'")
 
 
 @survey_app.command("score")
@@ -139,7 +161,7 @@ def score(
     from tematik.export.tables import as_rows
     from tematik.instrument import category_scale
     from tematik.store import survey as store_survey
-    from tematik.survey import respondent_scores
+    from tematik.survey import PERCENT_NOTE, respondent_scores
     from tematik.survey import score as score_factors
 
     if by and per_respondent:
@@ -153,16 +175,31 @@ def score(
     else:
         frame = score_factors(data, by=by, scale=categories, lang=lang.value)
     columns, rows = as_rows(frame)
-    whole = all(float(r["score"]).is_integer() for r in rows if r["score"] is not None)
-    decimals = {"percent": 1, "mean": 2, "sd": 2, "alpha": 2, "score": 0 if whole else 1}
+    caveats: list[str] = []
+    if fmt == ReportFormat.table and "alpha_note" in columns:
+        # a terminal is narrow: the interval in one column, the caveats under the table
+        for r in rows:
+            low, high = r.pop("alpha_low"), r.pop("alpha_high")
+            r["alpha 95% CI"] = "" if low is None or low != low else f"{low:.2f} to {high:.2f}"
+            text = r.pop("alpha_note")
+            if text:
+                caveats.append(f"alpha of {r['factor']}" + (f" ({r[by]})" if by else "") + f": {text}")
+        columns = [c for c in columns if c not in ("alpha_low", "alpha_high", "alpha_note", "score", "max")]
+        columns.insert(columns.index("alpha") + 1, "alpha 95% CI")
+    whole = all(float(r["score"]).is_integer() for r in rows if r.get("score") is not None)
+    decimals = {"percent": 1, "pomp": 1, "mean": 2, "sd": 2, "alpha": 2, "alpha_low": 2, "alpha_high": 2,
+                "score": 0 if whole else 1}
     if fmt == ReportFormat.md:
         rows = [{c: _fixed(r[c], decimals.get(c)) for c in columns} for r in rows]
     name = data.instrument.name(lang.value)
     emit(columns, rows, fmt, output=output, decimals=decimals, sheet="scores",
          title=f"{name}: {len(data.answers)} respondents" + (f", by {by}" if by else ""),
-         caption=f"percent = score obtained / maximum possible x 100. Categories ({categories.name}): "
-                 f"{categories.describe(lang.value)}. Blank answers: {data.missing}.",
+         caption=f"{PERCENT_NOTE}. Categories ({categories.name}) on the {categories.basis_name}: "
+                 f"{categories.describe(lang.value)}. {categories.readings_note(lang.value)} Blank answers: "
+                 f"{data.missing}. alpha: Cronbach's, with Feldt's 95% CI.",
          cell_style=_category_style(categories))
+    for text in caveats:
+        note(text)
     if chart is not None:
         whole_scores = frame if not (by or per_respondent) else score_factors(data, scale=categories,
                                                                               lang=lang.value)
@@ -182,10 +219,10 @@ def _category_style(categories):
     colours = {b.lower: c for b, c in zip(categories.bands, band_colours(categories), strict=True)}
 
     def style(column: str, row: dict[str, Any]) -> str | None:
-        percent = row.get("percent")
-        if column != "category" or not isinstance(percent, float) or percent != percent:
+        value = categories.value(percent=row.get("percent"), pomp=row.get("pomp"), mean=row.get("mean"))
+        if column != "category" or not isinstance(value, float) or value != value:
             return None
-        return f"bold {colours[categories.band(percent).lower]}"
+        return f"bold {colours[categories.band(value).lower]}"
 
     return style
 
@@ -204,8 +241,10 @@ def scales(
         raise InputError(f"needs 0 <= --min < --max (got {scale_min}, {scale_max})", field="--min")
     rows = []
     for preset in presets(ResponseScale(scale_min, scale_max)):
-        bands = preset.describe(lang.value) if fmt == TableFormat.table else [
-            {"lower": b.lower, **b.labels} for b in preset.bands]
-        rows.append({"preset": preset.name, "bands": bands, "source": preset.source})
-    emit(["preset", "bands", "source"], rows, fmt, title=f"Category scales (response scale {scale_min}-{scale_max})",
+        bands = f"{preset.describe(lang.value)}\n{preset.readings_note(lang.value)}" if fmt == TableFormat.table \
+            else [
+            {"lower": b.lower, **b.labels, "reading": b.reading} for b in preset.bands]
+        rows.append({"preset": preset.name, "basis": preset.basis, "bands": bands, "source": preset.source})
+    emit(["preset", "basis", "bands", "source"], rows, fmt,
+         title=f"Category scales (response scale {scale_min}-{scale_max})",
          caption="Bands are half-open: a percentage at a bound belongs to the band above it.")

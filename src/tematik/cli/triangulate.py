@@ -38,6 +38,12 @@ class Lang(StrEnum):
     en = "en"
 
 
+class Measure(StrEnum):
+    percent = "percent"
+    pomp = "pomp"
+    mean = "mean"
+
+
 class Polarity(StrEnum):
     share = "share"
     ignore = "ignore"
@@ -62,8 +68,8 @@ ProminenceOption = Annotated[float, typer.Option(
                                         "could speak voiced it.")]
 PositiveOption = Annotated[str | None, typer.Option(
     "--positive", metavar="CATEGORIES", show_default=False,
-    help="Factor categories that read positive, comma-separated (default: sangat positif, positif, cukup positif "
-         "and their English labels).")]
+    help="Factor categories that read positive, comma-separated; every other category then reads negative "
+         "(default: each category reads as the instrument's category scale says; without readings, by order).")]
 PolarityOption = Annotated[Polarity, typer.Option(
     "--polarity", help="share: a theme reads negative when more than --negative-share of its units are "
                        "negative-polarity; ignore: every voiced theme reads positive.")]
@@ -90,9 +96,9 @@ def parse_statuses(text: str) -> tuple[str, ...]:
 
 
 def make_rules(prominence: float, positive: str | None, polarity: Polarity, negative_share: float):
-    from tematik.triangulate import DEFAULT_POSITIVE, Rules
+    from tematik.triangulate import Rules
 
-    cats = tuple(c.strip() for c in positive.split(",") if c.strip()) if positive is not None else DEFAULT_POSITIVE
+    cats = tuple(c.strip() for c in positive.split(",") if c.strip()) if positive is not None else None
     return Rules(prominence=prominence, positive_categories=cats, polarity=polarity.value,
                  negative_share=negative_share)
 
@@ -159,36 +165,53 @@ def gather(store, *, statuses: tuple[str, ...], rules, links_file: Path | None =
         warnings.append(f"{exc.message}: the questionnaire side is silent")
     fscores: dict = {}
     if responses is not None:
+        from tematik.instrument import FROM_ORDER
         from tematik.survey import respondent_scores, score
 
         categories = responses.instrument.categories
         scores = score(responses, scale=categories, lang=lang)
-        fscores = tri.factor_scores(scores)
+        fscores = tri.factor_scores(scores, categories)
+        if rules.positive_categories is not None:
+            known = {text.strip().lower() for b in categories.bands for text in b.labels.values()}
+            unknown = [c for c in rules.positive_categories if c.strip().lower() not in known]
+            if unknown:
+                warnings.append(f"--positive names {', '.join(map(repr, unknown))}, which is not a category of "
+                                f"{categories.name} ({categories.describe(lang)})")
+        elif categories.readings == FROM_ORDER:
+            warnings.append(categories.readings_note(lang) + " Set readings in the instrument's categories, or "
+                            "name the positive categories with --positive.")
         per_respondent = respondent_scores(responses, scale=categories, lang=lang)
         mapping = store_tri.respondent_participants(store, responses.instrument.id)
         per_respondent["respondent"] = [mapping.get(str(r), str(r)) for r in per_respondent["respondent"]]
-    factor_ids = [f for f, s in fscores.items() if s.group != "overall"] if fscores else []
+    overall_id = responses.instrument.overall.id if responses is not None and responses.instrument.overall \
+        else ""
+    factor_ids = [f for f in fscores if f != overall_id] if fscores else []
     warnings += tri.check_links(links, code_ids, factor_ids)
 
     overrides = {k: tri.Override(v["convergence"], v["note"], v["who"], v["at"])
                  for k, v in store_tri.overrides(store).items()}
     inferences = {k: v["text"] for k, v in store_tri.inferences(store).items()}
+    readings = ""
+    if categories is not None:
+        readings = (f"--positive overrides the instrument's readings: {', '.join(rules.positive_categories)} read "
+                    "positive, every other category negative." if rules.positive_categories is not None
+                    else categories.readings_note(lang))
     display = tri.joint_display(evidence, links, fscores, rules, overrides=overrides, inferences=inferences,
-                                statuses=statuses)
+                                statuses=statuses, readings=readings, overall=overall_id)
     matrix = analysis.case_matrix(data, rows="participant", values="presence")
     voiced = tri.voiced_from_matrix(matrix, code_ids)
     return Gathered(statuses, cb, data, freq, by_source, links, display, responses, categories, scores,
                     per_respondent, voiced, [str(p) for p in matrix["participant"]], warnings, quote_rows, lang)
 
 
-def _by_theme(g: Gathered):
+def _by_theme(g: Gathered, measure: str = "percent"):
     from tematik import triangulate as tri
 
     if g.respondent_scores is None:
         return None
     respondents = set(g.respondent_scores["respondent"].astype(str))
     population = [p for p in g.population if p in respondents]
-    return tri.by_theme(g.voiced, g.respondent_scores, g.links, population)
+    return tri.by_theme(g.voiced, g.respondent_scores, g.links, population, measure=measure)
 
 
 def _unreviewed_banner(statuses: tuple[str, ...]) -> None:
@@ -259,7 +282,7 @@ def show_display(display, fmt: DisplayFormat, output: Path | None, *, quotes: in
         joint, summary, links, reasons = rep.joint_tables(display, quotes=quotes)
         section = rep.Section("joint-display", "Joint display and convergence", (
             rep.Paragraph(rep.statuses_sentence(display.statuses), emphasis="suggested" in display.statuses),
-            summary, joint, reasons, links, rep.Bullets(tuple(display.rules.describe()), "Convergence rules")))
+            summary, joint, reasons, links, rep.Bullets(tuple(display.describe_rules()), "Convergence rules")))
         doc = rep.Report("Joint display", "Themes and questionnaire factors side by side", (section,))
         if kind == "md" and output is None:
             typer.echo(writers.to_markdown(doc), nl=False)
@@ -310,7 +333,8 @@ def _print_table(display, quotes: int | None) -> None:
     emit(columns, rows, "table", decimals={"neg %": 0}, cell_style=style,
          title="Joint display: themes and questionnaire factors",
          caption=f"Codings counted: {', '.join(display.statuses)}. ✎ = the researcher's override (reverse video); "
-                 "✓/✗ = the factor reads / does not read in the expected direction.")
+                 "Factor scores: percent of maximum with category. ✓/✗ = the factor reads / does not read in the "
+                 "expected direction. " + display.readings)
     console.print("[bold]Why each code[/]")
     for r in display.rows:
         mark = ""
@@ -331,12 +355,12 @@ def _print_table(display, quotes: int | None) -> None:
                       f"({escape(display.overall.category or '')})", soft_wrap=True)
 
 
-def _emit_by_theme(g: Gathered, fmt: DisplayFormat, output: Path | None) -> None:
+def _emit_by_theme(g: Gathered, fmt: DisplayFormat, output: Path | None, measure: str = "percent") -> None:
     from tematik.export.tables import as_rows
-    from tematik.report import BY_THEME_HEADERS, statuses_sentence
-    from tematik.triangulate import BY_THEME_COLUMNS
+    from tematik.report import BY_THEME_HEADERS, BY_THEME_NOTE, statuses_sentence
+    from tematik.triangulate import BY_THEME_COLUMNS, MEASURES
 
-    frame = _by_theme(g)
+    frame = _by_theme(g, measure)
     if frame is None:
         raise NotFound("no questionnaire in this project: statistics by themes need factor scores "
                        "(tematik survey import RESPONSES --instrument FILE)")
@@ -349,13 +373,26 @@ def _emit_by_theme(g: Gathered, fmt: DisplayFormat, output: Path | None) -> None
                          "(tematik report) holds them in html and docx", field="--format")
     if kind == "table":
         _unreviewed_banner(g.statuses)
-    emit(BY_THEME_COLUMNS, rows, kind, output=output, headers=BY_THEME_HEADERS if kind == "table" else None,
-         decimals=1, sheet="by theme",
-         title="Statistics by themes: linked factor scores of participants who voiced each theme vs. did not",
+    columns = list(BY_THEME_COLUMNS)
+    notes = []
+    if kind == "table":  # a terminal is narrow: the interval in one column, the notes under the table
+        for r in rows:
+            low, high = r.pop("effect_low"), r.pop("effect_high")
+            r["delta 95% CI"] = "" if low is None else f"{low:.2f} to {high:.2f}"
+            notes.append(f"{r['theme']} / {r['factor']}: {r.pop('note')}")
+        columns = [c for c in columns if c not in ("effect_low", "effect_high", "note", "measure", "p_method",
+                                                   "direction")]
+        columns.insert(columns.index("effect") + 1, "delta 95% CI")
+    emit(columns, rows, kind, output=output, headers=BY_THEME_HEADERS if kind == "table" else None,
+         decimals={"p_value": 3, "p_holm": 3, "effect": 2, "effect_low": 2, "effect_high": 2, "u": 1, "voiced_n": 0,
+                   "not_voiced_n": 0, "voiced_median": 1, "voiced_mean": 1, "not_voiced_median": 1,
+                   "not_voiced_mean": 1, "difference": 1}, sheet="by theme",
+         title=f"Statistics by themes: {MEASURES[measure]} of participants who voiced each theme vs. did not",
          caption=f"Participants who spoke in the qualitative data and answered the questionnaire "
-                 f"({_n_population(g)}). "
-                 "Mean percent of maximum per group; difference = voiced - not voiced. Descriptive only. "
+                 f"({_n_population(g)}). " + BY_THEME_NOTE.format(measure=MEASURES[measure]) + " "
                  + statuses_sentence(g.statuses))
+    for text in notes:
+        note(text)
 
 
 def _n_population(g: Gathered) -> int:
@@ -371,10 +408,15 @@ def by_theme_command(
     links: LinksOption = None,
     instrument: InstrumentOption = None,
     lang: LangOption = Lang.id,
+    measure: Annotated[Measure, typer.Option(
+        "--measure", help="Score compared: percent (of maximum), pomp (percent of maximum possible) or mean "
+                          "(item score).")] = Measure.percent,
     db: DbOption = None,
 ) -> None:
     """Statistics by themes (Guetterman et al. 2015): for participants who are also questionnaire respondents,
-    each linked factor's mean score among those who voiced the theme versus those who did not."""
+    each linked factor's score among those who voiced the theme versus those who did not: n, median and mean
+    per group, Mann-Whitney U with an exact or permutation p-value (ties handled), Cliff's delta with a
+    bootstrap interval, and a note in words (e.g. when the groups are too small to say anything)."""
     from tematik.triangulate import Rules
 
     statuses = parse_statuses(status)
@@ -383,7 +425,7 @@ def by_theme_command(
                    lang=lang.value)
     for w in g.warnings:
         warn(w)
-    _emit_by_theme(g, fmt, output)
+    _emit_by_theme(g, fmt, output, measure.value)
 
 
 # --------------------------------------------------------------------------- overrides and meta-inferences
@@ -535,8 +577,10 @@ def build(store, g: Gathered, folder: Path, *, unit: str = "sentence", appendix:
         cooccurrence=pairs, scores=g.scores, by_theme=_by_theme(g), agreement=agreement, coders=coders,
         quotes=appendix_quotes, figures=figures,
         survey_notes=method_notes(g.responses, g.categories) if g.responses is not None else (),
-        scale_note=(f"Categories ({g.categories.name}): {g.categories.describe(g.lang)}. "
+        scale_note=(f"Categories ({g.categories.name}) on the {g.categories.basis_name}: "
+                    f"{g.categories.describe(g.lang)}. {g.categories.readings_note(g.lang)} "
                     f"Source: {g.categories.source}") if g.categories is not None else "",
+        categories=g.categories,
         instrument=g.responses.instrument.name(g.lang) if g.responses is not None else "",
         respondents=len(g.responses.answers) if g.responses is not None else 0,
         cooccurrence_unit=unit, joint_quotes=joint_quotes, appendix_quotes=appendix, notes=tuple(g.warnings))

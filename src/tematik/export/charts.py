@@ -71,6 +71,10 @@ def factor_chart(scores: Any, path: str | Path, scale: CategoryScale, *, title: 
 
     colours = band_colours(scale)
     index_of = {id(b): i for i, b in enumerate(scale.bands)}
+    # bars on the category scale's basis (percent of maximum, POMP or mean item score), so the bands fit them
+    basis = getattr(scale, "basis", "percent")
+    column = basis if basis in scores.columns else "percent"
+    scores = scores.assign(group=scores["group"].fillna("").astype(str))
     groups: list[str] = list(dict.fromkeys(scores["group"]))
 
     # y positions from the top: a header line per group, then its bars
@@ -78,17 +82,21 @@ def factor_chart(scores: Any, path: str | Path, scale: CategoryScale, *, title: 
     bars: list[tuple[float, float, str]] = []  # (y, percent, colour)
     y = 0.0
     for group in groups:
-        labels.append((y, GROUP_HEADINGS.get(group, {}).get(lang, group), True))
-        y += 1
-        for row in scores[scores["group"] == group].itertuples(index=False):
-            percent = float(row.percent)
+        if group or len(groups) > 1:
+            labels.append((y, GROUP_HEADINGS.get(group, {}).get(lang, group), True))
+            y += 1
+        for row in scores[scores["group"] == group].to_dict(orient="records"):
+            percent = float(row[column])
             colour = "#cccccc" if math.isnan(percent) else colours[index_of[id(scale.band(percent))]]
-            labels.append((y, str(row.name), False))
+            labels.append((y, str(row["name"]), False))
             bars.append((y, percent, colour))
             y += 1
         y += 0.4
     height = y - 0.4
 
+    top = 100.0
+    if column == "mean":
+        top = max(list(scale.bounds) + [p for _, p, _ in bars if not math.isnan(p)] + [1.0]) * 1.15
     fig = Figure(figsize=(8.0, 1.3 + 0.32 * height), layout="constrained")
     ax = fig.add_subplot()
     for by, percent, colour in bars:
@@ -96,10 +104,10 @@ def factor_chart(scores: Any, path: str | Path, scale: CategoryScale, *, title: 
             ax.text(1, by, "n/a", va="center", fontsize=9)
             continue
         ax.barh(by, percent, height=0.7, color=colour, edgecolor="#333333", linewidth=0.5)
-        ax.text(percent + 0.8, by, f"{percent:.1f}", va="center", fontsize=9,
+        ax.text(percent + top * 0.008, by, f"{percent:.1f}", va="center", fontsize=9,
                 bbox={"facecolor": "white", "edgecolor": "none", "pad": 0.6})
     for bound in scale.bounds:
-        if 0 < bound < 100:
+        if 0 < bound < top:
             ax.vlines(bound, -0.55, height - 0.4, color="#555555", linestyle="--", linewidth=0.8, zorder=0)
             ax.text(bound, -0.8, f"{bound:g}", ha="center", va="center", fontsize=8, color="#555555")
 
@@ -110,8 +118,10 @@ def factor_chart(scores: Any, path: str | Path, scale: CategoryScale, *, title: 
             tick.set_fontweight("bold")
     ax.tick_params(axis="y", length=0)
     ax.set_ylim(height - 0.4, -1.2)
-    ax.set_xlim(0, 100)
-    ax.set_xlabel("% of maximum score" if lang == "en" else "% dari skor maksimum", fontsize=9)
+    ax.set_xlim(0, top)
+    xlabels = {"percent": ("% of maximum score", "% dari skor maksimum"), "pomp": ("POMP (% of maximum possible)",
+               "POMP (% dari rentang skor)"), "mean": ("mean item score", "rata-rata skor butir")}[column]
+    ax.set_xlabel(xlabels[0] if lang == "en" else xlabels[1], fontsize=9)
     ax.tick_params(axis="x", labelsize=8)
     for side in ("top", "right"):
         ax.spines[side].set_visible(False)

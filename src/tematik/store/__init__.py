@@ -336,20 +336,37 @@ class Store:
             self._migrate(version)
 
     def _migrate(self, from_version: int) -> None:
-        """Apply the migrations after ``from_version``, each in its own transaction with its version bump."""
-        for number in range(from_version, SCHEMA_VERSION):
-            self._begin()
-            if self.schema_version > number:  # another process migrated while this one waited
-                self.conn.execute("COMMIT")
-                continue
-            try:
-                for statement in _split_sql(MIGRATIONS[number]):
-                    self.conn.execute(statement)
-                self.conn.execute(f"PRAGMA user_version = {number + 1}")
-                self.conn.execute("COMMIT")
-            except BaseException:
-                self._rollback()
-                raise
+        """Apply the migrations after ``from_version``, each in its own transaction with its version bump.
+
+        A migration is an SQL script or a function of the connection (for a table rebuild that must read the
+        current schema). Foreign keys are off while migrations run, so a table can be rebuilt without its
+        ``ON DELETE CASCADE`` children being emptied (SQLite's documented 12-step procedure); every migration
+        ends with ``PRAGMA foreign_key_check`` and is rolled back if a reference is broken."""
+        self.conn.execute("PRAGMA foreign_keys = OFF")
+        try:
+            for number in range(from_version, SCHEMA_VERSION):
+                self._begin()
+                if self.schema_version > number:  # another process migrated while this one waited
+                    self.conn.execute("COMMIT")
+                    continue
+                try:
+                    migration = MIGRATIONS[number]
+                    if callable(migration):
+                        migration(self.conn)
+                    else:
+                        for statement in _split_sql(migration):
+                            self.conn.execute(statement)
+                    broken = self.conn.execute("PRAGMA foreign_key_check").fetchone()
+                    if broken is not None:
+                        raise ProjectError(f"schema migration {number + 1} would break a reference in table "
+                                           f"{broken[0]}; the project was left unchanged", path=str(self.path))
+                    self.conn.execute(f"PRAGMA user_version = {number + 1}")
+                    self.conn.execute("COMMIT")
+                except BaseException:
+                    self._rollback()
+                    raise
+        finally:
+            self.conn.execute("PRAGMA foreign_keys = ON")
 
     @property
     def schema_version(self) -> int:

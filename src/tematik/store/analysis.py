@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from tematik.errors import InputError
-from tematik.models import CODING_STATUSES, SOURCE_TYPES
+from tematik.models import CODING_STATUSES, source_type_problem
 from tematik.store import Store
 
 DEFAULT_STATUSES = ("accepted", "manual")
@@ -37,9 +37,8 @@ class Filters:
             if s not in CODING_STATUSES:
                 raise InputError(f"unknown status {s!r}; expected {', '.join(CODING_STATUSES)}", field="--status")
         for s in self.source_types:
-            if s not in SOURCE_TYPES:
-                raise InputError(f"unknown source type {s!r}; expected {', '.join(SOURCE_TYPES)}",
-                                 field="--source-type")
+            if source_type_problem(s):  # an open set: focus_group, meeting or the researcher's own type
+                raise InputError(source_type_problem(s), field="--source-type")
         if self.polarity not in (None, "positive", "negative"):
             raise InputError(f"unknown polarity {self.polarity!r}; expected positive or negative",
                              field="--polarity")

@@ -1,11 +1,42 @@
 """The project schema as forward migrations. ``PRAGMA user_version`` holds how many have been applied.
 
-Add a migration by appending a new script to ``MIGRATIONS``; never edit one that has shipped.
+Add a migration by appending a new script (or a function of the connection) to ``MIGRATIONS``; never edit one
+that has shipped. Migrations run with foreign keys off and end with a foreign-key check (see ``Store._migrate``).
 """
 
 from __future__ import annotations
 
-MIGRATIONS: list[str] = [
+import re
+import sqlite3
+from collections.abc import Callable
+
+
+def _open_source_types(conn: sqlite3.Connection) -> None:
+    """Migration 3: lift the CHECK that held ``documents.source_type`` to four values (the set of source types
+    is open now: focus_group, meeting or the researcher's own). SQLite cannot alter a CHECK, so the table is
+    rebuilt from its own current definition (whatever columns other migrations added), with every row and id
+    kept, and its indexes made again; the tables that reference documents keep their rows (foreign keys are off
+    during migrations and checked after)."""
+    row = conn.execute("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'documents'").fetchone()
+    sql = row[0]
+    check = re.compile(r"CHECK\s*\(\s*source_type\s+IN\s*\([^)]*\)\s*\)", re.IGNORECASE)
+    if not check.search(sql):
+        return  # already open
+    new_sql = check.sub("CHECK (length(trim(source_type)) > 0)", sql, count=1)
+    new_sql = re.sub(r"^\s*CREATE\s+TABLE\s+\"?documents\"?", "CREATE TABLE documents_rebuilt", new_sql,
+                     count=1, flags=re.IGNORECASE)
+    indexes = [r[0] for r in conn.execute(
+        "SELECT sql FROM sqlite_master WHERE type IN ('index', 'trigger') AND tbl_name = 'documents' "
+        "AND sql IS NOT NULL")]
+    conn.execute(new_sql)
+    conn.execute("INSERT INTO documents_rebuilt SELECT * FROM documents")
+    conn.execute("DROP TABLE documents")
+    conn.execute("ALTER TABLE documents_rebuilt RENAME TO documents")
+    for statement in indexes:
+        conn.execute(statement)
+
+
+MIGRATIONS: list[str | Callable[[sqlite3.Connection], None]] = [
     # 1: the whole project model
     """
     CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT);
@@ -182,7 +213,9 @@ MIGRATIONS: list[str] = [
     ALTER TABLE instruments ADD COLUMN missing TEXT NOT NULL DEFAULT 'error'
         CHECK (missing IN ('error', 'skip', 'mean'));
     """,
-    # 4 (slot of helper D1): which text auto-coding and the units were computed from (the document's sha256 then),
+    # 3: source types are an open set (interview, focus_group, meeting, observation, ... or one's own)
+    _open_source_types,
+    # 4: which text auto-coding and the units were computed from (the document's sha256 then),
     # so that work computed from a text replaced meanwhile is never taken for work on the new text
     """
     ALTER TABLE autocode_progress ADD COLUMN sha256 TEXT;
