@@ -43,6 +43,7 @@ class Limits:
     file_bytes: int = 512 * 1024 * 1024  # a text or table file on disk
     document_chars: int = 300_000_000  # characters of one imported document
     rows: int = 2_000_000  # data rows of one .csv/.xlsx table
+    files: int = 100_000  # files found by one import in the folders named
 
     def with_values(self, values: Mapping[str, str | int | float], *, source: str = "--limit") -> Limits:
         """A copy with some limits changed: ``{"document_chars": "500M"}``; unknown names are an error."""

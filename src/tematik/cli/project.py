@@ -57,13 +57,18 @@ def import_(
     date: Annotated[str | None, typer.Option(help="Date of the interview or observation (ISO).")] = None,
     speaker: Annotated[list[str] | None, typer.Option(
         help="Map a speaker label: 'Bu Made=P07' or 'Pewawancara=interviewer' (repeatable).")] = None,
-    text_column: Annotated[str, typer.Option(help="Rows: column holding the text.")] = "text",
+    text_column: Annotated[list[str] | None, typer.Option(
+        help="Rows: column holding the text (default: text); repeat it for several questions, one document per "
+             "column and row.")] = None,
     id_column: Annotated[str | None, typer.Option(help="Rows: column holding a unique id (default: row number).")
                          ] = None,
     participant_column: Annotated[str | None, typer.Option(help="Rows: column holding the participant id.")
                                   ] = None,
     columns: Annotated[str | None, typer.Option(help="Rows: comma-separated attribute columns "
                                                      "(default: all other columns).")] = None,
+    limit: Annotated[list[str] | None, typer.Option(
+        help="Raise a limit for this import, NAME=VALUE (repeatable): file_bytes, document_chars, rows, files, "
+             "member_bytes, total_bytes, ratio... (also TEMATIK_LIMIT_NAME=VALUE).", show_default=False)] = None,
     replace: Annotated[bool, typer.Option("--replace", help="Replace documents whose content changed.")] = False,
     force: Annotated[bool, typer.Option("--force", help="With --replace: also when they have codings.")] = False,
     db: DbOption = None,
@@ -81,17 +86,27 @@ def import_(
                          field="--source-type")
     if language and language not in ("id", "en"):
         raise InputError(f"unknown language {language!r}; expected id|en", field="--language")
+    from dataclasses import replace as with_fields
+
+    from tematik import limits as limits_
+
+    limits = limits_.current(limits_.parse_overrides(limit))
+    base = with_fields(base, date=corpus.check_date(date, field="--date"))
     metas = corpus.read_manifest(manifest) if manifest else {}
-    files = corpus.expand_paths(paths, only=metas.keys() if manifest else None)
+    scan = corpus.scan_paths(paths, only=metas.keys() if manifest else None, limits=limits)
+    for line in scan.notes(str(manifest) if manifest else None):
+        note(line)
+    files = scan.files
     if not files:
         raise InputError("no importable files found (.txt .md .docx .vtt .srt .csv .xlsx)",
                          path=", ".join(map(str, paths)))
-    table = corpus.TableOptions(text_column=text_column, id_column=id_column, participant_column=participant_column,
+    table = corpus.TableOptions(text_column=tuple(text_column or ("text",)), id_column=id_column,
+                                participant_column=participant_column,
                                 attribute_columns=tuple(c.strip() for c in columns.split(",")) if columns else None)
     documents, warnings, people = [], [], {}
     for f in files:
         meta = _merge(base, metas.get(f.resolve()))
-        result = corpus.read_path(f, meta, table=table)
+        result = corpus.read_path(f, meta, table=table, limits=limits)
         documents.extend(result.documents)
         warnings.extend(result.warnings)
         if meta.participant:
