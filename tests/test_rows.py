@@ -11,7 +11,7 @@ import openpyxl
 import pytest
 
 from tematik import corpus
-from tests.conftest import DATA, digest
+from conftest import DATA, digest
 
 CODING = DATA / "coding"
 

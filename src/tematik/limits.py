@@ -66,7 +66,8 @@ def _number(raw: str | int | float, kind: type, where: str) -> int | float:
     if isinstance(raw, (int, float)) and not isinstance(raw, bool):
         value = raw
     else:
-        m = re.fullmatch(r"\s*([0-9][0-9_]*(?:\.[0-9]+)?)\s*([kmg]?)i?b?\s*", str(raw), re.IGNORECASE)
+        m = re.fullmatch(r"\s*([0-9][0-9_]*(?:\.[0-9]+)?(?:e[0-9]+)?)\s*([kmg]?)i?b?\s*", str(raw),
+                         re.IGNORECASE)
         if not m:
             raise InputError(f"expected a positive number (K/M/G suffix allowed), got {raw!r}", field=where)
         value = float(m.group(1).replace("_", "")) * _SUFFIX.get(m.group(2).lower(), 1)
