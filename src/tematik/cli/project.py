@@ -216,7 +216,7 @@ def participants_import(
 
     if not file.exists():
         raise InputError("no such file", path=str(file))
-    header, rows = corpus.read_rows(file, file.read_bytes())
+    header, rows = corpus.read_rows(file, corpus.read_bytes(file))
     if id_column not in header:
         raise InputError(f"no {id_column!r} column; the file has: {', '.join(header)}", path=str(file), line=1)
     people, seen = [], {}
