@@ -207,6 +207,13 @@ def test_importing_the_root_of_the_file_system_is_one_line(project, cli):
     assert r.exit_code == 2 and not fresh_db.exists()
 
 
+@pytest.mark.parametrize("folder", ["/proc", "/dev", "/sys/kernel"])
+def test_system_folders_are_not_searched(project, folder):
+    if not Path(folder).exists():
+        pytest.skip(f"{folder} does not exist here")
+    assert "refusing to search a system folder" in refused(project, "import", folder)
+
+
 @pytest.mark.skipif(os.geteuid() == 0, reason="root reads every folder")
 def test_an_unreadable_folder_is_a_note(cli, tmp_path):
     sub = tmp_path / "sub"

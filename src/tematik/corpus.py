@@ -751,12 +751,19 @@ def scan_paths(paths: Iterable[Path], *, only: Iterable[Path] | None = None,
             if root == Path(root.anchor):
                 raise InputError("refusing to search the whole file system; name the folder that holds the "
                                  "transcripts", path=str(p))
+            if any(root == s or root.is_relative_to(s) for s in _SYSTEM_FOLDERS):
+                raise InputError("refusing to search a system folder (its files are not documents and some "
+                                 "never end)", path=str(p))
             _walk(p, root, listed, scan, add)
         elif stat.S_ISREG(st.st_mode):
             add(p, p.resolve())
         else:
             raise InputError("not a regular file or folder (a device, pipe or socket)", path=str(p))
     return scan
+
+
+#: kernel and device pseudo-file systems: never searched (reading /proc/kmsg blocks, /dev/zero never ends)
+_SYSTEM_FOLDERS = tuple(Path(p) for p in ("/proc", "/sys", "/dev"))
 
 
 def _walk(folder: Path, root: Path, listed: set[Path] | None, scan: Scan, add) -> None:
