@@ -17,7 +17,7 @@ import stat
 import unicodedata
 import zipfile
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -459,7 +459,7 @@ def read_table(path: Path, data: bytes, meta: FileMeta, opts: TableOptions, *,
     """
     label = str(path)
     limits = limits or current_limits()
-    header, rows = read_rows(path, data, limits=limits)
+    header, rows = iter_rows(path, data, limits=limits)
     columns = {c: i for i, c in enumerate(header)}
     text_cols = opts.text_columns
     for option, col in (*(("--text-column", c) for c in text_cols), ("--id-column", opts.id_column),
@@ -534,57 +534,82 @@ def read_rows(path: Path, data: bytes, *, limits: Limits | None = None
     delimiter (comma, semicolon or tab) is taken from the header line alone. Line numbers are the line where a
     row starts in an editor (CSV) or its row number in the sheet (.xlsx). Blank rows are passed over.
     """
+    header, rows = iter_rows(path, data, limits=limits)
+    return header, list(rows)
+
+
+def iter_rows(path: Path, data: bytes, *, limits: Limits | None = None
+              ) -> tuple[list[str], Iterator[tuple[int, list[str]]]]:
+    """:func:`read_rows` with the data rows as an iterator, read as they are consumed (a table of a million
+    answers is never held as a list of rows beside the documents made from it)."""
     label = str(path)
     limits = limits or current_limits()
-    numbered: list[tuple[int, list[str]]] = []
-    if path.suffix.lower() == ".xlsx":
-        check_zip(data, label, limits, kind=".xlsx (ZIP)")
-        try:
-            import openpyxl
-
-            wb = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-        except Exception as exc:  # noqa: BLE001 - openpyxl raises many kinds on broken files
-            raise InputError(f"not a readable .xlsx file ({exc.__class__.__name__})", path=label) from None
-        try:
-            if not wb.worksheets:
-                raise InputError("the workbook has no sheets", path=label)
-            for i, r in enumerate(wb.worksheets[0].iter_rows(values_only=True), start=1):
-                cells = ["" if v is None else _cell_text(v) for v in r]
-                if any(c.strip() for c in cells):
-                    numbered.append((i, cells))
-                    if len(numbered) > limits.rows + 1:
-                        check_rows(len(numbered) - 1, label, limits)
-        except InputError:
-            raise
-        except Exception as exc:  # noqa: BLE001 - damaged sheet XML
-            raise InputError(f"not a readable .xlsx file ({exc.__class__.__name__}: {exc})", path=label) from None
-        finally:
-            wb.close()
-    else:
-        text, _ = decode(data, label)
-        text = normalise(text)
-        reader = csv.reader(io.StringIO(text), delimiter=_delimiter(text), quotechar='"', doublequote=True,
-                            skipinitialspace=False, strict=True)
-        start = 1
-        try:
-            for r in reader:
-                if any(c.strip() for c in r):
-                    numbered.append((start, r))
-                    if len(numbered) > limits.rows + 1:
-                        check_rows(len(numbered) - 1, label, limits)
-                start = reader.line_num + 1
-        except csv.Error as exc:
-            raise InputError(f"malformed CSV in the row starting here ({exc}); quote fields that hold the "
-                             "delimiter, a quote or a line break, and double quotes inside them (\"\")",
-                             path=label, line=start) from None
-    if not numbered:
+    raw = _xlsx_rows(data, label, limits) if path.suffix.lower() == ".xlsx" else _csv_rows(data, label)
+    numbered = ((n, r) for n, r in raw if any(c.strip() for c in r))
+    first = next(numbered, None)
+    if first is None:
         raise InputError("no rows", path=label)
-    (hline, header), rows = numbered[0], numbered[1:]
+    hline, header = first
     header = [h.strip() for h in header]
     dupes = [h for h, n in Counter(header).items() if n > 1 and h]
     if dupes:
         raise InputError(f"duplicate column {dupes[0][:60]!r}", path=label, line=hline)
-    return header, rows
+
+    def counted() -> Iterator[tuple[int, list[str]]]:
+        for n, row in enumerate(numbered, start=1):
+            if n > limits.rows:
+                check_rows(n, label, limits)
+            yield row
+
+    return header, counted()
+
+
+def _xlsx_rows(data: bytes, label: str, limits: Limits) -> Iterator[tuple[int, list[str]]]:
+    check_zip(data, label, limits, kind=".xlsx (ZIP)")
+    try:
+        import openpyxl
+
+        wb = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except Exception as exc:  # noqa: BLE001 - openpyxl raises many kinds on broken files
+        raise InputError(f"not a readable .xlsx file ({exc.__class__.__name__})", path=label) from None
+    try:
+        if not wb.worksheets:
+            raise InputError("the workbook has no sheets", path=label)
+        for i, r in enumerate(wb.worksheets[0].iter_rows(values_only=True), start=1):
+            yield i, ["" if v is None else _cell_text(v) for v in r]
+    except InputError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - damaged sheet XML
+        raise InputError(f"not a readable .xlsx file ({exc.__class__.__name__}: {exc})", path=label) from None
+    finally:
+        wb.close()
+
+
+def _csv_rows(data: bytes, label: str) -> Iterator[tuple[int, list[str]]]:
+    text, _ = decode(data, label)
+    text = normalise(text)
+    reader = csv.reader(_lines(text), delimiter=_delimiter(text), quotechar='"', doublequote=True,
+                        skipinitialspace=False, strict=True)
+    start = 1
+    try:
+        for r in reader:
+            yield start, r
+            start = reader.line_num + 1
+    except csv.Error as exc:
+        raise InputError(f"malformed CSV in the row starting here ({exc}); quote fields that hold the "
+                         "delimiter, a quote or a line break, and double quotes inside them (\"\")",
+                         path=label, line=start) from None
+
+
+def _lines(text: str) -> Iterator[str]:
+    """The lines of ``text`` with their ``\\n``, one at a time (``io.StringIO`` would hold a 4-byte-per-character
+    copy of the whole text)."""
+    i, n = 0, len(text)
+    while i < n:
+        j = text.find("\n", i)
+        j = n if j < 0 else j + 1
+        yield text[i:j]
+        i = j
 
 
 def _cell_text(value: object) -> str:

@@ -23,7 +23,7 @@ class Turn:
     timestamp: str | None = None  # "00:01:02" when the transcript gives one
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # slots: a table of answers makes a million
 class Document:
     """A transcript, observation note or other text, normalised (NFC, ``\\n`` line endings)."""
 
