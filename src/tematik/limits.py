@@ -57,7 +57,7 @@ class Limits:
         return replace(self, **changes)
 
 
-LIMITS = Limits()
+DEFAULTS = Limits()
 
 _SUFFIX = {"k": 1000, "m": 1000 ** 2, "g": 1000 ** 3}
 
@@ -79,8 +79,14 @@ def _number(raw: str | int | float, kind: type, where: str) -> int | float:
 def current(overrides: Mapping[str, str] | None = None) -> Limits:
     """The defaults, changed by ``TEMATIK_LIMIT_*`` environment variables, then by ``overrides``."""
     env = {k[len(ENV_PREFIX):]: v for k, v in os.environ.items() if k.startswith(ENV_PREFIX) and v.strip()}
-    limits = LIMITS.with_values(env, source="environment TEMATIK_LIMIT_*") if env else LIMITS
+    limits = DEFAULTS.with_values(env, source="environment TEMATIK_LIMIT_*") if env else DEFAULTS
     return limits.with_values(overrides, source="--limit") if overrides else limits
+
+
+try:  # the limits of this process, for readers that take them as a default argument (the .qdpx reader)
+    LIMITS = current()
+except InputError:  # a bad variable is reported by the command that calls current()
+    LIMITS = DEFAULTS
 
 
 def parse_overrides(specs: list[str] | None) -> dict[str, str]:
@@ -91,7 +97,7 @@ def parse_overrides(specs: list[str] | None) -> dict[str, str]:
         if not sep or not name.strip() or not value.strip():
             raise InputError(f"expected NAME=VALUE, got {spec!r}", field="--limit")
         out[name.strip()] = value.strip()
-    LIMITS.with_values(out)  # unknown names and bad numbers are refused here, before any file is read
+    DEFAULTS.with_values(out)  # unknown names and bad numbers are refused here, before any file is read
     return out
 
 
