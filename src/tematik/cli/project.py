@@ -58,7 +58,7 @@ def import_(
     speaker: Annotated[list[str] | None, typer.Option(
         help="Map a speaker label: 'Bu Made=P07' or 'Pewawancara=interviewer' (repeatable).")] = None,
     text_column: Annotated[list[str] | None, typer.Option(
-        help="Rows: column holding the text (default: text); repeat it for several questions, one document per "
+        metavar="COLUMN", help="Rows: column holding the text (default: text); repeat it for several questions, one document per "
              "column and row.")] = None,
     id_column: Annotated[str | None, typer.Option(help="Rows: column holding a unique id (default: row number).")
                          ] = None,
@@ -67,7 +67,7 @@ def import_(
     columns: Annotated[str | None, typer.Option(help="Rows: comma-separated attribute columns "
                                                      "(default: all other columns).")] = None,
     limit: Annotated[list[str] | None, typer.Option(
-        help="Raise a limit for this import, NAME=VALUE (repeatable): file_bytes, document_chars, rows, files, "
+        metavar="NAME=VALUE", help="Raise a limit for this import, NAME=VALUE (repeatable): file_bytes, document_chars, rows, files, "
              "member_bytes, total_bytes, ratio... (also TEMATIK_LIMIT_NAME=VALUE).", show_default=False)] = None,
     replace: Annotated[bool, typer.Option("--replace", help="Replace documents whose content changed.")] = False,
     force: Annotated[bool, typer.Option("--force", help="With --replace: also when they have codings.")] = False,
