@@ -151,3 +151,11 @@ def test_row_limit_is_named_and_can_be_raised(cli, db, tmp_path, monkeypatch):
     cli.fails("import", f, "--language", "id")
     cli("import", f, "--limit", "rows=30", "--language", "id")
     assert len(docs(cli)) == 30
+
+
+def test_a_delimiter_inside_a_quoted_header_cell_does_not_count(tmp_path):
+    f = tmp_path / "a.csv"
+    f.write_text('"nama, lengkap";unit;text\n"Made, S.";sirkulasi;"baik; sekali"\n', encoding="utf-8")
+    header, rows = corpus.read_rows(f, f.read_bytes())
+    assert header == ["nama, lengkap", "unit", "text"]
+    assert rows == [(2, ["Made, S.", "sirkulasi", "baik; sekali"])]
