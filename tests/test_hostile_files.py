@@ -16,9 +16,9 @@ import docx
 import openpyxl
 import pytest
 
+from conftest import DATA, digest
 from tematik import limits
 from tematik.errors import InputError
-from conftest import DATA, digest
 
 IMPORT = DATA / "import"
 DEMO = Path(__file__).resolve().parents[1] / "corpora" / "ks-library"
@@ -236,6 +236,12 @@ def test_a_manifest_reports_the_files_it_does_not_list(cli, db, tmp_path):
     assert "imported 1 document" in r.stdout
     assert "not imported (2 file(s) in the folders but not listed in" in r.stderr
     assert "b.txt" in r.stderr and "c.txt" in r.stderr
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / "d.txt").write_text("Bu Made: Rapat.", encoding="utf-8")
+    m.write_text("file,participant\na.txt,P01\nelsewhere/d.txt,P02\n", encoding="utf-8")
+    r = cli("import", tmp_path / "a.txt", "--manifest", m, "--language", "id")
+    assert "but not under the paths named, so not imported" in r.stderr and "d.txt" in r.stderr
 
 
 @pytest.mark.parametrize("value", ["2024-02-30", "12/03/2024", "kemarin", "2024-13-01"])

@@ -10,8 +10,8 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from tematik import corpus
 from conftest import DATA, digest
+from tematik import corpus
 
 CODING = DATA / "coding"
 

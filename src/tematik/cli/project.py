@@ -58,8 +58,8 @@ def import_(
     speaker: Annotated[list[str] | None, typer.Option(
         help="Map a speaker label: 'Bu Made=P07' or 'Pewawancara=interviewer' (repeatable).")] = None,
     text_column: Annotated[list[str] | None, typer.Option(
-        metavar="COLUMN", help="Rows: column holding the text (default: text); repeat it for several questions, one document per "
-             "column and row.")] = None,
+        metavar="COLUMN", help="Rows: column holding the text (default: text); repeat it for several "
+                               "questions, one document per column and row.")] = None,
     id_column: Annotated[str | None, typer.Option(help="Rows: column holding a unique id (default: row number).")
                          ] = None,
     participant_column: Annotated[str | None, typer.Option(help="Rows: column holding the participant id.")
@@ -67,8 +67,9 @@ def import_(
     columns: Annotated[str | None, typer.Option(help="Rows: comma-separated attribute columns "
                                                      "(default: all other columns).")] = None,
     limit: Annotated[list[str] | None, typer.Option(
-        metavar="NAME=VALUE", help="Raise a limit for this import, NAME=VALUE (repeatable): file_bytes, document_chars, rows, files, "
-             "member_bytes, total_bytes, ratio... (also TEMATIK_LIMIT_NAME=VALUE).", show_default=False)] = None,
+        metavar="NAME=VALUE", help="Raise a limit for this import (repeatable): file_bytes, document_chars, "
+                                   "rows, files, member_bytes, total_bytes, ratio, members (also "
+                                   "TEMATIK_LIMIT_NAME=VALUE).", show_default=False)] = None,
     replace: Annotated[bool, typer.Option("--replace", help="Replace documents whose content changed.")] = False,
     force: Annotated[bool, typer.Option("--force", help="With --replace: also when they have codings.")] = False,
     db: DbOption = None,
@@ -97,6 +98,12 @@ def import_(
     for line in scan.notes(str(manifest) if manifest else None):
         note(line)
     files = scan.files
+    if manifest:
+        found = {f.resolve() for f in files}
+        absent = [str(p) for p in metas if p not in found]
+        if absent:
+            note(f"listed in {manifest} but not under the paths named, so not imported: "
+                 + ", ".join(absent[:20]) + (f" and {len(absent) - 20} more" if len(absent) > 20 else ""))
     if not files:
         raise InputError("no importable files found (.txt .md .docx .vtt .srt .csv .xlsx)",
                          path=", ".join(map(str, paths)))
