@@ -283,3 +283,19 @@ def test_a_binary_file_with_a_text_suffix_is_named_for_what_it_is(project, tmp_p
     f.write_bytes(content)
     line = refused(project, "import", f)
     assert "answers.csv" in line and "binary file" in line and len(line) < 200
+
+
+def test_xlsx_worksheets_have_their_own_limit_because_openpyxl_streams_them(project, tmp_path):
+    f = tmp_path / "many.xlsx"
+    wb = openpyxl.Workbook(write_only=True)
+    ws = wb.create_sheet("a")
+    ws.append(["id", "text"])
+    rng = random.Random(3)
+    words = "kami saling percaya dan berbagi informasi di perpustakaan setiap hari".split()
+    for i in range(12_000):
+        ws.append([f"R{i}", " ".join(rng.choice(words) for _ in range(12))])
+    wb.save(f)
+    assert zipfile.ZipFile(f).getinfo("xl/worksheets/sheet1.xml").file_size > 2_000_000
+    line = refused(project, "import", f, "--limit", "sheet_bytes=1M", "--language", "id")
+    assert "sheet1.xml" in line and "sheet_bytes" in line
+    project("import", f, "--limit", "member_bytes=1M", "--language", "id", "--id-column", "id")

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from tematik.errors import InputError
-from tematik.limits import Limits, check_document, check_rows, check_zip, refuse
+from tematik.limits import XLSX_STREAMED, Limits, check_document, check_rows, check_zip, refuse
 from tematik.limits import current as current_limits
 from tematik.models import INTERVIEWER, LANGUAGES, SOURCE_TYPES, Document, Turn
 
@@ -565,7 +565,7 @@ def iter_rows(path: Path, data: bytes, *, limits: Limits | None = None
 
 
 def _xlsx_rows(data: bytes, label: str, limits: Limits) -> Iterator[tuple[int, list[str]]]:
-    check_zip(data, label, limits, kind=".xlsx (ZIP)")
+    check_zip(data, label, limits, kind=".xlsx (ZIP)", streamed=XLSX_STREAMED)
     try:
         import openpyxl
 

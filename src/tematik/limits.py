@@ -34,7 +34,8 @@ _CHUNK = 1 << 20
 class Limits:
     """What an untrusted file may hold. Sizes are bytes (ZIP members: uncompressed)."""
 
-    member_bytes: int = 256 * 1024 * 1024  # one ZIP member unpacked (document.xml, a sheet, sharedStrings)
+    member_bytes: int = 256 * 1024 * 1024  # one ZIP member unpacked and read whole (document.xml, sharedStrings)
+    sheet_bytes: int = 1024 * 1024 * 1024  # one .xlsx worksheet unpacked (openpyxl streams it, row by row)
     total_bytes: int = 1024 * 1024 * 1024  # all members of one ZIP together, unpacked
     members: int = 100_000  # entries in one ZIP
     ratio: float = 200.0  # unpacked / packed size of a member, checked once it has unpacked past ``ratio_floor``
@@ -120,10 +121,19 @@ def unsafe_member(name: str) -> bool:
     return any(p == ".." for p in re.split(r"[\\/]", name))
 
 
-def check_headers(infos: list[zipfile.ZipInfo], limits: Limits, label: str) -> None:
+def _member_limit(name: str, limits: Limits, streamed: tuple[str, ...]) -> tuple[str, int]:
+    """(limit name, bytes) for a member: ``sheet_bytes`` for members a reader streams, else ``member_bytes``."""
+    if streamed and re.fullmatch("|".join(streamed), name):
+        return "sheet_bytes", limits.sheet_bytes
+    return "member_bytes", limits.member_bytes
+
+
+def check_headers(infos: list[zipfile.ZipInfo], limits: Limits, label: str, *,
+                  streamed: tuple[str, ...] = ()) -> None:
     """Refuse an archive on what its directory claims: member count, names, encryption, sizes, ratios.
 
-    Cheap and done first; the headers can lie, so reading goes through :func:`read_member` as well.
+    Cheap and done first; the headers can lie, so reading goes through :func:`read_member` as well. Members
+    whose names match a pattern of ``streamed`` (read row by row, never whole) have the ``sheet_bytes`` limit.
     """
     if len(infos) > limits.members:
         raise refuse(f"the archive holds {len(infos)} members", "members", limits.members, path=label)
@@ -133,9 +143,10 @@ def check_headers(infos: list[zipfile.ZipInfo], limits: Limits, label: str) -> N
             raise InputError(f"refused: archive member {info.filename!r} points outside the archive", path=label)
         if info.flag_bits & 0x1:
             raise InputError(f"refused: archive member {info.filename!r} is encrypted", path=label)
-        if info.file_size > limits.member_bytes:
-            raise refuse(f"archive member {info.filename!r} unpacks to {info.file_size:,} bytes", "member_bytes",
-                         limits.member_bytes, path=label)
+        which, most = _member_limit(info.filename, limits, streamed)
+        if info.file_size > most:
+            raise refuse(f"archive member {info.filename!r} unpacks to {info.file_size:,} bytes", which, most,
+                         path=label)
         if info.file_size > limits.ratio_floor and info.file_size > limits.ratio * max(info.compress_size, 1):
             raise refuse(f"archive member {info.filename!r} is compressed "
                          f"{info.file_size / max(info.compress_size, 1):,.0f}:1; a ZIP bomb?", "ratio",
@@ -147,13 +158,14 @@ def check_headers(infos: list[zipfile.ZipInfo], limits: Limits, label: str) -> N
 
 
 def read_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, limits: Limits, label: str, *,
-                keep: bool = True, budget: list[int] | None = None) -> bytes:
+                keep: bool = True, budget: list[int] | None = None, streamed: tuple[str, ...] = ()) -> bytes:
     """A member's bytes, decompressed in chunks and refused as soon as the bytes produced pass a limit.
 
     ``keep=False`` only counts (for checking a whole archive) and returns ``b""``. ``budget`` is a one-item
     list of bytes still allowed for the whole archive, decreased as members are read.
     """
     name = info.filename
+    which, most = _member_limit(name, limits, streamed)
     out = io.BytesIO() if keep else None
     produced = 0
     packed = max(info.compress_size, 1)
@@ -163,9 +175,8 @@ def read_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, limits: Limits,
             # counts what comes out, so neither a lying header nor a missing one lets more through
             while chunk := fh.read(_CHUNK):
                 produced += len(chunk)
-                if produced > limits.member_bytes:
-                    raise refuse(f"{name} unpacks to more than {limits.member_bytes:,} bytes", "member_bytes",
-                                 limits.member_bytes, path=label)
+                if produced > most:
+                    raise refuse(f"{name} unpacks to more than {most:,} bytes", which, most, path=label)
                 if produced > limits.ratio_floor and produced > limits.ratio * packed:
                     raise refuse(f"{name} is compressed more than {limits.ratio:,.0f}:1; a ZIP bomb?", "ratio",
                                  limits.ratio, path=label)
@@ -185,7 +196,12 @@ def read_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, limits: Limits,
     return out.getvalue() if out is not None else b""
 
 
-def check_zip(data: bytes, label: str, limits: Limits | None = None, *, kind: str = "ZIP") -> None:
+#: members of an .xlsx that openpyxl's read-only mode streams row by row instead of reading whole
+XLSX_STREAMED = (r"xl/worksheets/[^/]+\.xml",)
+
+
+def check_zip(data: bytes, label: str, limits: Limits | None = None, *, kind: str = "ZIP",
+              streamed: tuple[str, ...] = ()) -> None:
     """Check an Office file (.docx/.xlsx, a ZIP) in memory before a library unpacks it.
 
     Headers first, then every member is decompressed in chunks and counted (nothing kept), so the library
@@ -198,11 +214,11 @@ def check_zip(data: bytes, label: str, limits: Limits | None = None, *, kind: st
         raise InputError(f"not a readable {kind} file ({exc})", path=label) from None
     with archive:
         infos = archive.infolist()
-        check_headers(infos, limits, label)
+        check_headers(infos, limits, label, streamed=streamed)
         budget = [limits.total_bytes]
         for info in infos:
             if not info.is_dir():
-                read_member(archive, info, limits, label, keep=False, budget=budget)
+                read_member(archive, info, limits, label, keep=False, budget=budget, streamed=streamed)
 
 
 # --------------------------------------------------------------------------- plain files
