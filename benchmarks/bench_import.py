@@ -82,8 +82,16 @@ def peak_rss(*args: str) -> tuple[float, float, int, str]:
 
 def memory(work: Path, mb: int, rows: int) -> None:
     rng = random.Random(11)
-    txt = work / "big.txt"
     line_words = [" ".join(rng.choice(WORDS) for _ in range(14)) for _ in range(2000)]
+    print(f"baseline: python + tematik CLI start, `tematik --help`: {peak_rss('--help')[1]:,.0f} MB max RSS")
+    if mb > 0:
+        memory_txt(work, mb, line_words)
+    if rows > 0:
+        memory_xlsx(work, rows, line_words, rng)
+
+
+def memory_txt(work: Path, mb: int, line_words: list[str]) -> None:
+    txt = work / "big.txt"
     with txt.open("w", encoding="utf-8") as fh:
         written, n = 0, 0
         while written < mb * 1_000_000:
@@ -93,13 +101,14 @@ def memory(work: Path, mb: int, rows: int) -> None:
             written += len(line)
             n += 1
     size = txt.stat().st_size / 1e6
-    print(f"baseline: python + tematik CLI start, `tematik --help`: {peak_rss('--help')[1]:,.0f} MB max RSS")
     db = work / "mem-txt.db"
     secs, rss, code, out = peak_rss("import", str(txt), "--language", "id", "--participant", "P01", "--db", str(db))
     print(f".txt  {size:8.1f} MB file : {secs:6.1f}s  max RSS {rss:8,.0f} MB  = {rss / size:4.1f} x file"
           f"  (exit {code}: {out[:100]})")
     txt.unlink()
 
+
+def memory_xlsx(work: Path, rows: int, line_words: list[str], rng: random.Random) -> None:
     import openpyxl
 
     xlsx = work / "answers.xlsx"
@@ -123,8 +132,8 @@ def main() -> None:
     ap.add_argument("--words", type=int, default=1_000_000)
     ap.add_argument("--keep", type=Path, help="keep the generated corpus and project in this folder")
     ap.add_argument("--memory", action="store_true", help="measure peak memory of large imports instead")
-    ap.add_argument("--mb", type=int, default=200, help="with --memory: size of the .txt file in MB")
-    ap.add_argument("--rows", type=int, default=1_000_000, help="with --memory: rows of the .xlsx file")
+    ap.add_argument("--mb", type=int, default=200, help="with --memory: size of the .txt file in MB (0: none)")
+    ap.add_argument("--rows", type=int, default=1_000_000, help="with --memory: rows of the .xlsx file (0: none)")
     args = ap.parse_args()
     if args.memory:
         work = Path(tempfile.mkdtemp(prefix="tematik-mem-")) if args.keep is None else args.keep
