@@ -459,7 +459,8 @@ def read_table(path: Path, data: bytes, meta: FileMeta, opts: TableOptions, *,
     """
     label = str(path)
     limits = limits or current_limits()
-    header, rows = iter_rows(path, data, limits=limits)
+    warnings: list[str] = []
+    header, rows = iter_rows(path, data, limits=limits, warnings=warnings)
     columns = {c: i for i, c in enumerate(header)}
     text_cols = opts.text_columns
     for option, col in (*(("--text-column", c) for c in text_cols), ("--id-column", opts.id_column),
@@ -473,9 +474,9 @@ def read_table(path: Path, data: bytes, meta: FileMeta, opts: TableOptions, *,
         c for c in header if c not in used and c)
     several = len(text_cols) > 1
     docs: list[Document] = []
-    warnings: list[str] = []
     seen: dict[str, int] = {}
     blank: dict[str, list[int]] = {c: [] for c in text_cols}
+    guessed = False
     for lineno, row in rows:
         def cell(col: str | None, row=row) -> str:
             if col is None:
@@ -508,7 +509,9 @@ def read_table(path: Path, data: bytes, meta: FileMeta, opts: TableOptions, *,
             name = f"{path.stem}:{ident}:{col}" if several else f"{path.stem}:{ident}"
             doc, more = make_document(name, text, row_meta, path=f"{label}:{lineno}")
             docs.append(doc)
-            warnings.extend(more[:1] if not warnings else [])
+            if more and not guessed:  # the language guess of the first row stands for the table
+                warnings.extend(more[:1])
+                guessed = True
     for col, lines in blank.items():
         if lines:
             shown = ", ".join(map(str, lines[:10])) + (f" and {len(lines) - 10} more" if len(lines) > 10 else "")
@@ -538,13 +541,13 @@ def read_rows(path: Path, data: bytes, *, limits: Limits | None = None
     return header, list(rows)
 
 
-def iter_rows(path: Path, data: bytes, *, limits: Limits | None = None
+def iter_rows(path: Path, data: bytes, *, limits: Limits | None = None, warnings: list[str] | None = None
               ) -> tuple[list[str], Iterator[tuple[int, list[str]]]]:
     """:func:`read_rows` with the data rows as an iterator, read as they are consumed (a table of a million
     answers is never held as a list of rows beside the documents made from it)."""
     label = str(path)
     limits = limits or current_limits()
-    raw = _xlsx_rows(data, label, limits) if path.suffix.lower() == ".xlsx" else _csv_rows(data, label)
+    raw = _xlsx_rows(data, label, limits) if path.suffix.lower() == ".xlsx" else _csv_rows(data, label, warnings)
     numbered = ((n, r) for n, r in raw if any(c.strip() for c in r))
     first = next(numbered, None)
     if first is None:
@@ -585,8 +588,10 @@ def _xlsx_rows(data: bytes, label: str, limits: Limits) -> Iterator[tuple[int, l
         wb.close()
 
 
-def _csv_rows(data: bytes, label: str) -> Iterator[tuple[int, list[str]]]:
-    text, _ = decode(data, label)
+def _csv_rows(data: bytes, label: str, warnings: list[str] | None) -> Iterator[tuple[int, list[str]]]:
+    text, how = decode(data, label)
+    if warnings is not None:
+        warnings.extend(how)
     text = normalise(text)
     reader = csv.reader(_lines(text), delimiter=_delimiter(text), quotechar='"', doublequote=True,
                         skipinitialspace=False, strict=True)
