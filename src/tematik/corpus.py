@@ -76,7 +76,7 @@ def decode(data: bytes, path: str) -> tuple[str, list[str]]:
     """
     warnings: list[str] = []
     if data.startswith(codecs.BOM_UTF8):
-        return _strict(data[3:], "utf-8", path), warnings
+        return _strict(data, "utf-8-sig", path), warnings  # no sliced copy of the bytes
     if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         return _strict(data, "utf-16", path), warnings
     for magic, kind in _BINARY_MAGIC:
@@ -117,7 +117,8 @@ def _strict(data: bytes, encoding: str, path: str) -> str:
     try:
         return data.decode(encoding)
     except UnicodeDecodeError as exc:
-        raise InputError(f"invalid {encoding} at byte {exc.start}", path=path) from None
+        name, at = ("UTF-8", exc.start + 3) if encoding == "utf-8-sig" else (encoding, exc.start)
+        raise InputError(f"invalid {name} at byte {at}", path=path) from None
 
 
 def read_bytes(path: str | Path, *, what: str = "file", error: type[InputError] = InputError,
