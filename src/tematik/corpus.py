@@ -423,7 +423,7 @@ def read_path(path: Path, meta: FileMeta, *, name: str | None = None, table: Tab
     check_document(len(raw), label, limits)
     text = normalise(raw)
     del raw
-    if not text.strip():
+    if not text or text.isspace():
         raise InputError("no text in file", path=label)
     doc, more = make_document(name or path.stem, text, meta, path=label)
     return ReadResult([doc], warnings + more)
