@@ -166,7 +166,7 @@ _EN_WORDS = frozenset(
 
 def guess_language(text: str) -> tuple[str, float]:
     """Indonesian or English from function-word counts; returns (language, share of the winner's hits)."""
-    words = re.findall(r"[a-z]+", text.lower()[:20000])
+    words = re.findall(r"[a-z]+", text[:20000].lower())  # slice first: never a lower-cased copy of it all
     n_id = sum(w in _ID_WORDS for w in words)
     n_en = sum(w in _EN_WORDS for w in words)
     if n_id + n_en == 0:
