@@ -3,7 +3,11 @@
 Prints words/s and MB/s for reading+normalising+turn detection, for the store write, and for the whole
 import; and, as a baseline measured in the same run, the same rows written with sqlite-utils' insert_all.
 
-    python benchmarks/bench_import.py [--docs 1000] [--words 1000000] [--keep DIR]
+With ``--memory`` it measures instead the peak memory (max RSS) of ``tematik import`` in a fresh process for
+one large .txt transcript (``--mb``, default 200) and one .xlsx of open answers (``--rows``, default 1,000,000),
+next to the size of the file, so "memory grows with the largest file, not a multiple of it" can be checked:
+
+    python benchmarks/bench_import.py --memory [--mb 200] [--rows 1000000]
 """
 
 from __future__ import annotations
@@ -46,12 +50,100 @@ def make_corpus(folder: Path, n_docs: int, n_words: int, seed: int = 7) -> tuple
     return paths, total_bytes
 
 
+#: run the CLI in this process, then report its own peak RSS (KiB on Linux) on the last line of stderr
+_CHILD = """
+import resource, sys
+from tematik.cli import main
+sys.argv = ["tematik", *sys.argv[1:]]
+code = 0
+try:
+    main()
+except SystemExit as exc:
+    code = exc.code or 0
+print("MAXRSS", resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, file=sys.stderr)
+sys.exit(code)
+"""
+
+
+def peak_rss(*args: str) -> tuple[float, float, int, str]:
+    """(seconds, peak RSS in MB, exit code, last output line) of ``tematik ARGS`` in a fresh process."""
+    import subprocess
+    import sys
+
+    t0 = time.perf_counter()
+    proc = subprocess.run([sys.executable, "-c", _CHILD, *args], capture_output=True, text=True)
+    seconds = time.perf_counter() - t0
+    lines = proc.stderr.strip().splitlines()
+    rss = next((int(ln.split()[1]) for ln in reversed(lines) if ln.startswith("MAXRSS")), 0)
+    out = (proc.stdout.strip().splitlines() or [""])[-1] if proc.returncode == 0 else \
+        next((ln for ln in lines if not ln.startswith("MAXRSS")), "")
+    return seconds, rss / 1024, proc.returncode, out
+
+
+def memory(work: Path, mb: int, rows: int) -> None:
+    rng = random.Random(11)
+    line_words = [" ".join(rng.choice(WORDS) for _ in range(14)) for _ in range(2000)]
+    print(f"baseline: python + tematik CLI start, `tematik --help`: {peak_rss('--help')[1]:,.0f} MB max RSS")
+    if mb > 0:
+        memory_txt(work, mb, line_words)
+    if rows > 0:
+        memory_xlsx(work, rows, line_words, rng)
+
+
+def memory_txt(work: Path, mb: int, line_words: list[str]) -> None:
+    txt = work / "big.txt"
+    with txt.open("w", encoding="utf-8") as fh:
+        written, n = 0, 0
+        while written < mb * 1_000_000:
+            speaker = "Pewawancara" if n % 2 == 0 else "Bu Made"
+            line = f"{speaker}: {line_words[n % len(line_words)].capitalize()}.\n"
+            fh.write(line)
+            written += len(line)
+            n += 1
+    size = txt.stat().st_size / 1e6
+    db = work / "mem-txt.db"
+    secs, rss, code, out = peak_rss("import", str(txt), "--language", "id", "--participant", "P01", "--db", str(db))
+    print(f".txt  {size:8.1f} MB file : {secs:6.1f}s  max RSS {rss:8,.0f} MB  = {rss / size:4.1f} x file"
+          f"  (exit {code}: {out[:100]})")
+    txt.unlink()
+
+
+def memory_xlsx(work: Path, rows: int, line_words: list[str], rng: random.Random) -> None:
+    import openpyxl
+
+    xlsx = work / "answers.xlsx"
+    wb = openpyxl.Workbook(write_only=True)
+    ws = wb.create_sheet("answers")
+    ws.append(["respondent", "unit", "text"])
+    for i in range(rows):
+        ws.append([f"R{i:07d}", rng.choice(("sirkulasi", "referensi", "koleksi")), line_words[i % len(line_words)]])
+    wb.save(xlsx)
+    size = xlsx.stat().st_size / 1e6
+    db = work / "mem-xlsx.db"
+    secs, rss, code, out = peak_rss("import", str(xlsx), "--language", "id", "--id-column", "respondent",
+                                    "--db", str(db))
+    print(f".xlsx {size:8.1f} MB file ({rows:,} rows): {secs:6.1f}s  max RSS {rss:8,.0f} MB"
+          f"  (exit {code}: {out[:100]})")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--docs", type=int, default=1000)
     ap.add_argument("--words", type=int, default=1_000_000)
     ap.add_argument("--keep", type=Path, help="keep the generated corpus and project in this folder")
+    ap.add_argument("--memory", action="store_true", help="measure peak memory of large imports instead")
+    ap.add_argument("--mb", type=int, default=200, help="with --memory: size of the .txt file in MB (0: none)")
+    ap.add_argument("--rows", type=int, default=1_000_000, help="with --memory: rows of the .xlsx file (0: none)")
     args = ap.parse_args()
+    if args.memory:
+        work = Path(tempfile.mkdtemp(prefix="tematik-mem-")) if args.keep is None else args.keep
+        work.mkdir(parents=True, exist_ok=True)
+        try:
+            memory(work, args.mb, args.rows)
+        finally:
+            if args.keep is None:
+                shutil.rmtree(work)
+        return
 
     work = Path(tempfile.mkdtemp(prefix="tematik-bench-")) if args.keep is None else args.keep
     work.mkdir(parents=True, exist_ok=True)

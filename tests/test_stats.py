@@ -1,8 +1,8 @@
 """Statistics a methods reviewer checks, cross-checked against well-kept libraries rather than hand values:
-Gwet's AC1 against Gwet's (2008) formula written out independently here (irrCAC pins scipy 1.12 and numpy < 1.29,
-which would hold back spaCy's own numpy), Krippendorff's alpha against `krippendorff`, the by-theme Mann-Whitney test against
-scipy, the alpha bootstrap and Feldt's interval by their defining properties, and codes nobody applied kept out
-of the pooled figures."""
+Gwet's AC1 against Gwet's (2008) formula written out independently here (irrCAC pins scipy 1.12 and
+numpy < 1.29, which would hold back spaCy's own numpy), Krippendorff's alpha against `krippendorff`, the
+by-theme Mann-Whitney test against scipy, the alpha bootstrap and Feldt's interval by their defining
+properties, and codes nobody applied kept out of the pooled figures."""
 
 from __future__ import annotations
 

@@ -373,9 +373,18 @@ def words_coded(texts: Mapping[int, str], key: np.ndarray, doc: np.ndarray, star
 
 
 def group_choices(data: CodingData) -> list[str]:
-    """What ``by`` accepts: document fields, participant, role and every participant attribute."""
+    """What ``by`` accepts: document fields, participant, role, every participant attribute and every document
+    attribute (a participant attribute of the same name wins)."""
     attrs = [c for c in data.participants.columns if c not in ("id", "role")]
-    return [*DOCUMENT_GROUPS, *PARTICIPANT_GROUPS, *attrs]
+    return [*DOCUMENT_GROUPS, *PARTICIPANT_GROUPS, *attrs, *document_attributes(data)]
+
+
+def document_attributes(data: CodingData) -> list[str]:
+    """Document attribute columns of ``data.documents`` (beyond the document's own fields), not shadowed by a
+    participant attribute."""
+    own = {"id", "name", "source_type", "language", "participant_id", "words", *DOCUMENT_GROUPS,
+           *PARTICIPANT_GROUPS, *data.participants.columns}
+    return [c for c in data.documents.columns if c not in own]
 
 
 def _label(values: Any) -> np.ndarray:
@@ -412,7 +421,8 @@ def group_codings(data: CodingData, by: str) -> Groups:
         raise ValueError(by)
     codings = data.codings
     eligible = eligible_participants(data)
-    if by in DOCUMENT_GROUPS:
+    by_document = by in DOCUMENT_GROUPS or by in document_attributes(data)
+    if by_document:
         docs = data.documents
         index = pd.Index(docs["id"].astype(np.int64))
         key_labels = _label(docs["name" if by == "document" else by].to_numpy(object))
@@ -430,7 +440,7 @@ def group_codings(data: CodingData, by: str) -> Groups:
     key_labels_ext = np.append(key_labels, NONE)  # position -1: NONE
     universe |= set(key_labels_ext[_distinct(pos)])
     interviewer = np.zeros(len(codings), bool)
-    if by not in DOCUMENT_GROUPS and "interviewer" in codings:
+    if not by_document and "interviewer" in codings:
         interviewer = codings["interviewer"].to_numpy(bool)
     if interviewer.any():
         universe.add(INTERVIEWER)
@@ -700,7 +710,8 @@ def case_matrix(data: CodingData, *, rows: str = "document", values: str = "pres
         frame = pd.DataFrame({"document": docs["name"].to_numpy(object),
                               "source_type": docs["source_type"].to_numpy(object),
                               "language": docs["language"].to_numpy(object),
-                              "participant": docs["participant_id"].to_numpy(object)})
+                              "participant": docs["participant_id"].to_numpy(object),
+                              **{c: docs[c].to_numpy(object) for c in document_attributes(data)}})
         people = frame["participant"]
     else:
         elig = eligible_participants(data)["participant"].unique()

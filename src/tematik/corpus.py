@@ -8,20 +8,26 @@ from __future__ import annotations
 
 import codecs
 import csv
+import datetime
 import hashlib
 import io
+import os
 import re
+import stat
 import unicodedata
 import zipfile
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from tematik.errors import InputError
+from tematik.limits import XLSX_STREAMED, Limits, check_document, check_rows, check_zip, refuse
+from tematik.limits import current as current_limits
 from tematik.models import INTERVIEWER, LANGUAGES, TRANSCRIPT_TYPES, Document, Turn, source_type_problem
 
 TEXT_SUFFIXES = (".txt", ".md", ".docx", ".vtt", ".srt")
+_LEADING_BLANK_LINES = re.compile(r"(?:(?:[^\S\r\n]|\ufeff)*(?:\r\n|\r|\n))*")
 TABLE_SUFFIXES = (".csv", ".xlsx")
 SUFFIXES = TEXT_SUFFIXES + TABLE_SUFFIXES
 
@@ -46,20 +52,39 @@ MANIFEST_COLUMNS = ("file", "participant", "role", "source_type", "language", "d
 # --------------------------------------------------------------------------- decoding and normalising
 
 def normalise(text: str) -> str:
-    """The one normal form every offset points into: NFC, ``\\n`` line endings, no BOM, no trailing blanks."""
-    text = text.replace("\ufeff", "")
-    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    """The one normal form every offset points into: NFC, ``\\n`` line endings, no BOM, no trailing blanks.
+
+    Written to copy a long text as few times as possible: each step returns its input when there is nothing to
+    change (most files), and trailing blanks go in one pass instead of a list of every line.
+    """
+    if "\ufeff" in text:
+        text = text.replace("\ufeff", "")
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
     text = unicodedata.normalize("NFC", text)
-    return "\n".join(line.rstrip() for line in text.split("\n")).strip("\n")
+    if _TRAILING.search(text):
+        text = _TRAILING.sub("", text)
+    return text.strip("\n")
+
+
+#: blanks (str.isspace, but not the newline) at the end of a line
+_TRAILING = re.compile(r"[^\S\n]+$", re.MULTILINE)
 
 
 def decode(data: bytes, path: str) -> tuple[str, list[str]]:
-    """Decode file bytes: UTF-8 (with or without BOM), UTF-16 with BOM, else cp1252 with a warning."""
+    """Decode file bytes: UTF-8 (with or without BOM), UTF-16 with BOM, else cp1252 with a warning.
+
+    Binary files (NUL bytes, a known binary signature, or control characters that text never holds) are refused
+    in one short line rather than decoded into garbage.
+    """
     warnings: list[str] = []
     if data.startswith(codecs.BOM_UTF8):
-        return _strict(data[3:], "utf-8", path), warnings
+        return _strict(data, "utf-8-sig", path), warnings  # no sliced copy of the bytes
     if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         return _strict(data, "utf-16", path), warnings
+    for magic, kind in _BINARY_MAGIC:
+        if data.startswith(magic):
+            raise InputError(f"binary file ({kind}); expected text", path=path)
     if b"\x00" in data:
         raise InputError("binary file (contains NUL bytes); expected text", path=path)
     try:
@@ -69,30 +94,67 @@ def decode(data: bytes, path: str) -> tuple[str, list[str]]:
     try:
         text = data.decode("cp1252")
     except UnicodeDecodeError as exc:
-        raise InputError(f"cannot decode as UTF-8 or cp1252 (byte {exc.start})", path=path) from None
+        raise InputError(f"binary file or unknown encoding: neither UTF-8 nor cp1252 (byte {exc.start})",
+                         path=path) from None
+    sample = text[:65536]
+    controls = sum(1 for ch in sample if ch in _CONTROLS)
+    if controls > max(2, len(sample) // 100):
+        raise InputError(f"binary file ({controls / len(sample):.0%} control characters); expected text", path=path)
     warnings.append(f"{path}: not UTF-8; read as Windows-1252 (cp1252): check accented characters")
     return text, warnings
+
+
+_BINARY_MAGIC = (
+    (b"PK\x03\x04", "a ZIP archive such as .docx/.xlsx; give it its real suffix"),
+    (b"%PDF", "a PDF; export its text first"),
+    (b"\xd0\xcf\x11\xe0", "an old Office .doc/.xls; save it as .docx/.xlsx"),
+    (b"\x1f\x8b", "gzip-compressed"),
+    (b"\x89PNG", "a PNG image"),
+    (b"\xff\xd8\xff", "a JPEG image"),
+)
+#: C0 controls other than tab, newline, carriage return and form feed, and DEL: text files hold almost none
+_CONTROLS = frozenset(chr(c) for c in (*range(0, 9), 11, *range(14, 32), 127))
 
 
 def _strict(data: bytes, encoding: str, path: str) -> str:
     try:
         return data.decode(encoding)
     except UnicodeDecodeError as exc:
-        raise InputError(f"invalid {encoding} at byte {exc.start}", path=path) from None
+        name, at = ("UTF-8", exc.start + 3) if encoding == "utf-8-sig" else (encoding, exc.start)
+        raise InputError(f"invalid {name} at byte {at}", path=path) from None
 
 
-def read_bytes(path: str | Path, *, what: str = "file", error: type[InputError] = InputError) -> bytes:
-    """A user-named file's bytes; a missing or unreadable file is one ``error`` naming it."""
+def read_bytes(path: str | Path, *, what: str = "file", error: type[InputError] = InputError,
+               limits: Limits | None = None) -> bytes:
+    """A user-named file's bytes; a missing, unreadable, non-regular or too large file is one ``error`` naming it."""
+    p = Path(path)
     try:
-        return Path(path).read_bytes()
-    except (FileNotFoundError, IsADirectoryError):
+        st = p.stat()
+    except FileNotFoundError:
         raise error(f"no such {what}", path=str(path)) from None
     except OSError as exc:
-        raise error(f"cannot read {what} ({exc.strerror})", path=str(path)) from None
+        raise error(f"cannot read {what} ({exc.strerror or exc})", path=str(path)) from None
+    if stat.S_ISDIR(st.st_mode):
+        raise error(f"no such {what} (it is a folder)", path=str(path))
+    if not stat.S_ISREG(st.st_mode):
+        raise error(f"not a regular file (a device, pipe or socket); expected a {what}", path=str(path))
+    lim = limits or current_limits()
+    if st.st_size > lim.file_bytes:
+        err = refuse(f"the {what} has {st.st_size:,} bytes", "file_bytes", lim.file_bytes, path=str(path))
+        raise error(err.message, path=str(path))
+    try:
+        return p.read_bytes()
+    except OSError as exc:
+        raise error(f"cannot read {what} ({exc.strerror or exc})", path=str(path)) from None
 
 
 def sha256(text: str) -> str:
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+    """SHA-256 of the UTF-8 text, encoded a slice at a time so a long document is not copied whole."""
+    h = hashlib.sha256()
+    step = 1 << 22
+    for i in range(0, len(text), step):
+        h.update(text[i:i + step].encode("utf-8", "surrogatepass"))
+    return h.hexdigest()
 
 
 # --------------------------------------------------------------------------- language
@@ -107,7 +169,7 @@ _EN_WORDS = frozenset(
 
 def guess_language(text: str) -> tuple[str, float]:
     """Indonesian or English from function-word counts; returns (language, share of the winner's hits)."""
-    words = re.findall(r"[a-z]+", text.lower()[:20000])
+    words = re.findall(r"[a-z]+", text[:20000].lower())  # slice first: never a lower-cased copy of it all
     n_id = sum(w in _ID_WORDS for w in words)
     n_en = sum(w in _EN_WORDS for w in words)
     if n_id + n_en == 0:
@@ -775,10 +837,15 @@ class FileMeta:
 class TableOptions:
     """How to read a .csv/.xlsx file whose rows are documents."""
 
-    text_column: str = "text"
+    text_column: str | tuple[str, ...] = "text"  # one column, or several: one document per column and row
     id_column: str | None = None
     participant_column: str | None = None
     attribute_columns: tuple[str, ...] | None = None  # None: every other column
+
+    @property
+    def text_columns(self) -> tuple[str, ...]:
+        cols = (self.text_column,) if isinstance(self.text_column, str) else tuple(self.text_column)
+        return tuple(dict.fromkeys(cols)) or ("text",)
 
 
 @dataclass
@@ -798,31 +865,37 @@ CONVERSATIONS = TRANSCRIPT_TYPES
 SPOKEN = CONVERSATIONS + ("observation",)
 
 
-def read_path(path: Path, meta: FileMeta, *, name: str | None = None, table: TableOptions | None = None) -> ReadResult:
+def read_path(path: Path, meta: FileMeta, *, name: str | None = None, table: TableOptions | None = None,
+              limits: Limits | None = None) -> ReadResult:
     """Read one file into documents (one for text files, one per row for tables)."""
     label = str(path)
     suffix = path.suffix.lower()
     if suffix not in SUFFIXES:
         raise InputError(f"unknown file type {suffix or '(none)'}; expected one of {', '.join(SUFFIXES)}",
                          path=label)
-    data = read_bytes(path)
-    if not data.strip():
+    limits = limits or current_limits()
+    data = read_bytes(path, limits=limits)
+    if not data or data.isspace():  # (strip() would copy a long file)
         raise InputError("empty file", path=label)
     if suffix in TABLE_SUFFIXES:
-        return read_table(path, data, meta, table or TableOptions())
+        return read_table(path, data, meta, table or TableOptions(), limits=limits)
     warnings: list[str] = []
     lead: int | None = None  # lines of the file before the stored text, when the file is plain text
     if suffix == ".docx":
+        check_zip(data, label, limits, kind=".docx (ZIP)")
         raw = read_docx(data, label, transcript=True)
     else:
         raw, warnings = decode(data, label)
         if suffix in (".vtt", ".srt"):
             raw = subtitles_to_text(raw, label)
-        else:
-            lines = raw.replace("\r\n", "\n").replace("\r", "\n").replace("\ufeff", "").split("\n")
-            lead = next((i for i, ln in enumerate(lines) if ln.strip()), 0)
+        else:  # the blank lines before the stored text, so warnings give the file's own line numbers
+            blank = _LEADING_BLANK_LINES.match(raw).group(0)
+            lead = blank.count("\n") + blank.count("\r") - blank.count("\r\n")
+    del data  # the bytes are not needed beside the text: a long file is held once, not twice
+    check_document(len(raw), label, limits)
     text = normalise(raw)
-    if not text.strip():
+    del raw
+    if not text or text.isspace():
         raise InputError("no text in file", path=label)
     doc, more, analysis = _make_document(name or path.stem, text, meta, path=label, lead=lead)
     return ReadResult([doc], warnings + more, {doc.name: analysis.unplaced} if analysis.unplaced else {},
@@ -870,23 +943,34 @@ def _make_document(name: str, text: str, meta: FileMeta, *, path: str | None,
     return doc, warnings, analysis
 
 
-def read_table(path: Path, data: bytes, meta: FileMeta, opts: TableOptions) -> ReadResult:
-    """Rows of a .csv/.xlsx file as documents (e.g. open-ended survey answers)."""
+def read_table(path: Path, data: bytes, meta: FileMeta, opts: TableOptions, *,
+               limits: Limits | None = None) -> ReadResult:
+    """Rows of a .csv/.xlsx file as documents (e.g. open-ended survey answers).
+
+    One document per row and text column: ``<file>:<id>`` for one text column, ``<file>:<id>:<column>`` for
+    several (then the column is also the document attribute ``text_column``). Every other column (or those of
+    ``attribute_columns``) becomes a document attribute. Blank answers are counted and reported, not imported.
+    """
     label = str(path)
-    header, rows = read_rows(path, data)
+    limits = limits or current_limits()
+    warnings: list[str] = []
+    header, rows = iter_rows(path, data, limits=limits, warnings=warnings)
     columns = {c: i for i, c in enumerate(header)}
-    for option, col in (("--text-column", opts.text_column), ("--id-column", opts.id_column),
+    text_cols = opts.text_columns
+    for option, col in (*(("--text-column", c) for c in text_cols), ("--id-column", opts.id_column),
                         ("--participant-column", opts.participant_column), *(
                             ("--columns", c) for c in (opts.attribute_columns or ()))):
         if col is not None and col not in columns:
-            raise InputError(f"unknown column {col!r} (given by {option}); the file has: {', '.join(header)}",
-                             path=label, line=1)
-    used = {opts.text_column, opts.id_column, opts.participant_column}
+            raise InputError(f"unknown column {col!r} (given by {option}); the file has: "
+                             f"{_names(header)}", path=label, line=1)
+    used = {*text_cols, opts.id_column, opts.participant_column}
     attr_cols = opts.attribute_columns if opts.attribute_columns is not None else tuple(
         c for c in header if c not in used and c)
+    several = len(text_cols) > 1
     docs: list[Document] = []
-    warnings: list[str] = []
     seen: dict[str, int] = {}
+    blank: dict[str, list[int]] = {c: [] for c in text_cols}
+    guessed = False
     for lineno, row in rows:
         def cell(col: str | None, row=row) -> str:
             if col is None:
@@ -894,8 +978,11 @@ def read_table(path: Path, data: bytes, meta: FileMeta, opts: TableOptions) -> R
             i = columns[col]
             return (row[i] if i < len(row) else "").strip()
 
-        text = normalise(cell(opts.text_column))
-        if not text:
+        texts = {c: normalise(cell(c)) for c in text_cols}
+        for c, t in texts.items():
+            if not t:
+                blank[c].append(lineno)
+        if not any(texts.values()):
             continue
         ident = cell(opts.id_column) if opts.id_column else str(lineno - 1)
         if not ident:
@@ -904,46 +991,124 @@ def read_table(path: Path, data: bytes, meta: FileMeta, opts: TableOptions) -> R
             raise InputError(f"duplicate id {ident!r} (also on line {seen[ident]})", path=label, line=lineno,
                              field=opts.id_column)
         seen[ident] = lineno
-        row_meta = replace(
-            meta, source_type=meta.source_type or "response",
-            participant=cell(opts.participant_column) or meta.participant,
-            attributes={**meta.attributes, **{c: cell(c) for c in attr_cols if cell(c)}})
-        doc, more = make_document(f"{path.stem}:{ident}", text, row_meta, path=f"{label}:{lineno}")
-        docs.append(doc)
-        warnings.extend(more[:1] if not warnings else [])
+        attributes = {**meta.attributes, **{c: cell(c) for c in attr_cols if cell(c)}}
+        for col, text in texts.items():
+            if not text:
+                continue
+            check_document(len(text), f"{label}:{lineno}", limits)
+            row_meta = replace(
+                meta, source_type=meta.source_type or "response",
+                participant=cell(opts.participant_column) or meta.participant,
+                attributes={**attributes, "text_column": col} if several else attributes)
+            name = f"{path.stem}:{ident}:{col}" if several else f"{path.stem}:{ident}"
+            doc, more = make_document(name, text, row_meta, path=f"{label}:{lineno}")
+            docs.append(doc)
+            if more and not guessed:  # the language guess of the first row stands for the table
+                warnings.extend(more[:1])
+                guessed = True
+    for col, lines in blank.items():
+        if lines:
+            shown = ", ".join(map(str, lines[:10])) + (f" and {len(lines) - 10} more" if len(lines) > 10 else "")
+            warnings.append(f"{label}: {len(lines)} blank answer(s) in column {col!r} not imported "
+                            f"(line{'s' if len(lines) > 1 else ''} {shown})")
     if not docs:
-        raise InputError(f"no rows with text in column {opts.text_column!r}", path=label)
+        raise InputError(f"no rows with text in column{'s' if several else ''} "
+                         f"{', '.join(map(repr, text_cols))}", path=label)
     return ReadResult(docs, warnings)
 
 
-def read_rows(path: Path, data: bytes) -> tuple[list[str], list[tuple[int, list[str]]]]:
-    """Header and (line number, cells) rows of a .csv or .xlsx file, all cells as stripped strings."""
-    label = str(path)
-    if path.suffix.lower() == ".xlsx":
-        try:
-            import openpyxl
+def _names(header: list[str], width: int = 200) -> str:
+    """Column names for a message, shortened so a garbage header cannot make a page-long error line."""
+    text = ", ".join(header)
+    return text if len(text) <= width else text[:width] + f"... ({len(header)} columns)"
 
-            wb = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-        except Exception as exc:  # noqa: BLE001 - openpyxl raises many kinds on broken files
-            raise InputError(f"not a readable .xlsx file ({exc.__class__.__name__})", path=label) from None
-        sheet = wb.worksheets[0]
-        raw_rows = [["" if v is None else _cell_text(v) for v in r] for r in sheet.iter_rows(values_only=True)]
-        wb.close()
-    else:
-        text, _ = decode(data, label)
-        try:
-            raw_rows = list(csv.reader(io.StringIO(normalise(text)), _sniff(text)))
-        except csv.Error as exc:
-            raise InputError(f"malformed CSV ({exc})", path=label) from None
-    numbered = [(i + 1, r) for i, r in enumerate(raw_rows) if any(c.strip() for c in r)]
-    if not numbered:
+
+def read_rows(path: Path, data: bytes, *, limits: Limits | None = None
+              ) -> tuple[list[str], list[tuple[int, list[str]]]]:
+    """Header and (line number, cells) rows of a .csv or .xlsx file, all cells as strings.
+
+    CSV is read as RFC 4180 (quoted fields may hold the delimiter, newlines and doubled quotes ``""``); the
+    delimiter (comma, semicolon or tab) is taken from the header line alone. Line numbers are the line where a
+    row starts in an editor (CSV) or its row number in the sheet (.xlsx). Blank rows are passed over.
+    """
+    header, rows = iter_rows(path, data, limits=limits)
+    return header, list(rows)
+
+
+def iter_rows(path: Path, data: bytes, *, limits: Limits | None = None, warnings: list[str] | None = None
+              ) -> tuple[list[str], Iterator[tuple[int, list[str]]]]:
+    """:func:`read_rows` with the data rows as an iterator, read as they are consumed (a table of a million
+    answers is never held as a list of rows beside the documents made from it)."""
+    label = str(path)
+    limits = limits or current_limits()
+    raw = _xlsx_rows(data, label, limits) if path.suffix.lower() == ".xlsx" else _csv_rows(data, label, warnings)
+    numbered = ((n, r) for n, r in raw if any(c.strip() for c in r))
+    first = next(numbered, None)
+    if first is None:
         raise InputError("no rows", path=label)
-    (hline, header), rows = numbered[0], numbered[1:]
+    hline, header = first
     header = [h.strip() for h in header]
     dupes = [h for h, n in Counter(header).items() if n > 1 and h]
     if dupes:
-        raise InputError(f"duplicate column {dupes[0]!r}", path=label, line=hline)
-    return header, rows
+        raise InputError(f"duplicate column {dupes[0][:60]!r}", path=label, line=hline)
+
+    def counted() -> Iterator[tuple[int, list[str]]]:
+        for n, row in enumerate(numbered, start=1):
+            if n > limits.rows:
+                check_rows(n, label, limits)
+            yield row
+
+    return header, counted()
+
+
+def _xlsx_rows(data: bytes, label: str, limits: Limits) -> Iterator[tuple[int, list[str]]]:
+    check_zip(data, label, limits, kind=".xlsx (ZIP)", streamed=XLSX_STREAMED)
+    try:
+        import openpyxl
+
+        wb = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except Exception as exc:  # noqa: BLE001 - openpyxl raises many kinds on broken files
+        raise InputError(f"not a readable .xlsx file ({exc.__class__.__name__})", path=label) from None
+    try:
+        if not wb.worksheets:
+            raise InputError("the workbook has no sheets", path=label)
+        for i, r in enumerate(wb.worksheets[0].iter_rows(values_only=True), start=1):
+            yield i, ["" if v is None else _cell_text(v) for v in r]
+    except InputError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - damaged sheet XML
+        raise InputError(f"not a readable .xlsx file ({exc.__class__.__name__}: {exc})", path=label) from None
+    finally:
+        wb.close()
+
+
+def _csv_rows(data: bytes, label: str, warnings: list[str] | None) -> Iterator[tuple[int, list[str]]]:
+    text, how = decode(data, label)
+    if warnings is not None:
+        warnings.extend(how)
+    text = normalise(text)
+    reader = csv.reader(_lines(text), delimiter=_delimiter(text), quotechar='"', doublequote=True,
+                        skipinitialspace=False, strict=True)
+    start = 1
+    try:
+        for r in reader:
+            yield start, r
+            start = reader.line_num + 1
+    except csv.Error as exc:
+        raise InputError(f"malformed CSV in the row starting here ({exc}); quote fields that hold the "
+                         "delimiter, a quote or a line break, and double quotes inside them (\"\")",
+                         path=label, line=start) from None
+
+
+def _lines(text: str) -> Iterator[str]:
+    """The lines of ``text`` with their ``\\n``, one at a time (``io.StringIO`` would hold a 4-byte-per-character
+    copy of the whole text)."""
+    i, n = 0, len(text)
+    while i < n:
+        j = text.find("\n", i)
+        j = n if j < 0 else j + 1
+        yield text[i:j]
+        i = j
 
 
 def _cell_text(value: object) -> str:
@@ -954,11 +1119,30 @@ def _cell_text(value: object) -> str:
     return str(value)
 
 
-def _sniff(text: str) -> type[csv.Dialect] | csv.Dialect:
-    try:
-        return csv.Sniffer().sniff(text[:4096], delimiters=",;\t")
-    except csv.Error:
-        return csv.excel
+DELIMITERS = (",", ";", "\t")
+
+
+def _delimiter(text: str) -> str:
+    """The delimiter of a CSV text: whichever of comma, semicolon and tab occurs most often, outside quotes,
+    in its header (first non-blank) line; a comma when none does. Never guessed from the data rows, whose
+    free text is full of commas and semicolons."""
+    counts = dict.fromkeys(DELIMITERS, 0)
+    quoted = False
+    started = False
+    for ch in text:
+        if ch == '"':
+            quoted = not quoted
+        elif not quoted:
+            if ch == "\n":
+                if started:
+                    break
+                continue
+            if ch in counts:
+                counts[ch] += 1
+        if not ch.isspace():
+            started = True
+    best = max(DELIMITERS, key=lambda d: counts[d])
+    return best if counts[best] else ","
 
 
 # --------------------------------------------------------------------------- manifests and paths
@@ -991,6 +1175,8 @@ def read_manifest(path: Path) -> dict[Path, FileMeta]:
         if not target.exists():
             raise InputError(f"file {cells['file']!r} does not exist (looked in {base})", path=label, line=lineno,
                              field="file")
+        if not target.is_file():
+            raise InputError(f"{cells['file']!r} is not a regular file", path=label, line=lineno, field="file")
         if target in out:
             raise InputError(f"file {cells['file']!r} listed twice", path=label, line=lineno, field="file")
         st = cells.get("source_type") or None
@@ -1002,36 +1188,167 @@ def read_manifest(path: Path) -> dict[Path, FileMeta]:
                              line=lineno, field="language")
         out[target] = FileMeta(
             participant=cells.get("participant") or None, role=cells.get("role") or None, source_type=st,
-            language=lang, date=cells.get("date") or None,
+            language=lang, date=check_date(cells.get("date"), path=label, line=lineno),
             speakers=parse_speakers(cells.get("speakers"), path=label, line=lineno),
             attributes={c: cells[c] for c in extra if cells.get(c)}, origin=where)
     return out
 
 
-def expand_paths(paths: Iterable[Path], *, only: Iterable[Path] | None = None) -> list[Path]:
-    """Files named and the importable files inside folders named (recursively, sorted).
+def check_date(value: str | None, *, path: str | None = None, line: int | None = None,
+               field: str = "date") -> str | None:
+    """A real calendar date written ``YYYY-MM-DD`` (a spreadsheet's date-time at midnight is accepted too);
+    anything else, including day/month orders that cannot be told apart (03/04/2024), is one error."""
+    if value is None or not value.strip():
+        return None
+    v = value.strip()
+    m = re.fullmatch(r"(\d{4})-(\d{1,2})-(\d{1,2})(?:[T ]00:00(?::00)?)?", v)
+    if m:
+        try:
+            return datetime.date(*map(int, m.groups())).isoformat()
+        except ValueError as exc:
+            raise InputError(f"{v!r} is not a real date ({exc})", path=path, line=line, field=field) from None
+    raise InputError(f"{v!r} is not a date written YYYY-MM-DD (e.g. 2024-03-21)", path=path, line=line,
+                     field=field)
 
-    In folders, README files, hidden files and tables (.csv/.xlsx: give those by name) are passed over; with
-    ``only`` (a manifest's files) a folder contributes just the listed files inside it.
+
+#: editor lock and backup files: Word/Excel owner files, LibreOffice locks, Emacs/Vim leftovers
+_LOCK_FILE = re.compile(r"^(~\$.*|\.~lock\..*#|~.*\.tmp|\.#.*|.*~|\..*\.sw[po])$", re.IGNORECASE)
+
+
+@dataclass
+class Scan:
+    """What :func:`scan_paths` found: files to read, and what it passed over with why (for notes)."""
+
+    files: list[Path] = field(default_factory=list)
+    skipped: list[tuple[str, str]] = field(default_factory=list)  # (path, reason)
+    unlisted: list[Path] = field(default_factory=list)  # importable files under the folders a manifest omits
+    other_types: Counter = field(default_factory=Counter)  # suffix -> files of types tematik does not read
+
+    def notes(self, manifest: str | None = None) -> list[str]:
+        lines = [f"skipped {p}: {why}" for p, why in self.skipped]
+        if self.unlisted:
+            shown = ", ".join(map(str, self.unlisted[:20])) + (
+                f" and {len(self.unlisted) - 20} more" if len(self.unlisted) > 20 else "")
+            lines.append(f"not imported ({len(self.unlisted)} file(s) in the folders but not listed in "
+                         f"{manifest or 'the manifest'}; add them to it or name them to import them): {shown}")
+        if self.other_types:
+            kinds = ", ".join(f"{k} ({n})" for k, n in sorted(self.other_types.items()))
+            lines.append(f"passed over {sum(self.other_types.values())} file(s) of other types: {kinds}")
+        return lines
+
+
+def scan_paths(paths: Iterable[Path], *, only: Iterable[Path] | None = None,
+               limits: Limits | None = None) -> Scan:
+    """The files named and the importable files inside the folders named (recursively, sorted).
+
+    Only regular files are read. Inside folders: a symbolic link is followed only to a regular file inside the
+    same named folder (never out of it, never to a folder); hidden files and folders, editor lock files
+    (``~$x.docx``, ``.~lock.x.docx#``), README/LICENSE files and tables (.csv/.xlsx: give those by name) are
+    passed over with a note; a folder that cannot be read is a note, not an error. With ``only`` (a
+    manifest's files) a folder contributes just the listed files, and the importable files it does not list
+    are reported in ``unlisted``. Files named on the command line are read as named (symbolic links included).
     """
+    limits = limits or current_limits()
     listed = {p.resolve() for p in only} if only is not None else None
-    out: list[Path] = []
+    scan = Scan()
+    seen: set[Path] = set()
+
+    def add(f: Path, real: Path) -> None:
+        if real in seen:
+            scan.skipped.append((str(f), "the same file is already in this import"))
+            return
+        seen.add(real)
+        scan.files.append(f)
+        if len(scan.files) > limits.files:
+            raise refuse(f"more than {limits.files:,} files to import", "files", limits.files, path=str(f))
+
     for p in paths:
-        if not p.exists():
-            raise InputError("no such file or folder", path=str(p))
-        if p.is_dir():
-            for f in sorted(p.rglob("*")):
-                rel = f.relative_to(p)
-                if not f.is_file() or any(part.startswith(".") for part in rel.parts):
-                    continue
-                if listed is not None:
-                    if f.resolve() in listed:
-                        out.append(f)
-                elif f.suffix.lower() in TEXT_SUFFIXES and not f.name.lower().startswith(("readme", "license")):
-                    out.append(f)
+        try:
+            st = p.stat()
+        except FileNotFoundError:
+            raise InputError("no such file or folder", path=str(p)) from None
+        except OSError as exc:
+            raise InputError(f"cannot read ({exc.strerror or exc})", path=str(p)) from None
+        if stat.S_ISDIR(st.st_mode):
+            root = p.resolve()
+            if root == Path(root.anchor):
+                raise InputError("refusing to search the whole file system; name the folder that holds the "
+                                 "transcripts", path=str(p))
+            if any(root == s or root.is_relative_to(s) for s in _SYSTEM_FOLDERS):
+                raise InputError("refusing to search a system folder (its files are not documents and some "
+                                 "never end)", path=str(p))
+            _walk(p, root, listed, scan, add)
+        elif stat.S_ISREG(st.st_mode):
+            add(p, p.resolve())
         else:
-            out.append(p)
-    return out
+            raise InputError("not a regular file or folder (a device, pipe or socket)", path=str(p))
+    return scan
+
+
+#: kernel and device pseudo-file systems: never searched (reading /proc/kmsg blocks, /dev/zero never ends)
+_SYSTEM_FOLDERS = tuple(Path(p) for p in ("/proc", "/sys", "/dev"))
+
+
+def _walk(folder: Path, root: Path, listed: set[Path] | None, scan: Scan, add) -> None:
+    try:
+        with os.scandir(folder) as it:
+            entries = sorted(it, key=lambda e: e.name)
+    except OSError as exc:
+        scan.skipped.append((str(folder), f"cannot read this folder ({exc.strerror or exc})"))
+        return
+    for e in entries:
+        f = Path(e.path)
+        name = e.name
+        if _LOCK_FILE.match(name):
+            scan.skipped.append((str(f), "editor lock or backup file"))
+            continue
+        if name.startswith("."):
+            scan.skipped.append((str(f), f"hidden {'folder' if e.is_dir(follow_symlinks=False) else 'file'}"))
+            continue
+        try:
+            if e.is_symlink():
+                try:
+                    real = f.resolve(strict=True)
+                except (OSError, RuntimeError):
+                    scan.skipped.append((str(f), "symbolic link to nothing"))
+                    continue
+                if not real.is_relative_to(root):
+                    scan.skipped.append((str(f), f"symbolic link out of the folder (to {real}); not followed"))
+                    continue
+                if not real.is_file():
+                    scan.skipped.append((str(f), "symbolic link to a folder or special file; not followed"))
+                    continue
+            elif e.is_dir(follow_symlinks=False):
+                _walk(f, root, listed, scan, add)
+                continue
+            elif not e.is_file(follow_symlinks=False):
+                scan.skipped.append((str(f), "not a regular file (a device, pipe or socket)"))
+                continue
+            else:
+                real = f.resolve()
+        except OSError as exc:
+            scan.skipped.append((str(f), f"cannot read ({exc.strerror or exc})"))
+            continue
+        suffix = f.suffix.lower()
+        if listed is not None:
+            if real in listed:
+                add(f, real)
+            elif suffix in TEXT_SUFFIXES and not name.lower().startswith(("readme", "license")):
+                scan.unlisted.append(f)
+            continue
+        if suffix in TABLE_SUFFIXES:
+            scan.skipped.append((str(f), "tables (.csv/.xlsx) are imported only when named"))
+        elif suffix not in TEXT_SUFFIXES:
+            scan.other_types[suffix or "(no suffix)"] += 1
+        elif name.lower().startswith(("readme", "license")):
+            scan.skipped.append((str(f), "README/LICENSE file (name it to import it)"))
+        else:
+            add(f, real)
+
+
+def expand_paths(paths: Iterable[Path], *, only: Iterable[Path] | None = None) -> list[Path]:
+    """The files :func:`scan_paths` would read (without its notes)."""
+    return scan_paths(paths, only=only).files
 
 
 def attribute_type(values: Iterable[str]) -> str:

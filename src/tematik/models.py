@@ -38,7 +38,7 @@ INTERVIEWER = "interviewer"  # the speaker role of the person asking questions
 
 # --------------------------------------------------------------------------- corpus
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # slots: a long transcript holds many turns
 class Turn:
     """One speaker segment of a document. ``start``/``end`` are character offsets into the stored text."""
 
@@ -50,7 +50,7 @@ class Turn:
     timestamp: str | None = None  # "00:01:02" when the transcript gives one
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # slots: a table of answers makes a million
 class Document:
     """A transcript, observation note or other text, normalised (NFC, ``\\n`` line endings)."""
 
@@ -66,7 +66,15 @@ class Document:
 
     @property
     def words(self) -> int:
-        return len(self.text.split())
+        """``len(text.split())``, counted a slice at a time so a long text is not turned into a list of words."""
+        text, n, i, step = self.text, 0, 0, 1 << 20
+        while i < len(text):
+            j = min(i + step, len(text))
+            while j < len(text) and not text[j].isspace():  # end the slice between two words
+                j += 1
+            n += len(text[i:j].split())
+            i = j
+        return n
 
 
 @dataclass(frozen=True)

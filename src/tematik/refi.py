@@ -43,6 +43,7 @@ from typing import Any
 from xml.etree import ElementTree as ET
 
 from tematik.errors import InputError
+from tematik.limits import LIMITS, Limits, check_headers, read_member
 from tematik.models import (
     CODING_STATUSES,
     LANGUAGES,
@@ -70,21 +71,6 @@ VALUE_ELEMENTS = {"Text": "TextValue", "Integer": "IntegerValue", "Float": "Floa
 #: document fields carried as variables on a TextSource (other tools show them as document variables)
 DOCUMENT_FIELDS = ("source_type", "language", "date")
 _XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
-
-
-@dataclass(frozen=True)
-class Limits:
-    """What an untrusted archive may hold. Sizes are uncompressed bytes."""
-
-    member_bytes: int = 256 * 1024 * 1024
-    total_bytes: int = 1024 * 1024 * 1024
-    members: int = 100_000
-    ratio: float = 200.0  # uncompressed / compressed, checked for members larger than ``ratio_floor``
-    ratio_floor: int = 1024 * 1024
-    depth: int = 64  # nesting of codes
-
-
-LIMITS = Limits()
 
 
 # --------------------------------------------------------------------------- small helpers
@@ -218,29 +204,9 @@ class Archive:
         except (zipfile.BadZipFile, OSError) as exc:
             raise InputError(f"not a readable .qdpx (ZIP) file ({exc})", path=self.label) from None
         infos = self.zip.infolist()
-        if len(infos) > limits.members:
-            raise InputError(f"refused: the archive holds {len(infos)} members (limit {limits.members})",
-                             path=self.label)
-        total = 0
+        check_headers(infos, limits, self.label)
         self.members: dict[str, zipfile.ZipInfo] = {}
         for info in infos:
-            if _unsafe_member(info.filename):
-                raise InputError(f"refused: archive member {info.filename!r} points outside the archive",
-                                 path=self.label)
-            if info.flag_bits & 0x1:
-                raise InputError(f"refused: archive member {info.filename!r} is encrypted", path=self.label)
-            if info.file_size > limits.member_bytes:
-                raise InputError(f"refused: archive member {info.filename!r} unpacks to {info.file_size:,} bytes "
-                                 f"(limit {limits.member_bytes:,})", path=self.label)
-            if info.file_size > limits.ratio_floor and \
-                    info.file_size > limits.ratio * max(info.compress_size, 1):
-                raise InputError(f"refused: archive member {info.filename!r} is compressed "
-                                 f"{info.file_size / max(info.compress_size, 1):,.0f}:1 (limit {limits.ratio:.0f}:1)"
-                                 "; a ZIP bomb?", path=self.label)
-            total += info.file_size
-            if total > limits.total_bytes:
-                raise InputError(f"refused: the archive unpacks to more than {limits.total_bytes:,} bytes",
-                                 path=self.label)
             self.members[info.filename.replace("\\", "/")] = info
         self._folded: dict[str, list[str]] = {}
         for name in self.members:
@@ -270,17 +236,7 @@ class Archive:
         info = self.members.get(name)
         if info is None:
             raise InputError(f"{name} is missing from the archive", path=self.label)
-        limit = self.limits.member_bytes
-        try:
-            with self.zip.open(info) as fh:
-                data = fh.read(limit + 1)
-        except (zipfile.BadZipFile, OSError, EOFError, RuntimeError) as exc:
-            raise InputError(f"cannot unpack {name} ({exc})", path=self.label) from None
-        except Exception as exc:  # noqa: BLE001 - zlib errors on damaged members
-            raise InputError(f"cannot unpack {name} ({exc.__class__.__name__}: {exc})", path=self.label) from None
-        if len(data) > limit:
-            raise InputError(f"refused: {name} unpacks to more than {limit:,} bytes", path=self.label)
-        return data
+        return read_member(self.zip, info, self.limits, self.label)
 
     def project_member(self) -> str:
         if PROJECT_MEMBER in self.members:

@@ -84,7 +84,7 @@ def import_codings(
 
     if not file.exists():
         raise InputError("no such file", path=str(file))
-    header, rows = corpus.read_rows(file, file.read_bytes())
+    header, rows = corpus.read_rows(file, corpus.read_bytes(file))
     missing = [c for c in ("document_sha256", "code", "start", "end", "coder") if c not in header]
     if missing:
         raise InputError(f"missing column(s): {', '.join(missing)}", path=str(file), line=1)

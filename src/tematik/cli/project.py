@@ -69,13 +69,19 @@ def import_(
     interviewer: Annotated[list[str] | None, typer.Option(
         help="A speaker label that is the interviewer, e.g. P or 'Speaker 1' (repeatable; same as "
              "--speaker 'LABEL=interviewer').")] = None,
-    text_column: Annotated[str, typer.Option(help="Rows: column holding the text.")] = "text",
+    text_column: Annotated[list[str] | None, typer.Option(
+        metavar="COLUMN", help="Rows: column holding the text (default: text); repeat it for several "
+                               "questions, one document per column and row.")] = None,
     id_column: Annotated[str | None, typer.Option(help="Rows: column holding a unique id (default: row number).")
                          ] = None,
     participant_column: Annotated[str | None, typer.Option(help="Rows: column holding the participant id.")
                                   ] = None,
     columns: Annotated[str | None, typer.Option(help="Rows: comma-separated attribute columns "
                                                      "(default: all other columns).")] = None,
+    limit: Annotated[list[str] | None, typer.Option(
+        metavar="NAME=VALUE", help="Raise a limit for this import (repeatable): file_bytes, document_chars, "
+                                   "rows, files, member_bytes, total_bytes, ratio, members (also "
+                                   "TEMATIK_LIMIT_NAME=VALUE).", show_default=False)] = None,
     replace: Annotated[bool, typer.Option("--replace", help="Replace documents whose content changed.")] = False,
     force: Annotated[bool, typer.Option("--force", help="With --replace: also when codings on text that was "
                                                          "deleted would be lost (they stay in the audit log).")
@@ -101,17 +107,33 @@ def import_(
         raise InputError(source_type_problem(source_type), field="--source-type")
     if language and language not in ("id", "en"):
         raise InputError(f"unknown language {language!r}; expected id|en", field="--language")
+    from dataclasses import replace as with_fields
+
+    from tematik import limits as limits_
+
+    limits = limits_.current(limits_.parse_overrides(limit))
+    base = with_fields(base, date=corpus.check_date(date, field="--date"))
     metas = corpus.read_manifest(manifest) if manifest else {}
-    files = corpus.expand_paths(paths, only=metas.keys() if manifest else None)
+    scan = corpus.scan_paths(paths, only=metas.keys() if manifest else None, limits=limits)
+    for line in scan.notes(str(manifest) if manifest else None):
+        note(line)
+    files = scan.files
+    if manifest:
+        found = {f.resolve() for f in files}
+        absent = [str(p) for p in metas if p not in found]
+        if absent:
+            note(f"listed in {manifest} but not under the paths named, so not imported: "
+                 + ", ".join(absent[:20]) + (f" and {len(absent) - 20} more" if len(absent) > 20 else ""))
     if not files:
         raise InputError("no importable files found (.txt .md .docx .vtt .srt .csv .xlsx)",
                          path=", ".join(map(str, paths)))
-    table = corpus.TableOptions(text_column=text_column, id_column=id_column, participant_column=participant_column,
+    table = corpus.TableOptions(text_column=tuple(text_column or ("text",)), id_column=id_column,
+                                participant_column=participant_column,
                                 attribute_columns=tuple(c.strip() for c in columns.split(",")) if columns else None)
     documents, warnings, people, mappings = [], [], {}, {}
     for f in files:
         meta = _merge(base, metas.get(f.resolve()))
-        result = corpus.read_path(f, meta, table=table)
+        result = corpus.read_path(f, meta, table=table, limits=limits)
         documents.extend(result.documents)
         warnings.extend(result.warnings)
         given = metas.get(f.resolve())
@@ -285,7 +307,7 @@ def participants_import(
 
     if not file.exists():
         raise InputError("no such file", path=str(file))
-    header, rows = corpus.read_rows(file, file.read_bytes())
+    header, rows = corpus.read_rows(file, corpus.read_bytes(file))
     if id_column not in header:
         raise InputError(f"no {id_column!r} column; the file has: {', '.join(header)}", path=str(file), line=1)
     people, seen = [], {}

@@ -90,11 +90,34 @@ def codes(db: Store):
         "ORDER BY k.active DESC, k.rowid")
 
 
+DOCUMENT_COLUMNS = ("id", "name", "source_type", "language", "participant_id", "words")
+
+
 def documents(db: Store, f: Filters):
+    """The analysed documents, with one typed column per document attribute (the extra columns of a table of
+    answers or of a manifest) whose name is not one of the document's own fields."""
+    import pandas as pd
+
+    from tematik.corpus import attribute_type
+
     where, params = _document_where(f)
-    return db.read_frame(
+    docs = db.read_frame(
         "SELECT d.id, d.name, d.source_type, d.language, d.participant_id, d.words FROM documents d "
         f"{'WHERE ' + where if where else ''} ORDER BY d.name", tuple(params))
+    attrs = db.read_frame(
+        "SELECT a.document_id, a.key, a.value FROM document_attributes a JOIN documents d ON d.id = a.document_id "
+        f"{'WHERE ' + where if where else ''}", tuple(params))
+    for key, part in attrs.groupby("key", sort=True):
+        if key in DOCUMENT_COLUMNS or key in ("document", "participant", "role"):
+            continue
+        values = part.set_index("document_id")["value"]
+        kind = attribute_type(values.tolist())
+        if kind in ("integer", "real"):
+            values = pd.to_numeric(values, errors="coerce")
+            if kind == "integer":
+                values = values.astype("Int64")
+        docs[key] = docs["id"].map(values)
+    return docs
 
 
 def _int_columns(db: Store, columns: dict[str, str], source: str, params: Sequence[Any]) -> dict[str, Any]:

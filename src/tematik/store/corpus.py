@@ -231,8 +231,8 @@ def _write_batch(db: Store, batch: list[Document], replacements: list[Replacemen
     conn.executemany(
         "INSERT INTO turns (document_id, seq, start, end, speaker, participant_id, is_interviewer, timestamp) "
         "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-        [(ids[d.name], n, t.start, t.end, t.speaker, t.participant, int(t.is_interviewer), t.timestamp)
-         for d in every for n, t in enumerate(d.turns)])
+        ((ids[d.name], n, t.start, t.end, t.speaker, t.participant, int(t.is_interviewer), t.timestamp)
+         for d in every for n, t in enumerate(d.turns)))  # a generator: a long transcript's turns are not copied
     conn.executemany(
         "INSERT INTO document_attributes (document_id, key, value) VALUES (?, ?, ?)",
         [(ids[d.name], k, v) for d in every for k, v in d.attributes.items()])
