@@ -537,11 +537,14 @@ class CodebookMatcher:
                         kept.append(item)
                 found = kept
         matches = []
+        # the text's length from the last token: ``doc.text`` joins every token again at each access, so reading
+        # it once per match made matching quadratic in document length
+        n_chars = doc[-1].idx + len(doc[-1].text_with_ws) if len(doc) else 0
         for rule, s, e in found:
             sc = doc[s].idx
             ec = doc[e - 1].idx + len(doc[e - 1].text)
             neg = (self._negated(doc, s, _sentence_start(sentences, sc))
-                   or self._negated_after(doc, e, _sentence_end(sentences, sc, len(doc.text))))
+                   or self._negated_after(doc, e, _sentence_end(sentences, sc, n_chars)))
             matches.append(Match(rule, s, e, sc, ec, "negative" if neg else "positive"))
         doc.spans[SPANS_KEY] = [Span(doc, m.start, m.end, label=m.rule.code, span_id=m.rule.id) for m in matches]
         if excluded:
@@ -670,6 +673,69 @@ def _masked(doc: Document, include_interviewer: bool) -> str:
     return "".join(parts)
 
 
+_PARAGRAPH_CUT = re.compile(r"\n[ \t\r\f\v]*\n\s*(?=\S)")
+_LINE_CUT = re.compile(r"\n\s*(?=\S)")
+_SENTENCE_CUT = re.compile(r"""[.!?…]+["'”’)\]]*\s+(?=\S)""")
+_SPACE_CUT = re.compile(r"\s+(?=\S)")
+
+
+def pieces(text: str, limit: int, turn_starts: Iterable[int] = ()) -> list[tuple[int, int]]:
+    """Cut ``text`` into consecutive ``(start, end)`` pieces of at most ``limit`` characters that cover it whole.
+
+    Each cut is made as late as possible within the limit, preferring, in order: the start of a turn, the start
+    of a paragraph (after a blank line), of a line, of a sentence, of a word; a text with no whitespace at all
+    in ``limit`` characters is cut at the limit. Cuts at the start of a word never split a token, so the
+    pieces' tokens are the text's tokens.
+    """
+    if limit < 1:
+        raise ValueError("limit must be positive")
+    starts = sorted(set(turn_starts))
+    out: list[tuple[int, int]] = []
+    pos, n = 0, len(text)
+    while n - pos > limit:
+        hi = pos + limit
+        cut = None
+        i = bisect.bisect_right(starts, hi) - 1
+        if i >= 0 and starts[i] > pos:
+            cut = starts[i]
+        for pattern in (_PARAGRAPH_CUT, _LINE_CUT, _SENTENCE_CUT, _SPACE_CUT):
+            if cut is not None:
+                break
+            last = None
+            for m in pattern.finditer(text, pos + 1, hi):
+                last = m
+            if last is not None and last.end() > pos:
+                cut = last.end()
+        if cut is None:
+            cut = hi
+        out.append((pos, cut))
+        pos = cut
+    out.append((pos, n))
+    return out
+
+
+def make_doc(nlp: Language, text: str, document: Document | None = None) -> Doc:
+    """``nlp.make_doc(text)``, also for a text longer than ``nlp.max_length`` (spaCy refuses those with E088):
+    such a text is tokenized in :func:`pieces` cut at turn or paragraph boundaries (else at a line, sentence or
+    word) and the pieces joined into one Doc whose text and character offsets are the whole text's."""
+    limit = nlp.max_length
+    if len(text) <= limit:
+        return nlp.make_doc(text)
+    from spacy.tokens import Doc
+
+    turn_starts = [t.start for t in document.turns] if document is not None else []
+    words: list[str] = []
+    spaces: list[bool] = []
+    for s, e in pieces(text, limit, turn_starts):
+        for tok in nlp.make_doc(text[s:e]):  # (Doc.from_docs does the same, but ~50x slower)
+            words.append(tok.text)
+            spaces.append(bool(tok.whitespace_))
+    doc = Doc(nlp.vocab, words=words, spaces=spaces)
+    if len(doc) and doc[-1].idx + len(doc[-1].text_with_ws) != len(text):  # pragma: no cover - a spaCy change
+        raise AssertionError("pieces of a long document did not join to its text")
+    return doc
+
+
 def _document_language(doc: Document, codebook: Codebook) -> str:
     return doc.language or codebook.languages[0]
 
@@ -742,8 +808,8 @@ def _autocode(documents: Iterable[Document], codebook: Codebook, unit: str, code
             for document in group:
                 yield document, []
             continue
-        stream = ((_masked(d, include_interviewer), d) for d in group)
-        for doc, document in matcher.nlp.pipe(stream, as_tuples=True, batch_size=batch_size):
+        for document in group:
+            doc = make_doc(matcher.nlp, _masked(document, include_interviewer), document)
             yield document, suggestions_for(document, doc, matcher, unit, include_interviewer)
 
 
@@ -752,5 +818,5 @@ def match_text(text: str, codebook: Codebook, language: str = "id", codes: set[s
     """Matches of the codebook's rules in a piece of text (one sentence unit per sentence); for trying rules."""
     doc_ = Document(name="<text>", text=unicodedata.normalize("NFC", text), language=language)
     matcher = compiled(codebook, language, codes)
-    doc = matcher.nlp.make_doc(doc_.text)
+    doc = make_doc(matcher.nlp, doc_.text)
     return matcher(doc, units(doc_, "sentence"))
