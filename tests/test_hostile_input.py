@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import json
 
-import pytest
-
 from conftest import DATA, digest
 
 CODING = DATA / "coding"
@@ -65,3 +63,60 @@ def test_long_text_is_cut_at_turns_then_paragraphs_then_sentences_then_words():
     assert pieces("One two. Three four five", 14) == [(0, 9), (9, 20), (20, 24)]
     assert check(8)[0] == "A: one "
     assert pieces("x" * 10, 4) == [(0, 4), (4, 8), (8, 10)]  # no whitespace at all: cut at the limit
+
+
+# --------------------------------------------------------------------------- item 6: catastrophic regexes
+
+REGEX_CODEBOOK = """\
+name: Regex
+version: "1"
+languages: [id]
+codes:
+  - id: stutter
+    name: {{id: Gagap}}
+    rules:
+      id:
+        terms: [percaya]
+        patterns:
+          - {{id: aaa, pattern: [{{LOWER: {{REGEX: '{regex}'}}}}]}}
+"""
+
+
+def test_nested_quantifier_is_refused_at_load_naming_file_line_and_rule(cli, db, tmp_path):
+    cli("import", CODING / "doc1.txt", "--language", "id")
+    before = digest(db)
+    path = tmp_path / "regex.yaml"
+    path.write_text(REGEX_CODEBOOK.format(regex="^(a+)+$"), encoding="utf-8")
+    r = cli.fails("codebook", "load", path)
+    message = r.stderr.strip()
+    assert message.count("\n") == 0
+    assert f"{path}:11:" in message and "patterns[0].pattern[0].LOWER.REGEX" in message
+    assert "nested quantifier" in message
+    assert digest(db) == before
+
+
+def test_catastrophic_regex_cannot_hang_autocode_and_the_error_names_the_rule(cli, db, tmp_path):
+    # (a|aa)+ passes the static check; on 'aaaa...ab' Python's re backtracks for hours: bounded by a timeout
+    doc = tmp_path / "doc.txt"
+    doc.write_text("Kami saling percaya.\n\n" + "a" * 60 + "b itu kata aneh.\n", encoding="utf-8")
+    cli("import", doc, "--language", "id")
+    path = tmp_path / "regex.yaml"
+    path.write_text(REGEX_CODEBOOK.format(regex="^(a|aa)+$"), encoding="utf-8")
+    cli("codebook", "load", path)
+    before = digest(db)
+    r = cli.fails("autocode")
+    message = r.stderr.strip()
+    assert message.count("\n") == 0
+    assert ":11: stutter/id/pattern:aaa: regular expression '^(a|aa)+$' ran more than" in message
+    assert digest(db) == before
+
+
+def test_regex_rules_still_match(cli, tmp_path):
+    doc = tmp_path / "doc.txt"
+    doc.write_text("Kata aaaa di sini. Kata lain di sana.\n", encoding="utf-8")
+    cli("import", doc, "--language", "id")
+    path = tmp_path / "regex.yaml"
+    path.write_text(REGEX_CODEBOOK.format(regex="^a{2,}$"), encoding="utf-8")
+    cli("codebook", "load", path)
+    cli("autocode")
+    assert [(r["text"], r["rule"]) for r in codings(cli)] == [("Kata aaaa di sini.", "stutter/id/pattern:aaa")]

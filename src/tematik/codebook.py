@@ -563,10 +563,9 @@ class _Parser:
                                 isinstance(pv, list) and pv):
                             self.problem(vnode, f"{f}.{key}.{pk}", "must be a non-empty list")
                         if pk == "REGEX":
-                            try:
-                                re.compile(str(pv))
-                            except re.error as exc:
-                                self.problem(vnode, f"{f}.{key}.REGEX", f"bad regular expression: {exc}")
+                            problem = regex_problem(pv, ukey)
+                            if problem:
+                                self.problem(vnode, f"{f}.{key}.REGEX", problem)
                 elif ukey.startswith(("IS_", "LIKE_")) and not isinstance(value, bool):
                     self.problem(vnode, f"{f}.{key}", "must be true or false")
                     continue
@@ -584,6 +583,80 @@ class _Parser:
             self.problem(node, fld, "every token is optional or negated: the pattern would match nothing")
             return ()
         return tuple(tokens)
+
+
+REGEX_ATTRS = frozenset({"ORTH", "TEXT", "LOWER", "NORM", "LEMMA", "SHAPE", "PREFIX", "SUFFIX"})
+
+
+def regex_problem(pattern: Any, attr: str = "LOWER") -> str | None:
+    """Why a token pattern's ``REGEX`` cannot be used, or None.
+
+    It must be text on a text attribute, compile with the ``regex`` module (which auto-coding uses, with a
+    timeout per word), and have no unbounded repeat inside another (``(a+)+``, ``(\\w*x)*``): such nesting can
+    backtrack exponentially on a word that almost matches.
+    """
+    import regex
+
+    if attr not in REGEX_ATTRS:
+        return f"REGEX works on text attributes ({', '.join(sorted(REGEX_ATTRS))}), not {attr}"
+    if not isinstance(pattern, str):
+        return f"expected the regular expression as text, got {pattern!r}"
+    try:
+        regex.compile(pattern)
+    except regex.error as exc:
+        return f"bad regular expression: {exc}"
+    nested = _nested_repeat(pattern)
+    if nested:
+        return (f"nested quantifier {nested!r} in {pattern!r} can take exponential time on a near-match; "
+                "rewrite it without a repeat inside a repeat (e.g. ^a+$ instead of ^(a+)+$)")
+    return None
+
+
+def _nested_repeat(pattern: str) -> str | None:
+    """The first repeat (``+``, ``*``, ``{n,}``) inside another, as text, found with Python's own regular
+    expression parser; None if there is none or the parser does not know the syntax."""
+    try:
+        import re._parser as sre  # type: ignore[import-not-found]
+
+        tree = sre.parse(pattern)
+    except Exception:  # noqa: BLE001 - syntax only the regex module knows, or another Python
+        return None
+    repeats = {sre.MAX_REPEAT, sre.MIN_REPEAT}
+
+    def body(items: Any) -> list:
+        items = list(items)
+        while len(items) == 1 and items[0][0] is sre.SUBPATTERN:
+            items = list(items[0][1][-1])
+        return items
+
+    def ambiguous(items: Any) -> bool:
+        # the repeated part is made only of repeats, one of variable length: (a+)+, (\w+\s?)*, (a{1,3})+
+        items = body(items)
+        return bool(items) and all(op in repeats for op, _ in items) and any(av[0] != av[1] for _, av in items)
+
+    def walk(items: Any) -> bool:
+        for op, av in items:
+            if op in repeats:
+                hi, sub = av[1], av[2]
+                if (hi == sre.MAXREPEAT or hi > 100) and ambiguous(sub):
+                    return True
+                if walk(sub):
+                    return True
+            elif op is sre.SUBPATTERN:
+                if walk(av[-1]):
+                    return True
+            elif op is sre.BRANCH:
+                if any(walk(b) for b in av[1]):
+                    return True
+            elif op in (sre.ASSERT, sre.ASSERT_NOT):
+                if walk(av[1]):
+                    return True
+        return False
+
+    if not walk(tree):
+        return None
+    m = re.search(r"\([^()]*[+*}][^()]*\)[+*{]", pattern)
+    return m.group(0) if m else pattern
 
 
 def _join(fld: str | None, key: str) -> str:

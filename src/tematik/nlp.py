@@ -348,13 +348,68 @@ def _lemma_value(value: Any, language: str) -> Any:
     return value
 
 
+# A regular expression of a rule gets this long on one word before auto-coding stops with an error naming the
+# rule (the ``regex`` module checks the timeout while it backtracks; Python's ``re``, which spaCy's REGEX uses,
+# cannot be interrupted).
+REGEX_TIMEOUT = 0.25
+_TEXT_ATTRS = {"ORTH": "orth_", "TEXT": "orth_", "LOWER": "lower_", "NORM": "norm_", "LEMMA": "norm_",
+               "SHAPE": "shape_", "PREFIX": "prefix_", "SUFFIX": "suffix_"}
+
+
+class RegexTimeout(Exception):
+    """A rule's regular expression ran longer than :data:`REGEX_TIMEOUT` on one word."""
+
+    def __init__(self, rule_id: str, pattern: str, word: str) -> None:
+        self.rule_id, self.pattern, self.word = rule_id, pattern, word
+        super().__init__(rule_id)
+
+
+def _regex_extension(rule_id: str, attr: str, pattern: str) -> str:
+    """A token extension (``token._.<name>``) true when ``pattern`` is found in the token's ``attr``, searched
+    with the ``regex`` module under :data:`REGEX_TIMEOUT`, once per distinct word; its name for a pattern."""
+    import hashlib
+
+    import regex
+    from spacy.tokens import Token
+
+    name = "tematik_rx_" + hashlib.sha1(f"{rule_id}\0{attr}\0{pattern}".encode()).hexdigest()[:16]
+    if Token.has_extension(name):
+        return name
+    compiled_rx = regex.compile(pattern)
+    seen: dict[str, bool] = {}
+    field = _TEXT_ATTRS[attr]
+
+    def getter(token: Any) -> bool:
+        value = getattr(token, field)
+        hit = seen.get(value)
+        if hit is None:
+            try:
+                hit = compiled_rx.search(value, timeout=REGEX_TIMEOUT) is not None
+            except TimeoutError:
+                raise RegexTimeout(rule_id, pattern, value) from None
+            if len(seen) < 1_000_000:
+                seen[value] = hit
+        return hit
+
+    Token.set_extension(name, getter=getter)
+    return name
+
+
 def spacy_pattern(rule: MatchRule) -> list[dict[str, Any]]:
     """The rule's token pattern as spaCy Matcher data: ``LEMMA`` and ``NORM`` become ``NORM`` compared with
-    tematik's lemma of the given values (so ``{"LEMMA": "kepercayaan"}`` matches ``dipercaya``)."""
+    tematik's lemma of the given values (so ``{"LEMMA": "kepercayaan"}`` matches ``dipercaya``). A ``REGEX``
+    predicate becomes a token extension searched with the ``regex`` module under a timeout (spaCy's own REGEX
+    uses ``re``, which a catastrophic pattern can hang for hours)."""
     out = []
     for tok in rule.pattern:
         t: dict[str, Any] = {}
         for key, value in tok.items():
+            if isinstance(value, dict) and "REGEX" in value and key in _TEXT_ATTRS:
+                value = dict(value)
+                name = _regex_extension(rule.id, key, str(value.pop("REGEX")))
+                t.setdefault("_", {})[name] = True
+                if not value:
+                    continue
             if key in ("LEMMA", "NORM"):
                 t["NORM"] = _lemma_value(value, rule.language)
             else:
@@ -472,6 +527,7 @@ class CodebookMatcher:
         from tematik.errors import CodebookError
 
         self.language = language
+        self.path = codebook.path
         self.nlp = nlp = pipeline(language)
         vocab = nlp.vocab
         self.rules: dict[str, MatchRule] = {}
@@ -508,10 +564,20 @@ class CodebookMatcher:
         self._strings = vocab.strings
 
     def _run(self, doc: Doc, matchers: list[Any]) -> list[tuple[MatchRule, int, int]]:
+        from tematik.errors import CodebookError
+
         strings = self._strings
         out = []
         for m in matchers:
-            for key, s, e in m(doc):
+            try:
+                found = m(doc)
+            except RegexTimeout as exc:
+                rule = self.rules.get(exc.rule_id)
+                raise CodebookError(
+                    f"regular expression {exc.pattern!r} ran more than {REGEX_TIMEOUT:g} s on the word "
+                    f"{exc.word[:40]!r} (catastrophic backtracking); simplify it, e.g. no repeat inside a repeat",
+                    path=self.path, line=rule.line if rule else None, field=exc.rule_id) from None
+            for key, s, e in found:
                 out.append((self.rules[strings[key]], s, e))
         return out
 
