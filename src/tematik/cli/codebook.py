@@ -8,7 +8,19 @@ from typing import Annotated
 
 import typer
 
-from tematik.cli.common import DbOption, FormatOption, OutputOption, TableFormat, console, emit, note, open_store
+from tematik.cli.common import (
+    DbOption,
+    FormatOption,
+    OutputOption,
+    TableFormat,
+    console,
+    emit,
+    note,
+    open_store,
+    terminal_text,
+    user,
+    write_stdout,
+)
 from tematik.errors import CodebookError, InputError, NotFound
 
 codebook_app = typer.Typer(help="Codebooks: validate, load into the project, show, export.", no_args_is_help=True)
@@ -32,9 +44,9 @@ def validate(file: Annotated[Path, typer.Argument(help="Codebook YAML file.")]) 
     problems = validate_file(file)
     if problems:
         for p in problems:
-            typer.echo(str(p), err=True)
+            typer.echo(terminal_text(p), err=True)
         raise typer.Exit(2)
-    console.print(f"{file}: ok")
+    console.print(f"{user(file)}: ok")
 
 
 def project_codebook(store):
@@ -94,9 +106,9 @@ def load(
         _, changed = store_coding.save_codebook(store, name=name, version=version, digest=digest, source=source,
                                                 fmt=fmt, codes=codes)
     if changed:
-        console.print(f"loaded codebook [bold]{name}[/] version {version}: {len(codes)} codes")
+        console.print(f"loaded codebook [bold]{user(name)}[/] version {user(version)}: {len(codes)} codes")
     else:
-        console.print(f"codebook {name} version {version} is already loaded (unchanged)")
+        console.print(f"codebook {user(name)} version {user(version)} is already loaded (unchanged)")
 
 
 @codebook_app.command("show")
@@ -166,7 +178,7 @@ def export(
         output.write_text(text, encoding="utf-8")
         note(f"wrote {output}")
     else:
-        typer.echo(text, nl=False)
+        write_stdout(text)
 
 
 @codebook_app.command("versions")

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from tematik.cli.common import DbOption, console, note, open_store, warn
+from tematik.cli.common import DbOption, console, note, open_store, user, warn
 from tematik.errors import InputError
 
 
@@ -38,14 +38,14 @@ def export_codings(
     with open_store(db) as store:
         rows = exchange.coding_rows(store, _split(status) or None, _split(coder) or None)
     file.write_text(to_csv(exchange.EXCHANGE_COLUMNS, rows), encoding="utf-8")
-    console.print(f"wrote {len(rows)} coding(s) to {file}")
+    console.print(f"wrote {len(rows)} coding(s) to {user(file)}")
 
 
 def _report(report, what: str) -> None:
     console.print(f"{what}: {report.added} coding(s) added"
-                  + (f" by {', '.join(sorted(report.coders))}" if report.coders else "")
+                  + (f" by {user(', '.join(sorted(report.coders)))}" if report.coders else "")
                   + f", {report.present} already here, {len(report.unplaced)} could not be placed"
-                  + (f"; codes added: {', '.join(report.codes_added)}" if report.codes_added else ""))
+                  + (f"; codes added: {user(', '.join(report.codes_added))}" if report.codes_added else ""))
     for where, why in report.unplaced[:50]:
         warn(f"{where}: {why}")
     if len(report.unplaced) > 50:

@@ -17,6 +17,7 @@ from tematik.cli.common import (
     note,
     open_store,
     progress,
+    user,
     warn,
 )
 from tematik.errors import InputError
@@ -39,7 +40,7 @@ def init(db: DbOption = None) -> None:
 
     path = db_path(db)
     store = Store.create(path)
-    console.print(f"created project [bold]{path}[/] (schema version {store.schema_version})")
+    console.print(f"created project [bold]{user(path)}[/] (schema version {store.schema_version})")
     store.close()
 
 
@@ -119,7 +120,7 @@ def import_(
     store.close()
     words = sum(d.words for d in plan.writes)
     console.print(f"imported {len(plan.add)} document(s), replaced {len(plan.replace)}, "
-                  f"skipped {len(plan.skip)} unchanged ({words:,} words) into {db_path(db)}")
+                  f"skipped {len(plan.skip)} unchanged ({words:,} words) into {user(db_path(db))}")
     for d in plan.skip:
         note(f"skipped {d.name}: identical content already in the project")
 
@@ -184,7 +185,7 @@ def participants_set(
             before = store_corpus.participant_attributes(store, participant_id)
             store_corpus.set_attributes(store, participant_id, pairs)
             store.audit("set", "participant", participant_id, before=before, after=pairs)
-    console.print(f"{participant_id}: " + ", ".join(f"{k}={v}" for k, v in pairs.items()))
+    console.print(f"{user(participant_id)}: " + ", ".join(f"{user(k)}={user(v)}" for k, v in pairs.items()))
 
 
 @participants_app.command("import")
@@ -219,7 +220,7 @@ def participants_import(
     with open_store(db, create=True) as store:
         with store.transaction():
             created = store_corpus.ensure_participants(store, people)
-    console.print(f"{len(people)} participant(s) in {file.name}: {created} new, {len(people) - created} updated")
+    console.print(f"{len(people)} participant(s) in {user(file.name)}: {created} new, {len(people) - created} updated")
 
 
 def show(
