@@ -802,43 +802,55 @@ def _rule_text(r: MatchRule) -> str:
     return body
 
 
+def _md_code(text: str) -> str:
+    """``text`` as a Markdown code span (shown literally), fenced with more backticks than it holds."""
+    from tematik.escape import strip_controls
+
+    text = strip_controls(text).replace("\n", " ")
+    fence = "`" * (max((len(m) for m in re.findall(r"`+", text)), default=0) + 1)
+    pad = " " if text.startswith("`") or text.endswith("`") else ""
+    return f"{fence}{pad}{text}{pad}{fence}"
+
+
 def _markdown(cb: Codebook) -> str:
-    out = [f"# {cb.name}", "", f"Version {cb.version}; languages: {', '.join(cb.languages)}; "
+    from tematik.escape import md_text
+
+    out = [f"# {md_text(cb.name)}", "", f"Version {md_text(cb.version)}; languages: {', '.join(cb.languages)}; "
            f"{len(cb.codes)} codes; hash `{codebook_hash(cb)[:12]}`.", ""]
     if cb.description:
-        out += [cb.description, ""]
+        out += [md_text(cb.description), ""]
 
     def walk(parent: str | None, depth: int) -> None:
         for c in cb.children(parent):
-            names = " / ".join(c.name[lang] for lang in cb.languages if lang in c.name)
-            out.append(f"{'#' * min(depth + 2, 6)} {names} (`{c.id}`)")
+            names = " / ".join(md_text(c.name[lang]) for lang in cb.languages if lang in c.name)
+            out.append(f"{'#' * min(depth + 2, 6)} {names} ({_md_code(c.id)})")
             out.append("")
             meta = []
             if c.parent:
-                meta.append(f"parent: `{c.parent}`")
+                meta.append(f"parent: {_md_code(c.parent)}")
             if c.colour:
                 meta.append(f"colour: {c.colour}")
             for lang in cb.languages:
                 if c.labels.get(lang):
-                    meta.append(f"labels ({lang}): {', '.join(c.labels[lang])}")
+                    meta.append(f"labels ({lang}): {', '.join(md_text(x) for x in c.labels[lang])}")
             if meta:
                 out.extend(["; ".join(meta), ""])
             for lang in cb.languages:
                 if lang in c.definition:
-                    out.extend([f"**Definition ({lang}).** {c.definition[lang]}", ""])
+                    out.extend([f"**Definition ({lang}).** {md_text(c.definition[lang])}", ""])
             for key, title in (("inclusion", "Include when"), ("exclusion", "Exclude when")):
                 for lang in cb.languages:
                     items = getattr(c, key).get(lang)
                     if items:
                         out.append(f"**{title} ({lang}):**")
-                        out.extend([f"- {t}" for t in items])
+                        out.extend([f"- {md_text(t)}" for t in items])
                         out.append("")
             if c.examples:
                 out.append("**Examples:**")
                 for e in c.examples:
                     mark = "✓" if e.kind == "typical" else "✗ (counter-example)"
-                    note = f" — {e.note}" if e.note else ""
-                    out.append(f"- {mark} [{e.language}] “{e.text}”{note}")
+                    note = f" — {md_text(e.note)}" if e.note else ""
+                    out.append(f"- {mark} \\[{e.language}\\] “{md_text(e.text)}”{note}")
                 out.append("")
             for lang in cb.languages:
                 rules = c.rules_for(lang)
@@ -848,14 +860,14 @@ def _markdown(cb: Codebook) -> str:
                 for kind, title in (("term", "terms"), ("pattern", "patterns"), ("exclude", "exclude")):
                     rs = [r for r in rules if r.kind == kind]
                     if rs:
-                        out.append(f"- {title}: " + "; ".join(f"`{_rule_text(r)}`" for r in rs))
+                        out.append(f"- {title}: " + "; ".join(_md_code(_rule_text(r)) for r in rs))
                 out.append("")
             if c.factors:
                 out.append("**Linked questionnaire factors:**")
                 for f in c.factors:
                     d = f" ({f.direction})" if f.direction else ""
-                    why = f": {f.rationale}" if f.rationale else ""
-                    out.append(f"- `{f.factor}`{d}{why}")
+                    why = f": {md_text(f.rationale)}" if f.rationale else ""
+                    out.append(f"- {_md_code(f.factor)}{md_text(d)}{why}")
                 out.append("")
             walk(c.id, depth + 1)
 
@@ -870,6 +882,8 @@ def _csv(cb: Codebook) -> str:
         header += [f"name_{lang}", f"labels_{lang}", f"definition_{lang}", f"inclusion_{lang}",
                    f"exclusion_{lang}", f"terms_{lang}", f"patterns_{lang}", f"exclude_{lang}"]
     header += ["factors"]
+    from tematik.escape import csv_cell
+
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
     w.writerow(header)
@@ -883,5 +897,5 @@ def _csv(cb: Codebook) -> str:
                     "; ".join(r.id.split(":", 1)[1] for r in rules if r.kind == "pattern"),
                     "; ".join(_rule_text(r) for r in rules if r.kind == "exclude")]
         row.append("; ".join(f.factor + (f" ({f.direction})" if f.direction else "") for f in c.factors))
-        w.writerow(row)
+        w.writerow([csv_cell(x) for x in row])
     return buf.getvalue()

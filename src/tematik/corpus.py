@@ -19,6 +19,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from tematik.errors import InputError
+from tematik.escape import control_characters
 from tematik.models import INTERVIEWER, LANGUAGES, SOURCE_TYPES, Document, Turn
 
 TEXT_SUFFIXES = (".txt", ".md", ".docx", ".vtt", ".srt")
@@ -371,6 +372,11 @@ def make_document(name: str, text: str, meta: FileMeta, *, path: str | None) -> 
     elif language not in LANGUAGES:
         raise InputError(f"unknown language {language!r}; expected {'|'.join(LANGUAGES)}",
                          path=meta.origin or path, field="language")
+    controls = control_characters(text)
+    if controls:  # kept, so that offsets match the source; never printed raw, left out of xlsx/docx/md/html
+        found = ", ".join(f"{n} {name}" for name, n in sorted(controls.items(), key=lambda kv: -kv[1]))
+        warnings.append(f"{path or name}: control characters kept in the text as they are ({found}); tematik "
+                        "does not print them to the terminal and leaves them out of exported reports")
     turns = detect_turns(text, speakers=meta.speakers, participant=meta.participant,
                          continuation=source_type == "interview")
     doc = Document(name=name, text=text, source_type=source_type, language=language, participant=meta.participant,

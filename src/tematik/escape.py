@@ -16,6 +16,7 @@ Markdown    :func:`md_text`     controls removed; ``& < >`` as entities; ``\\ ` 
             :func:`md_cell`     :func:`md_text` for a table cell (line breaks as ``<br>``)
 HTML        :func:`html_text`   controls removed, ``& < > " '`` as entities
 DOCX        :func:`docx_text`   controls and characters XML cannot hold removed
+charts      :func:`chart_text`  controls removed (an SVG is XML), ``$`` escaped (no mathtext)
 ==========  ==================  ===========================================================================
 
 The text stored in the project is never changed: offsets into documents stay valid, and a CSV exchange file
@@ -129,3 +130,9 @@ def html_text(value: Any) -> str:
 def docx_text(value: Any) -> str:
     """Text for a Word document: python-docx refuses control characters ("All strings must be XML compatible")."""
     return strip_controls(value)
+
+
+def chart_text(value: Any) -> str:
+    """A label of a matplotlib chart: controls removed (an SVG is XML) and ``$`` escaped, so that a name with
+    dollar signs is drawn as written instead of parsed as mathtext (which fails on ``$\\foo$``)."""
+    return strip_controls(value).replace("$", r"\$")

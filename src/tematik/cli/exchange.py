@@ -79,6 +79,7 @@ def import_codings(
 ) -> None:
     """Import codings from a CSV, placing them by document content hash; never overwrites."""
     from tematik import corpus
+    from tematik.escape import csv_uncell
     from tematik.store import exchange
 
     if not file.exists():
@@ -89,10 +90,9 @@ def import_codings(
         raise InputError(f"missing column(s): {', '.join(missing)}", path=str(file), line=1)
     records = []
     for lineno, row in rows:
-        rec = {c: (row[i] if i < len(row) else "") for i, c in enumerate(header)}
+        # csv_uncell: undo the spreadsheet-formula guard of our own export (a ' before = + - @ tab CR)
+        rec: dict = {c: csv_uncell(row[i]) if i < len(row) else "" for i, c in enumerate(header)}
         rec["_line"] = lineno
-        if rec.get("text", "").startswith("'") and rec["text"][1:2] in ("=", "+", "-", "@"):
-            rec["text"] = rec["text"][1:]  # undo the spreadsheet-formula guard of our own export
         records.append(rec)
     with open_store(db) as store:
         report = exchange.place_codings(store, records, origin=str(file))
