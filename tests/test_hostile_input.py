@@ -5,6 +5,9 @@ format. Each test reproduces the reported case with real files, the real CLI and
 from __future__ import annotations
 
 import json
+import re
+
+import pytest
 
 from conftest import DATA, digest
 
@@ -120,3 +123,171 @@ def test_regex_rules_still_match(cli, tmp_path):
     cli("codebook", "load", path)
     cli("autocode")
     assert [(r["text"], r["rule"]) for r in codings(cli)] == [("Kata aaaa di sini.", "stutter/id/pattern:aaa")]
+
+
+# --------------------------------------------------------------------------- items 4, 5, 7, 11: hostile text
+
+ESC = "\x1b"
+CLEAR = ESC + "[2J" + ESC + "[H"
+TITLE = ESC + "]0;pwned" + "\x07"
+LINK = ESC + "]8;;https://evil.example/" + ESC + "\\" + "klik" + ESC + "]8;;" + ESC + "\\"
+C1 = "\x9b31m" + "\x9d0;judul\x9c"
+FORMULA = "=cmd|' /C calc'!A0"
+HOSTILE = (f"Pewawancara: Bagaimana kerja sama di sini?{CLEAR}\n"
+           f"Bu Ani: Kami saling percaya {TITLE}di perpustakaan [weird] {LINK}.\x0bHalaman\x0c baru{C1}.\n"
+           f"Pewawancara: Ada lagi?\x07\n"
+           f"Bu Ani: <script>alert(1)</script> kami saling percaya, lihat [di sini](javascript:alert(1)).\n"
+           f"Bu Ani: {FORMULA} kami saling percaya juga.\n")
+HOSTILE_CODEBOOK = r"""name: "Hostile \e]0;title\a book"
+version: "1"
+languages: [id]
+codes:
+  - id: trust
+    name: {id: "=HYPERLINK(\"http://evil\") \e[31m<script>alert(2)</script> [b]Trust[/b]"}
+    definition: {id: "Saling percaya. <img src=x onerror=alert(3)> [x](javascript:alert(4))"}
+    rules:
+      id:
+        terms: [percaya]
+"""
+TERMINAL_CONTROLS = ("\x1b", "\x07", "\x9b", "\x9d", "\x9c", "\x0b", "\x0c")
+
+
+@pytest.fixture
+def hostile(cli, tmp_path):
+    doc = tmp_path / "hostile.txt"
+    doc.write_text(HOSTILE, encoding="utf-8")
+    r = cli("import", doc, "--language", "id", "--participant", "P[weird]")
+    assert "control characters kept" in r.stderr and "ESC" in r.stderr
+    cb = tmp_path / "hostile.yaml"
+    cb.write_text(HOSTILE_CODEBOOK, encoding="utf-8")
+    cli("codebook", "load", cb)
+    cli("autocode")
+    cli("code", "accept", "--all")
+    return cli
+
+
+def rendered(markdown: str) -> str:
+    """Markdown as a viewer shows it (markdown-it, CommonMark with tables)."""
+    from markdown_it import MarkdownIt
+
+    return MarkdownIt("commonmark").enable("table").render(markdown)
+
+
+def _no_controls(text: str) -> None:
+    bad = sorted({repr(c) for c in text if c in TERMINAL_CONTROLS})
+    assert not bad, f"control characters reached the output: {bad}"
+
+
+@pytest.mark.parametrize("args", [
+    ("show", "hostile"), ("show", "hostile", "--units", "turn"), ("quotes", "--code", "trust"), ("codings",),
+    ("codebook", "show"),
+    ("docs",), ("participants",), ("freq",), ("log",),
+    ("quotes", "--code", "trust", "--format", "md"), ("quotes", "--code", "trust", "--by", "participant"),
+])
+def test_terminal_output_carries_no_escape_sequences_and_shows_markup_literally(hostile, args):
+    r = hostile(*args)
+    _no_controls(r.stdout)
+    _no_controls(r.stderr)
+
+
+def test_show_keeps_the_text_and_rich_markup_literal(hostile):
+    out = hostile("show", "hostile").stdout
+    assert "[weird]" in out and "klik" in out and "<script>alert(1)</script>" in out
+    assert "pwned" not in out  # the window-title sequence is removed whole
+    assert "[b]Trust[/b]" in hostile("codebook", "show").stdout
+
+
+def test_participants_set_echo_keeps_brackets(hostile):
+    r = hostile("participants", "set", "P[weird]", "role=[guru] \x1b[2Jkepala")
+    assert r.stdout.strip() == "P[weird]: role=[guru] kepala"
+
+
+def test_csv_on_a_real_terminal_is_stripped_but_exact_when_piped(hostile):
+    import os
+    import pty
+    import subprocess
+    import sys
+
+    piped = hostile("codings", "--format", "csv").stdout
+    assert TITLE in piped  # data written to a pipe or file stays exact
+    master, slave = pty.openpty()
+    try:
+        proc = subprocess.run([sys.executable, "-m", "tematik", "codings", "--format", "csv", "--db", str(hostile.db)],
+                              stdout=slave, stderr=subprocess.PIPE, timeout=120,
+                              env={**os.environ, "COLUMNS": "200"})
+        os.close(slave)
+        chunks = []
+        while True:
+            try:
+                chunk = os.read(master, 65536)
+            except OSError:
+                break
+            if not chunk:
+                break
+            chunks.append(chunk)
+    finally:
+        os.close(master)
+    assert proc.returncode == 0, proc.stderr
+    shown = b"".join(chunks).decode("utf-8")
+    assert "saling percaya" in shown
+    _no_controls(shown)
+
+
+def test_quotes_xlsx_with_control_characters_opens_and_neutralises_formulas(hostile, tmp_path):
+    from openpyxl import load_workbook
+
+    out = tmp_path / "q.xlsx"
+    hostile("quotes", "--code", "trust", "--output", out)
+    ws = load_workbook(out).active
+    values = [c.value for row in ws.iter_rows() for c in row if isinstance(c.value, str)]
+    assert any("saling percaya" in v for v in values)
+    assert not any(ch in v for v in values for ch in TERMINAL_CONTROLS)
+    assert not any(v.startswith(("=", "+", "-", "@")) for v in values)
+    assert any(v.startswith("'=HYPERLINK") for v in values)  # the code name, neutralised
+
+
+def test_report_with_hostile_text_is_written_whole_and_escaped_in_every_format(hostile, tmp_path):
+    from docx import Document as Docx
+    from openpyxl import load_workbook
+
+    folder = tmp_path / "report"
+    hostile("report", "--output", folder, "--status", "all")
+    md = (folder / "report.md").read_text(encoding="utf-8")
+    html = (folder / "report.html").read_text(encoding="utf-8")
+    for text in (md, rendered(md), html):
+        assert "<script>alert" not in text and "<img src=x" not in text
+        assert "javascript:" not in "".join(re.findall(r"""(?:href|src)=["'][^"']*""", text))
+        assert not any(ch in text for ch in TERMINAL_CONTROLS)
+    assert "&lt;script&gt;alert(2)&lt;/script&gt;" in html and "&lt;script&gt;alert(2)&lt;/script&gt;" in md
+    assert "\\[b\\]Trust\\[/b\\]" in md  # shown literally, not taken as Markdown
+    words = " ".join(p.text for p in Docx(folder / "report.docx").paragraphs)
+    cells = " ".join(c.text for t in Docx(folder / "report.docx").tables for r in t.rows for c in r.cells)
+    assert "<script>alert(2)</script>" in words + cells
+    assert not any(ch in words + cells for ch in TERMINAL_CONTROLS)
+    wb = load_workbook(folder / "report.xlsx")
+    values = [c.value for ws in wb for row in ws.iter_rows() for c in row if isinstance(c.value, str)]
+    assert not any(v.startswith(("=", "+", "@")) for v in values)
+    assert not any(ch in v for v in values for ch in TERMINAL_CONTROLS)
+
+
+def test_codebook_export_csv_and_markdown_are_neutralised(hostile):
+    import csv
+    import io
+
+    rows = list(csv.reader(io.StringIO(hostile("codebook", "export", "--format", "csv").stdout)))
+    name = rows[1][rows[0].index("name_id")]
+    assert name.startswith("'=HYPERLINK")
+    md = rendered(hostile("codebook", "export", "--format", "md").stdout)
+    assert "<img" not in md and 'href="javascript:' not in md and "<script>" not in md
+    assert "&lt;img src=x onerror=alert(3)&gt; [x](javascript:alert(4))" in md  # shown as written
+
+
+def test_exchange_csv_is_neutralised_and_reads_back_as_written(hostile, tmp_path):
+    import csv
+
+    out = tmp_path / "codings.csv"
+    hostile("export", "codings", out)
+    texts = [r["text"] for r in csv.DictReader(out.open(encoding="utf-8"))]
+    assert any(t.startswith("'=cmd") for t in texts)
+    r = hostile("import-codings", out)
+    assert f"0 coding(s) added" in r.stdout and f"{len(texts)} already here" in r.stdout
