@@ -290,4 +290,4 @@ def test_exchange_csv_is_neutralised_and_reads_back_as_written(hostile, tmp_path
     texts = [r["text"] for r in csv.DictReader(out.open(encoding="utf-8"))]
     assert any(t.startswith("'=cmd") for t in texts)
     r = hostile("import-codings", out)
-    assert f"0 coding(s) added" in r.stdout and f"{len(texts)} already here" in r.stdout
+    assert "0 coding(s) added" in r.stdout and f"{len(texts)} already here" in r.stdout
