@@ -291,3 +291,49 @@ def test_exchange_csv_is_neutralised_and_reads_back_as_written(hostile, tmp_path
     assert any(t.startswith("'=cmd") for t in texts)
     r = hostile("import-codings", out)
     assert "0 coding(s) added" in r.stdout and f"{len(texts)} already here" in r.stdout
+
+
+# --------------------------------------------------------------------------- item 11: the small ones
+
+def test_freq_by_integer_attribute_has_one_column_for_missing_values(cli, tmp_path):
+    for i, text in enumerate(("Kami saling percaya.", "Kami saling percaya juga.", "Kami saling percaya sekali.",
+                              "Mereka saling percaya di sini."), start=1):
+        (tmp_path / f"p{i}.txt").write_text(text + "\n", encoding="utf-8")
+        cli("import", tmp_path / f"p{i}.txt", "--language", "id", *(["--participant", f"P{i}"] if i < 4 else []))
+    (tmp_path / "roster.csv").write_text("id,age,region\nP1,34,north\nP2,,south\nP3,51,\n", encoding="utf-8")
+    cli("participants", "import", tmp_path / "roster.csv")
+    cli("codebook", "load", CODING / "mini.yaml")
+    cli("autocode")
+    for by in ("age", "region"):
+        rows = json.loads(cli("freq", "--by", by, "--status", "suggested", "--format", "json").stdout)
+        trust = next(r for r in rows if r["code"] == "trust")
+        groups = [k for k in trust if k not in ("code", "name", "total", "statuses")]
+        assert "<NA>" not in groups and "nan" not in groups
+        assert groups[-1] == "(none)" and trust["(none)"] == 2  # P2 or P3 without a value, and nobody's document
+        assert trust["total"] == 4
+
+
+QDC = ('<?xml version="1.0" encoding="utf-8"?><CodeBook xmlns="urn:QDA-XML:codebook:1.0"><Codes>'
+       '<Code guid="9f3c2b1a-0000-4000-8000-000000000001" name="Trust" isCodable="true"/>'
+       '<Code guid="9f3c2b1a-0000-4000-8000-000000000002" name="trust" isCodable="true"/>'
+       '<Code guid="9f3c2b1a-0000-4000-8000-000000000003" name="Openness" isCodable="true"/>'
+       '</Codes></CodeBook>')
+
+
+def test_qdc_codes_differing_only_in_case_stay_apart(cli, db, tmp_path):
+    import sqlite3
+
+    qdc = tmp_path / "codes.qdc"
+    qdc.write_text(QDC, encoding="utf-8")
+    r = cli("codebook", "load", qdc)
+    assert "differ only in case" in r.stderr and "'Trust', 'trust'" in r.stderr
+    shown = json.loads(cli("codebook", "show", "--format", "json").stdout)
+    assert sorted(c["name"] for c in shown) == ["Openness", "Trust", "trust"]
+    assert len({c["id"] for c in shown}) == 3
+    before = sqlite3.connect(db).execute("SELECT id, name FROM codes ORDER BY id").fetchall()
+    # loaded again (a new version: one code added), the same names keep the same ids, still apart
+    qdc.write_text(QDC.replace("</Codes>", '<Code guid="9f3c2b1a-0000-4000-8000-000000000004" name="TRUST" '
+                                           'isCodable="true"/></Codes>'), encoding="utf-8")
+    cli("codebook", "load", qdc)
+    after = sqlite3.connect(db).execute("SELECT id, name FROM codes WHERE active = 1 ORDER BY id").fetchall()
+    assert set(before) < set(after) and len(after) == 4 and len({i for i, _ in after}) == 4

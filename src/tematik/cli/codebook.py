@@ -93,6 +93,13 @@ def load(
         name, version, codes, source = refi.read_qdc(file)
         digest = refi.source_hash(source)
         fmt = "qdc"
+        alike: dict[tuple[str | None, str], list[str]] = {}
+        for c in codes:
+            alike.setdefault((c.get("parent"), str(c["name"]).casefold()), []).append(str(c["name"]))
+        for names in alike.values():
+            if len(names) > 1:
+                note(f"{file}: codes whose names differ only in case are kept as separate codes: "
+                     + ", ".join(repr(n) for n in names))
     else:
         from tematik.codebook import codebook_hash, load_codebook
 
