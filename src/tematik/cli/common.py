@@ -27,6 +27,16 @@ def terminal_text(text: object) -> str:
     return strip_controls(text)
 
 
+_RICH_DROPS = {7: " ", 8: " ", 11: " ", 12: " ", 13: " "}  # rich.control.STRIP_CONTROL_CODES
+
+
+def same_length(text: str) -> str:
+    """Text for a Rich ``Text`` that is styled by character offsets (a document with its codings): the control
+    characters Rich drops (BEL, BS, VT, FF, CR) become spaces, so offsets keep pointing at the same characters;
+    escape sequences are removed later, when :class:`SafeConsole` prints."""
+    return text.translate(_RICH_DROPS)
+
+
 def user(text: object) -> str:
     """User data for a string printed with Rich markup: terminal-safe and with ``[...]`` shown literally."""
     from rich.markup import escape

@@ -12,7 +12,7 @@ import typer
 from rich.panel import Panel
 from rich.text import Text
 
-from tematik.cli.common import CoderOption, DbOption, console, open_store, user
+from tematik.cli.common import CoderOption, DbOption, console, open_store, same_length, user
 
 KEYS = "\\[a]ccept  \\[r]eject  \\[s]kip  \\[c]hange code  \\[m]emo  \\[u]ndo  \\[q]uit"
 
@@ -134,6 +134,7 @@ def review(
 
 
 def _show(item: dict, text: str, code: dict, i: int, n: int, context: int) -> None:
+    text = same_length(text)
     start, end = item["start"], item["end"]
     left = max(0, start - context)
     right = min(len(text), end + context)
