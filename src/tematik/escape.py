@@ -104,17 +104,27 @@ def xlsx_cell(value: Any) -> Any:
 
 # --------------------------------------------------------------------------- documents
 
-_MD_INLINE = re.compile(r"([\\`*_\[\]|~])")
-_MD_LINE_START = re.compile(r"(?m)^([ \t]*)(?:([#+=-])|(\d{1,9})([.)]))")
+# always: backslash, code, emphasis, links/images, tables, strikethrough; ``_`` unless inside a word (intraword
+# underscores are no emphasis in CommonMark: ``intrinsic_motivation`` stays as written)
+_MD_INLINE = re.compile(r"[\\`*\[\]|~]|(?<![^\W_])_|_(?![^\W_])")
+# block syntax at the start of a line: headings, list items, setext underlines, numbered items (``1. `` / ``1) ``)
+_MD_LINE_START = re.compile(r"(?m)^([ \t]*)(?:(#{1,6}|[-+])(?=[ \t]|$)|([=-])(?=[=-]*[ \t]*$)"
+                            r"|(\d{1,9})([.)])(?=[ \t]|$))")
+
+
+def _md_block(m: re.Match[str]) -> str:
+    indent, marker, rule, digits, punct = m.groups()
+    if digits is not None:
+        return f"{indent}{digits}\\{punct}"
+    return f"{indent}\\{marker or rule}"
 
 
 def md_text(value: Any) -> str:
     """Text for a Markdown file, shown literally: no HTML (``<script>``), link or image (``[x](javascript:..)``),
     emphasis, code, table or heading syntax from user data survives."""
     s = html.escape(strip_controls(value), quote=False)
-    s = _MD_INLINE.sub(r"\\\1", s)
-    return _MD_LINE_START.sub(
-        lambda m: m.group(1) + ("\\" + m.group(2) if m.group(2) else m.group(3) + "\\" + m.group(4)), s)
+    s = _MD_INLINE.sub(lambda m: "\\" + m.group(0), s)
+    return _MD_LINE_START.sub(_md_block, s)
 
 
 def md_cell(value: Any) -> str:
