@@ -337,3 +337,50 @@ def test_qdc_codes_differing_only_in_case_stay_apart(cli, db, tmp_path):
     cli("codebook", "load", qdc)
     after = sqlite3.connect(db).execute("SELECT id, name FROM codes WHERE active = 1 ORDER BY id").fetchall()
     assert set(before) < set(after) and len(after) == 4 and len({i for i, _ in after}) == 4
+
+
+# --------------------------------------------------------------------------- the helpers themselves
+
+@pytest.mark.parametrize(("raw", "shown"), [
+    ("plain text [b]", "plain text [b]"),
+    ("a\x1b[2J\x1b[Hb", "ab"),                                   # CSI: clear screen, cursor home
+    ("x\x1b]0;pwned\x07y", "xy"),                                # OSC window title ended by BEL
+    ("l\x1b]8;;https://e.x/\x1b\\k\x1b]8;;\x1b\\", "lk"),         # OSC 8 hyperlink ended by ST
+    ("c1\x9b31mred\x9d0;t\x9cok", "c1redok"),                    # 8-bit CSI and OSC
+    ("vt\x0bff\x0ccr\rbel\x07nul\x00", "vt ff cr belnul"),
+    ("crlf\r\nnext\ttab", "crlf\nnext\ttab"),
+    ("bare\x1b", "bare"),
+])
+def test_terminal_text_removes_escape_sequences_whole(raw, shown):
+    from tematik.cli.common import terminal_text
+
+    assert terminal_text(raw) == shown
+
+
+@pytest.mark.parametrize("raw", [
+    "<script>alert(1)</script>", "[x](javascript:alert(1))", "![i](javascript:alert(1))", "<javascript:alert(1)>",
+    "# heading", "1. item", "- item", "a | b", "*em* _em_ __init__ `code` ~~s~~", "===", "intrinsic_motivation 68.7",
+    "back\\slash", "&amp; &lt;",
+])
+def test_markdown_text_renders_as_written(raw):
+    from markdown_it import MarkdownIt
+
+    from tematik.escape import md_cell, md_text
+
+    md = MarkdownIt("commonmark").enable("table")
+    html = md.render(md_text(raw))
+    assert "<script" not in html and "href=" not in html and "<img" not in html and "<h" not in html
+    assert "<li>" not in html and "<em>" not in html and "<code>" not in html
+    import html as html_lib
+
+    assert html_lib.unescape(html.removeprefix("<p>").removesuffix("</p>\n")) == raw
+    table = md.render(f"| a |\n|---|\n| {md_cell(raw)} |\n")
+    assert html_lib.unescape(re.search(r"<td>(.*)</td>", table).group(1)) == raw
+
+
+def test_xlsx_and_docx_helpers_drop_what_xml_cannot_hold():
+    from tematik.escape import XLSX_CELL_LIMIT, docx_text, xlsx_cell
+
+    assert xlsx_cell("=1+1") == "'=1+1" and xlsx_cell(-3) == -3 and xlsx_cell("a\x0cb\x1b[1mc") == "a bc"
+    assert len(xlsx_cell("x" * 40_000)) == XLSX_CELL_LIMIT
+    assert docx_text("page\x0cbreak\x00\ud800") == "page break"
