@@ -848,6 +848,12 @@ def autocode(documents: Iterable[Document], codebook: Codebook, unit: str = "sen
       rules; a document in a language without rules yields no suggestions.
     - Interviewer turns are skipped (not even tokenized) unless ``include_interviewer``.
     - ``codes`` restricts the codes applied (exact ids; unknown ids raise :class:`NotFound`).
+    - A document longer than the pipeline's ``max_length`` is tokenized in pieces (:func:`make_doc`); offsets
+      are the document's own.
+    - A token pattern's ``REGEX`` that runs longer than :data:`REGEX_TIMEOUT` on a word raises
+      :class:`~tematik.errors.CodebookError` naming the codebook, line and rule.
+    - ``batch_size`` is unused (documents are tokenized one by one; a blank pipeline has nothing to batch) and
+      kept for callers.
     """
     if unit not in UNITS:
         raise InputError(f"unknown unit {unit!r} (expected one of: {', '.join(UNITS)})", field="unit")
