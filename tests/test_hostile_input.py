@@ -114,6 +114,21 @@ def test_catastrophic_regex_cannot_hang_autocode_and_the_error_names_the_rule(cl
     assert digest(db) == before
 
 
+@pytest.mark.parametrize(("regex", "why"), [
+    ("(\\w+\\s?)*x", "nested quantifier"), ("(a{1,3})+b", "nested quantifier"), ("([", "bad regular expression"),
+])
+def test_codebook_validate_names_each_bad_regex(cli, tmp_path, regex, why):
+    from typer.testing import CliRunner
+
+    from tematik.cli import app
+
+    path = tmp_path / "regex.yaml"
+    path.write_text(REGEX_CODEBOOK.format(regex=regex), encoding="utf-8")
+    r = CliRunner().invoke(app, ["codebook", "validate", str(path)])
+    assert r.exit_code == 2 and "Traceback" not in r.output
+    assert f"{path}:11: stutter.rules.id.patterns[0].pattern[0].LOWER.REGEX: {why}" in r.stderr
+
+
 def test_regex_rules_still_match(cli, tmp_path):
     doc = tmp_path / "doc.txt"
     doc.write_text("Kata aaaa di sini. Kata lain di sana.\n", encoding="utf-8")
@@ -188,6 +203,19 @@ def test_terminal_output_carries_no_escape_sequences_and_shows_markup_literally(
     r = hostile(*args)
     _no_controls(r.stdout)
     _no_controls(r.stderr)
+
+
+def test_review_panels_carry_no_escape_sequences(cli, tmp_path):
+    doc = tmp_path / "hostile.txt"
+    doc.write_text(HOSTILE, encoding="utf-8")
+    cli("import", doc, "--language", "id")
+    cb = tmp_path / "hostile.yaml"
+    cb.write_text(HOSTILE_CODEBOOK, encoding="utf-8")
+    cli("codebook", "load", cb)
+    cli("autocode")
+    r = cli("review", input="s\ns\nq\n")
+    assert "[b]Trust[/b]" in r.stdout and "[weird]" in r.stdout
+    _no_controls(r.stdout)
 
 
 def test_show_keeps_the_text_and_rich_markup_literal(hostile):
