@@ -158,7 +158,7 @@ version: "1"
 languages: [id]
 codes:
   - id: trust
-    name: {id: "=HYPERLINK(\"http://evil\") \e[31m<script>alert(2)</script> [b]Trust[/b]"}
+    name: {id: "=HYPERLINK(\"http://evil\") \e[31m<script>alert(2)</script> [b]Trust[/b] $\\frac{$"}
     definition: {id: "Saling percaya. <img src=x onerror=alert(3)> [x](javascript:alert(4))"}
     rules:
       id:
