@@ -57,7 +57,8 @@ def vocabulary(rng: random.Random) -> list[str]:
     return [w for w in words if " " not in w]
 
 
-def corpus(n_words: int, n_docs: int, seed: int) -> list[Document]:
+def corpus(n_words: int, n_docs: int, seed: int, themed: float = 0.06) -> list[Document]:
+    """``n_docs`` interviews of ``n_words // n_docs`` words; ``themed``: share of sentences with a coded phrase."""
     rng = random.Random(seed)
     vocab = vocabulary(rng)
     weights = [1 / (i + 10) for i in range(len(vocab))]  # Zipf-like
@@ -72,7 +73,7 @@ def corpus(n_words: int, n_docs: int, seed: int) -> list[Document]:
                 n = rng.randint(5, 18)
                 ws = [rng.choice(FUNCTION_WORDS) if rng.random() < 0.45 else w
                       for w in rng.choices(vocab, weights, k=n)]
-                if rng.random() < 0.06:
+                if rng.random() < themed:
                     ws.insert(rng.randrange(len(ws)), rng.choice(THEMED))
                 if rng.random() < 0.03:
                     ws.insert(rng.randrange(1, len(ws)), rng.choice(ABBREVIATIONS))
@@ -119,6 +120,32 @@ def build_times(repeat: int) -> dict[str, float]:
     return out
 
 
+def length_scaling(total_words: int, seed: int, lengths: tuple[int, ...] = (200, 1_000, 5_000, 20_000)
+                   ) -> dict[str, dict[str, float]]:
+    """The same number of words as documents of each length, dense (80% of sentences carry a coded phrase) and
+    sparse (6%): ``nlp.autocode`` time per word should not grow with document length. Timed warm (every word's
+    lemma already computed), so that only the length differs between runs."""
+    cb = load_codebook(ROOT / "codebooks" / "knowledge-sharing.yaml")
+    out: dict[str, dict[str, float]] = {}
+    print(f"document length ({total_words:,} words each run; microseconds per word, interviewer turns included):")
+    for label, themed in (("dense", 0.8), ("sparse", 0.06)):
+        row = {}
+        sets = {length: corpus(total_words, max(1, total_words // length), seed, themed=themed)
+                for length in lengths}
+        for docs in sets.values():  # warm: the pipeline built and every word's lemma computed, for all lengths
+            list(nlp.autocode(docs, cb, include_interviewer=True))
+        for length, docs in sets.items():
+            words = sum(d.words for d in docs)
+            t = time.perf_counter()
+            n = sum(len(s) for _, s in nlp.autocode(docs, cb, include_interviewer=True))
+            secs = time.perf_counter() - t
+            row[str(length)] = round(secs / words * 1e6, 2)
+            print(f"  {label:6s} {length:>6,}-word documents: {secs:6.2f} s  {row[str(length)]:6.2f} us/word  "
+                  f"({n:,} suggestions)")
+        out[label] = row
+    return out
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--words", type=int, default=1_000_000)
@@ -126,11 +153,20 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--repeat", type=int, default=3, help="fresh processes per build timing (best kept)")
     ap.add_argument("--json", action="store_true", help="print the figures as JSON too")
+    ap.add_argument("--length-words", type=int, default=200_000,
+                    help="words per run of the document-length comparison (0: skip it)")
+    ap.add_argument("--only-length", action="store_true", help="run only the document-length comparison")
     args = ap.parse_args()
 
     import spacy
 
     figures: dict[str, object] = {"spacy": spacy.__version__}
+    if args.length_words:
+        figures["us_per_word_by_document_length"] = length_scaling(args.length_words, args.seed)
+        if args.only_length:
+            if args.json:
+                print(json.dumps(figures, indent=2))
+            return
     builds = build_times(args.repeat)
     figures["build_s"] = builds
     print("build (fresh process, best of", args.repeat, "):")

@@ -388,9 +388,19 @@ def document_attributes(data: CodingData) -> list[str]:
 
 
 def _label(values: Any) -> np.ndarray:
-    """Group labels as strings (missing -> NONE); for small arrays (one value per document or participant)."""
-    return np.array([NONE if v is None or (isinstance(v, float) and np.isnan(v)) else _text(v) for v in values],
-                    dtype=object)
+    """Group labels as strings (missing -> NONE); for small arrays (one value per document or participant).
+    Missing is ``None``, NaN, and pandas' NA / NaT (an integer attribute is an ``Int64`` column: its missing
+    values are ``pd.NA``, which must not become a group of its own named ``<NA>``)."""
+    return np.array([NONE if _missing(v) else _text(v) for v in values], dtype=object)
+
+
+def _missing(v: Any) -> bool:
+    if v is None:
+        return True
+    try:
+        return bool(pd.isna(v))
+    except (TypeError, ValueError):  # a list or array: not a missing scalar
+        return False
 
 
 def _text(v: Any) -> str:

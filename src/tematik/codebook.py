@@ -555,10 +555,9 @@ class _Parser:
                                 isinstance(pv, list) and pv):
                             self.problem(vnode, f"{f}.{key}.{pk}", "must be a non-empty list")
                         if pk == "REGEX":
-                            try:
-                                re.compile(str(pv))
-                            except re.error as exc:
-                                self.problem(vnode, f"{f}.{key}.REGEX", f"bad regular expression: {exc}")
+                            problem = regex_problem(pv, ukey)
+                            if problem:
+                                self.problem(vnode, f"{f}.{key}.REGEX", problem)
                 elif ukey.startswith(("IS_", "LIKE_")) and not isinstance(value, bool):
                     self.problem(vnode, f"{f}.{key}", "must be true or false")
                     continue
@@ -576,6 +575,80 @@ class _Parser:
             self.problem(node, fld, "every token is optional or negated: the pattern would match nothing")
             return ()
         return tuple(tokens)
+
+
+REGEX_ATTRS = frozenset({"ORTH", "TEXT", "LOWER", "NORM", "LEMMA", "SHAPE", "PREFIX", "SUFFIX"})
+
+
+def regex_problem(pattern: Any, attr: str = "LOWER") -> str | None:
+    """Why a token pattern's ``REGEX`` cannot be used, or None.
+
+    It must be text on a text attribute, compile with the ``regex`` module (which auto-coding uses, with a
+    timeout per word), and have no unbounded repeat inside another (``(a+)+``, ``(\\w*x)*``): such nesting can
+    backtrack exponentially on a word that almost matches.
+    """
+    import regex
+
+    if attr not in REGEX_ATTRS:
+        return f"REGEX works on text attributes ({', '.join(sorted(REGEX_ATTRS))}), not {attr}"
+    if not isinstance(pattern, str):
+        return f"expected the regular expression as text, got {pattern!r}"
+    try:
+        regex.compile(pattern)
+    except regex.error as exc:
+        return f"bad regular expression: {exc}"
+    nested = _nested_repeat(pattern)
+    if nested:
+        return (f"nested quantifier {nested!r} in {pattern!r} can take exponential time on a near-match; "
+                "rewrite it without a repeat inside a repeat (e.g. ^a+$ instead of ^(a+)+$)")
+    return None
+
+
+def _nested_repeat(pattern: str) -> str | None:
+    """The first repeat (``+``, ``*``, ``{n,}``) inside another, as text, found with Python's own regular
+    expression parser; None if there is none or the parser does not know the syntax."""
+    try:
+        import re._parser as sre  # type: ignore[import-not-found]
+
+        tree = sre.parse(pattern)
+    except Exception:  # noqa: BLE001 - syntax only the regex module knows, or another Python
+        return None
+    repeats = {sre.MAX_REPEAT, sre.MIN_REPEAT}
+
+    def body(items: Any) -> list:
+        items = list(items)
+        while len(items) == 1 and items[0][0] is sre.SUBPATTERN:
+            items = list(items[0][1][-1])
+        return items
+
+    def ambiguous(items: Any) -> bool:
+        # the repeated part is made only of repeats, one of variable length: (a+)+, (\w+\s?)*, (a{1,3})+
+        items = body(items)
+        return bool(items) and all(op in repeats for op, _ in items) and any(av[0] != av[1] for _, av in items)
+
+    def walk(items: Any) -> bool:
+        for op, av in items:
+            if op in repeats:
+                hi, sub = av[1], av[2]
+                if (hi == sre.MAXREPEAT or hi > 100) and ambiguous(sub):
+                    return True
+                if walk(sub):
+                    return True
+            elif op is sre.SUBPATTERN:
+                if walk(av[-1]):
+                    return True
+            elif op is sre.BRANCH:
+                if any(walk(b) for b in av[1]):
+                    return True
+            elif op in (sre.ASSERT, sre.ASSERT_NOT):
+                if walk(av[1]):
+                    return True
+        return False
+
+    if not walk(tree):
+        return None
+    m = re.search(r"\([^()]*[+*}][^()]*\)[+*{]", pattern)
+    return m.group(0) if m else pattern
 
 
 def _join(fld: str | None, key: str) -> str:
@@ -722,43 +795,55 @@ def _rule_text(r: MatchRule) -> str:
     return body
 
 
+def _md_code(text: str) -> str:
+    """``text`` as a Markdown code span (shown literally), fenced with more backticks than it holds."""
+    from tematik.escape import strip_controls
+
+    text = strip_controls(text).replace("\n", " ")
+    fence = "`" * (max((len(m) for m in re.findall(r"`+", text)), default=0) + 1)
+    pad = " " if text.startswith("`") or text.endswith("`") else ""
+    return f"{fence}{pad}{text}{pad}{fence}"
+
+
 def _markdown(cb: Codebook) -> str:
-    out = [f"# {cb.name}", "", f"Version {cb.version}; languages: {', '.join(cb.languages)}; "
+    from tematik.escape import md_text
+
+    out = [f"# {md_text(cb.name)}", "", f"Version {md_text(cb.version)}; languages: {', '.join(cb.languages)}; "
            f"{len(cb.codes)} codes; hash `{codebook_hash(cb)[:12]}`.", ""]
     if cb.description:
-        out += [cb.description, ""]
+        out += [md_text(cb.description), ""]
 
     def walk(parent: str | None, depth: int) -> None:
         for c in cb.children(parent):
-            names = " / ".join(c.name[lang] for lang in cb.languages if lang in c.name)
-            out.append(f"{'#' * min(depth + 2, 6)} {names} (`{c.id}`)")
+            names = " / ".join(md_text(c.name[lang]) for lang in cb.languages if lang in c.name)
+            out.append(f"{'#' * min(depth + 2, 6)} {names} ({_md_code(c.id)})")
             out.append("")
             meta = []
             if c.parent:
-                meta.append(f"parent: `{c.parent}`")
+                meta.append(f"parent: {_md_code(c.parent)}")
             if c.colour:
                 meta.append(f"colour: {c.colour}")
             for lang in cb.languages:
                 if c.labels.get(lang):
-                    meta.append(f"labels ({lang}): {', '.join(c.labels[lang])}")
+                    meta.append(f"labels ({lang}): {', '.join(md_text(x) for x in c.labels[lang])}")
             if meta:
                 out.extend(["; ".join(meta), ""])
             for lang in cb.languages:
                 if lang in c.definition:
-                    out.extend([f"**Definition ({lang}).** {c.definition[lang]}", ""])
+                    out.extend([f"**Definition ({lang}).** {md_text(c.definition[lang])}", ""])
             for key, title in (("inclusion", "Include when"), ("exclusion", "Exclude when")):
                 for lang in cb.languages:
                     items = getattr(c, key).get(lang)
                     if items:
                         out.append(f"**{title} ({lang}):**")
-                        out.extend([f"- {t}" for t in items])
+                        out.extend([f"- {md_text(t)}" for t in items])
                         out.append("")
             if c.examples:
                 out.append("**Examples:**")
                 for e in c.examples:
                     mark = "✓" if e.kind == "typical" else "✗ (counter-example)"
-                    note = f" — {e.note}" if e.note else ""
-                    out.append(f"- {mark} [{e.language}] “{e.text}”{note}")
+                    note = f" — {md_text(e.note)}" if e.note else ""
+                    out.append(f"- {mark} \\[{e.language}\\] “{md_text(e.text)}”{note}")
                 out.append("")
             for lang in cb.languages:
                 rules = c.rules_for(lang)
@@ -768,14 +853,14 @@ def _markdown(cb: Codebook) -> str:
                 for kind, title in (("term", "terms"), ("pattern", "patterns"), ("exclude", "exclude")):
                     rs = [r for r in rules if r.kind == kind]
                     if rs:
-                        out.append(f"- {title}: " + "; ".join(f"`{_rule_text(r)}`" for r in rs))
+                        out.append(f"- {title}: " + "; ".join(_md_code(_rule_text(r)) for r in rs))
                 out.append("")
             if c.factors:
                 out.append("**Linked questionnaire factors:**")
                 for f in c.factors:
                     d = f" ({f.direction})" if f.direction else ""
-                    why = f": {f.rationale}" if f.rationale else ""
-                    out.append(f"- `{f.factor}`{d}{why}")
+                    why = f": {md_text(f.rationale)}" if f.rationale else ""
+                    out.append(f"- {_md_code(f.factor)}{md_text(d)}{why}")
                 out.append("")
             walk(c.id, depth + 1)
 
@@ -790,6 +875,8 @@ def _csv(cb: Codebook) -> str:
         header += [f"name_{lang}", f"labels_{lang}", f"definition_{lang}", f"inclusion_{lang}",
                    f"exclusion_{lang}", f"terms_{lang}", f"patterns_{lang}", f"exclude_{lang}"]
     header += ["factors"]
+    from tematik.escape import csv_cell
+
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
     w.writerow(header)
@@ -803,7 +890,7 @@ def _csv(cb: Codebook) -> str:
                     "; ".join(r.id.split(":", 1)[1] for r in rules if r.kind == "pattern"),
                     "; ".join(_rule_text(r) for r in rules if r.kind == "exclude")]
         row.append("; ".join(f.factor + (f" ({f.direction})" if f.direction else "") for f in c.factors))
-        w.writerow(row)
+        w.writerow([csv_cell(x) for x in row])
     return buf.getvalue()
 
 

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from tematik.errors import InputError
+from tematik.escape import control_characters
 from tematik.limits import XLSX_STREAMED, Limits, check_document, check_rows, check_zip, refuse
 from tematik.limits import current as current_limits
 from tematik.models import INTERVIEWER, LANGUAGES, TRANSCRIPT_TYPES, Document, Turn, source_type_problem
@@ -921,6 +922,11 @@ def _make_document(name: str, text: str, meta: FileMeta, *, path: str | None,
     elif language not in LANGUAGES:
         raise InputError(f"unknown language {language!r}; expected {'|'.join(LANGUAGES)}",
                          path=meta.origin or path, field="language")
+    controls = control_characters(text)
+    if controls:  # kept, so that offsets match the source; never printed raw, left out of xlsx/docx/md/html
+        found = ", ".join(f"{n} {name}" for name, n in sorted(controls.items(), key=lambda kv: -kv[1]))
+        warnings.append(f"{path or name}: control characters kept in the text as they are ({found}); tematik "
+                        "does not print them to the terminal and leaves them out of exported reports")
     analysis = analyse_turns(text, speakers=meta.speakers, participant=meta.participant,
                              continuation=source_type in CONVERSATIONS)
     shown = [n for n in analysis.notes if source_type in SPOKEN and (

@@ -348,13 +348,68 @@ def _lemma_value(value: Any, language: str) -> Any:
     return value
 
 
+# A regular expression of a rule gets this long on one word before auto-coding stops with an error naming the
+# rule (the ``regex`` module checks the timeout while it backtracks; Python's ``re``, which spaCy's REGEX uses,
+# cannot be interrupted).
+REGEX_TIMEOUT = 0.25
+_TEXT_ATTRS = {"ORTH": "orth_", "TEXT": "orth_", "LOWER": "lower_", "NORM": "norm_", "LEMMA": "norm_",
+               "SHAPE": "shape_", "PREFIX": "prefix_", "SUFFIX": "suffix_"}
+
+
+class RegexTimeout(Exception):
+    """A rule's regular expression ran longer than :data:`REGEX_TIMEOUT` on one word."""
+
+    def __init__(self, rule_id: str, pattern: str, word: str) -> None:
+        self.rule_id, self.pattern, self.word = rule_id, pattern, word
+        super().__init__(rule_id)
+
+
+def _regex_extension(rule_id: str, attr: str, pattern: str) -> str:
+    """A token extension (``token._.<name>``) true when ``pattern`` is found in the token's ``attr``, searched
+    with the ``regex`` module under :data:`REGEX_TIMEOUT`, once per distinct word; its name for a pattern."""
+    import hashlib
+
+    import regex
+    from spacy.tokens import Token
+
+    name = "tematik_rx_" + hashlib.sha1(f"{rule_id}\0{attr}\0{pattern}".encode()).hexdigest()[:16]
+    if Token.has_extension(name):
+        return name
+    compiled_rx = regex.compile(pattern)
+    seen: dict[str, bool] = {}
+    field = _TEXT_ATTRS[attr]
+
+    def getter(token: Any) -> bool:
+        value = getattr(token, field)
+        hit = seen.get(value)
+        if hit is None:
+            try:
+                hit = compiled_rx.search(value, timeout=REGEX_TIMEOUT) is not None
+            except TimeoutError:
+                raise RegexTimeout(rule_id, pattern, value) from None
+            if len(seen) < 1_000_000:
+                seen[value] = hit
+        return hit
+
+    Token.set_extension(name, getter=getter)
+    return name
+
+
 def spacy_pattern(rule: MatchRule) -> list[dict[str, Any]]:
     """The rule's token pattern as spaCy Matcher data: ``LEMMA`` and ``NORM`` become ``NORM`` compared with
-    tematik's lemma of the given values (so ``{"LEMMA": "kepercayaan"}`` matches ``dipercaya``)."""
+    tematik's lemma of the given values (so ``{"LEMMA": "kepercayaan"}`` matches ``dipercaya``). A ``REGEX``
+    predicate becomes a token extension searched with the ``regex`` module under a timeout (spaCy's own REGEX
+    uses ``re``, which a catastrophic pattern can hang for hours)."""
     out = []
     for tok in rule.pattern:
         t: dict[str, Any] = {}
         for key, value in tok.items():
+            if isinstance(value, dict) and "REGEX" in value and key in _TEXT_ATTRS:
+                value = dict(value)
+                name = _regex_extension(rule.id, key, str(value.pop("REGEX")))
+                t.setdefault("_", {})[name] = True
+                if not value:
+                    continue
             if key in ("LEMMA", "NORM"):
                 t["NORM"] = _lemma_value(value, rule.language)
             else:
@@ -472,6 +527,7 @@ class CodebookMatcher:
         from tematik.errors import CodebookError
 
         self.language = language
+        self.path = codebook.path
         self.nlp = nlp = pipeline(language)
         vocab = nlp.vocab
         self.rules: dict[str, MatchRule] = {}
@@ -508,10 +564,20 @@ class CodebookMatcher:
         self._strings = vocab.strings
 
     def _run(self, doc: Doc, matchers: list[Any]) -> list[tuple[MatchRule, int, int]]:
+        from tematik.errors import CodebookError
+
         strings = self._strings
         out = []
         for m in matchers:
-            for key, s, e in m(doc):
+            try:
+                found = m(doc)
+            except RegexTimeout as exc:
+                rule = self.rules.get(exc.rule_id)
+                raise CodebookError(
+                    f"regular expression {exc.pattern!r} ran more than {REGEX_TIMEOUT:g} s on the word "
+                    f"{exc.word[:40]!r} (catastrophic backtracking); simplify it, e.g. no repeat inside a repeat",
+                    path=self.path, line=rule.line if rule else None, field=exc.rule_id) from None
+            for key, s, e in found:
                 out.append((self.rules[strings[key]], s, e))
         return out
 
@@ -537,11 +603,14 @@ class CodebookMatcher:
                         kept.append(item)
                 found = kept
         matches = []
+        # the text's length from the last token: ``doc.text`` joins every token again at each access, so reading
+        # it once per match made matching quadratic in document length
+        n_chars = doc[-1].idx + len(doc[-1].text_with_ws) if len(doc) else 0
         for rule, s, e in found:
             sc = doc[s].idx
             ec = doc[e - 1].idx + len(doc[e - 1].text)
             neg = (self._negated(doc, s, _sentence_start(sentences, sc))
-                   or self._negated_after(doc, e, _sentence_end(sentences, sc, len(doc.text))))
+                   or self._negated_after(doc, e, _sentence_end(sentences, sc, n_chars)))
             matches.append(Match(rule, s, e, sc, ec, "negative" if neg else "positive"))
         doc.spans[SPANS_KEY] = [Span(doc, m.start, m.end, label=m.rule.code, span_id=m.rule.id) for m in matches]
         if excluded:
@@ -670,6 +739,69 @@ def _masked(doc: Document, include_interviewer: bool) -> str:
     return "".join(parts)
 
 
+_PARAGRAPH_CUT = re.compile(r"\n[ \t\r\f\v]*\n\s*(?=\S)")
+_LINE_CUT = re.compile(r"\n\s*(?=\S)")
+_SENTENCE_CUT = re.compile(r"""[.!?…]+["'”’)\]]*\s+(?=\S)""")
+_SPACE_CUT = re.compile(r"\s+(?=\S)")
+
+
+def pieces(text: str, limit: int, turn_starts: Iterable[int] = ()) -> list[tuple[int, int]]:
+    """Cut ``text`` into consecutive ``(start, end)`` pieces of at most ``limit`` characters that cover it whole.
+
+    Each cut is made as late as possible within the limit, preferring, in order: the start of a turn, the start
+    of a paragraph (after a blank line), of a line, of a sentence, of a word; a text with no whitespace at all
+    in ``limit`` characters is cut at the limit. Cuts at the start of a word never split a token, so the
+    pieces' tokens are the text's tokens.
+    """
+    if limit < 1:
+        raise ValueError("limit must be positive")
+    starts = sorted(set(turn_starts))
+    out: list[tuple[int, int]] = []
+    pos, n = 0, len(text)
+    while n - pos > limit:
+        hi = pos + limit
+        cut = None
+        i = bisect.bisect_right(starts, hi) - 1
+        if i >= 0 and starts[i] > pos:
+            cut = starts[i]
+        for pattern in (_PARAGRAPH_CUT, _LINE_CUT, _SENTENCE_CUT, _SPACE_CUT):
+            if cut is not None:
+                break
+            last = None
+            for m in pattern.finditer(text, pos + 1, hi):
+                last = m
+            if last is not None and last.end() > pos:
+                cut = last.end()
+        if cut is None:
+            cut = hi
+        out.append((pos, cut))
+        pos = cut
+    out.append((pos, n))
+    return out
+
+
+def make_doc(nlp: Language, text: str, document: Document | None = None) -> Doc:
+    """``nlp.make_doc(text)``, also for a text longer than ``nlp.max_length`` (spaCy refuses those with E088):
+    such a text is tokenized in :func:`pieces` cut at turn or paragraph boundaries (else at a line, sentence or
+    word) and the pieces joined into one Doc whose text and character offsets are the whole text's."""
+    limit = nlp.max_length
+    if len(text) <= limit:
+        return nlp.make_doc(text)
+    from spacy.tokens import Doc
+
+    turn_starts = [t.start for t in document.turns] if document is not None else []
+    words: list[str] = []
+    spaces: list[bool] = []
+    for s, e in pieces(text, limit, turn_starts):
+        for tok in nlp.make_doc(text[s:e]):  # (Doc.from_docs does the same, but ~50x slower)
+            words.append(tok.text)
+            spaces.append(bool(tok.whitespace_))
+    doc = Doc(nlp.vocab, words=words, spaces=spaces)
+    if len(doc) and doc[-1].idx + len(doc[-1].text_with_ws) != len(text):  # pragma: no cover - a spaCy change
+        raise AssertionError("pieces of a long document did not join to its text")
+    return doc
+
+
 def _document_language(doc: Document, codebook: Codebook) -> str:
     return doc.language or codebook.languages[0]
 
@@ -716,6 +848,12 @@ def autocode(documents: Iterable[Document], codebook: Codebook, unit: str = "sen
       rules; a document in a language without rules yields no suggestions.
     - Interviewer turns are skipped (not even tokenized) unless ``include_interviewer``.
     - ``codes`` restricts the codes applied (exact ids; unknown ids raise :class:`NotFound`).
+    - A document longer than the pipeline's ``max_length`` is tokenized in pieces (:func:`make_doc`); offsets
+      are the document's own.
+    - A token pattern's ``REGEX`` that runs longer than :data:`REGEX_TIMEOUT` on a word raises
+      :class:`~tematik.errors.CodebookError` naming the codebook, line and rule.
+    - ``batch_size`` is unused (documents are tokenized one by one; a blank pipeline has nothing to batch) and
+      kept for callers.
     """
     if unit not in UNITS:
         raise InputError(f"unknown unit {unit!r} (expected one of: {', '.join(UNITS)})", field="unit")
@@ -742,8 +880,8 @@ def _autocode(documents: Iterable[Document], codebook: Codebook, unit: str, code
             for document in group:
                 yield document, []
             continue
-        stream = ((_masked(d, include_interviewer), d) for d in group)
-        for doc, document in matcher.nlp.pipe(stream, as_tuples=True, batch_size=batch_size):
+        for document in group:
+            doc = make_doc(matcher.nlp, _masked(document, include_interviewer), document)
             yield document, suggestions_for(document, doc, matcher, unit, include_interviewer)
 
 
@@ -752,5 +890,5 @@ def match_text(text: str, codebook: Codebook, language: str = "id", codes: set[s
     """Matches of the codebook's rules in a piece of text (one sentence unit per sentence); for trying rules."""
     doc_ = Document(name="<text>", text=unicodedata.normalize("NFC", text), language=language)
     matcher = compiled(codebook, language, codes)
-    doc = matcher.nlp.make_doc(doc_.text)
+    doc = make_doc(matcher.nlp, doc_.text)
     return matcher(doc, units(doc_, "sentence"))

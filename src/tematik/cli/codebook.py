@@ -8,7 +8,20 @@ from typing import Annotated
 
 import typer
 
-from tematik.cli.common import DbOption, FormatOption, OutputOption, TableFormat, console, emit, note, open_store, warn
+from tematik.cli.common import (
+    DbOption,
+    FormatOption,
+    OutputOption,
+    TableFormat,
+    console,
+    emit,
+    note,
+    open_store,
+    terminal_text,
+    user,
+    warn,
+    write_stdout,
+)
 from tematik.errors import CodebookError, InputError, NotFound
 
 codebook_app = typer.Typer(help="Codebooks: validate, load into the project, show, export.", no_args_is_help=True)
@@ -32,9 +45,9 @@ def validate(file: Annotated[Path, typer.Argument(help="Codebook YAML file.")]) 
     problems = validate_file(file)
     if problems:
         for p in problems:
-            typer.echo(str(p), err=True)
+            typer.echo(terminal_text(p), err=True)
         raise typer.Exit(2)
-    console.print(f"{file}: ok")
+    console.print(f"{user(file)}: ok")
     from tematik.codebook import load_codebook
 
     cb = load_codebook(file)
@@ -91,6 +104,13 @@ def load(
             warn(w)
         digest = refi.source_hash(source)
         fmt = "qdc"
+        alike: dict[tuple[str | None, str], list[str]] = {}
+        for c in codes:
+            alike.setdefault((c.get("parent"), str(c["name"]).casefold()), []).append(str(c["name"]))
+        for names in alike.values():
+            if len(names) > 1:
+                note(f"{file}: codes whose names differ only in case are kept as separate codes: "
+                     + ", ".join(repr(n) for n in names))
     else:
         from tematik.codebook import codebook_hash, load_codebook
 
@@ -106,9 +126,9 @@ def load(
         _, changed = store_coding.save_codebook(store, name=name, version=version, digest=digest, source=source,
                                                 fmt=fmt, codes=codes)
     if changed:
-        console.print(f"loaded codebook [bold]{name}[/] version {version}: {len(codes)} codes")
+        console.print(f"loaded codebook [bold]{user(name)}[/] version {user(version)}: {len(codes)} codes")
     else:
-        console.print(f"codebook {name} version {version} is already loaded (unchanged)")
+        console.print(f"codebook {user(name)} version {user(version)} is already loaded (unchanged)")
 
 
 def _check_links_against_instruments(store, cb) -> None:
@@ -202,7 +222,7 @@ def export(
         write_text(output, text)
         note(f"wrote {output}")
     else:
-        typer.echo(text, nl=False)
+        write_stdout(text)
 
 
 @codebook_app.command("versions")

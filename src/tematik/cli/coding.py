@@ -18,6 +18,7 @@ from tematik.cli.common import (
     note,
     open_store,
     progress,
+    user,
     warn,
 )
 from tematik.errors import InputError, NotFound
@@ -251,7 +252,8 @@ def add(
                                               texts={doc.name: sha256(doc.text)})
             if memo:
                 store_coding.add_memo(store, "coding", str(cid), memo, who=who)
-    console.print(f"coding {cid}: {code_id} on {doc.name} [{start}:{end}] {doc.text[start:end][:80]!r}")
+    console.print(f"coding {cid}: {user(code_id)} on {user(doc.name)} \\[{start}:{end}] "
+                  f"{user(repr(doc.text[start:end][:80]))}")
 
 
 @code_app.command("rm")
@@ -262,7 +264,7 @@ def rm(coding_id: Annotated[int, typer.Argument(metavar="ID", help="Coding id (s
 
     with open_store(db) as store:
         row = store_coding.delete_coding(store, coding_id, who=_coder(coder))
-    console.print(f"deleted coding {coding_id} ({row['code']} on {row['document']})")
+    console.print(f"deleted coding {coding_id} ({user(row['code'])} on {user(row['document'])})")
 
 
 # --------------------------------------------------------------------------- listing
@@ -344,7 +346,7 @@ def memo_add(
         elif target_id:
             raise InputError("a project memo takes no id")
         mid = store_coding.add_memo(store, target.value, target_id, body.strip(), who=_coder(coder))
-    console.print(f"memo {mid} on {target.value}{' ' + target_id if target_id else ''}")
+    console.print(f"memo {mid} on {target.value}{' ' + user(target_id) if target_id else ''}")
 
 
 @memo_app.command("list")

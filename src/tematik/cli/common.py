@@ -15,11 +15,56 @@ from rich.console import Console
 from rich.table import Table
 
 from tematik.errors import InputError
+from tematik.escape import strip_controls
 
-console = Console(highlight=False, soft_wrap=False)
+# --------------------------------------------------------------------------- user data on a terminal
+
+def terminal_text(text: object) -> str:
+    """User data made safe to print on a terminal: escape sequences (CSI, OSC incl. window titles and hyperlinks,
+    DCS, bare ESC, their C1 forms) removed whole; carriage return, vertical tab and form feed become a space
+    (a CRLF a line break); every other control character but tab and newline removed. Text without control
+    characters comes back unchanged. Every console of the CLI passes what it prints through this."""
+    return strip_controls(text)
+
+
+_RICH_DROPS = {7: " ", 8: " ", 11: " ", 12: " ", 13: " "}  # rich.control.STRIP_CONTROL_CODES
+
+
+def same_length(text: str) -> str:
+    """Text for a Rich ``Text`` that is styled by character offsets (a document with its codings): the control
+    characters Rich drops (BEL, BS, VT, FF, CR) become spaces, so offsets keep pointing at the same characters;
+    escape sequences are removed later, when :class:`SafeConsole` prints."""
+    return text.translate(_RICH_DROPS)
+
+
+def user(text: object) -> str:
+    """User data for a string printed with Rich markup: terminal-safe and with ``[...]`` shown literally."""
+    from rich.markup import escape
+
+    return escape(terminal_text(text))
+
+
+class SafeConsole(Console):
+    """A Rich console that passes the text of everything it prints through :func:`terminal_text` (Rich's own
+    styles and control codes are added after, so they are kept): no table, panel or message can carry an escape
+    sequence from a transcript, code name or file name to the terminal."""
+
+    def _render_buffer(self, buffer):  # type: ignore[override]
+        from rich.segment import Segment
+
+        return super()._render_buffer(
+            seg if seg.control else Segment(terminal_text(seg.text), seg.style, seg.control) for seg in buffer)
+
+
+def write_stdout(text: str) -> None:
+    """Text output (csv, md, yaml) on stdout: made terminal-safe when stdout is a terminal, exact when piped."""
+    sys.stdout.write(terminal_text(text) if sys.stdout.isatty() else text)
+
+
+console = SafeConsole(highlight=False, soft_wrap=False)
 if not console.is_terminal and not os.environ.get("COLUMNS"):
     console.width = 160  # pipes and captured output: do not squeeze tables into 80 columns
-err_console = Console(stderr=True, highlight=False, soft_wrap=True)
+err_console = SafeConsole(stderr=True, highlight=False, soft_wrap=True)
 
 
 class TableFormat(StrEnum):
@@ -65,7 +110,7 @@ def open_store(db: Path | None, *, create: bool = False):
 
 
 def warn(message: str) -> None:
-    err_console.print(f"[yellow]warning:[/] {message}", markup=True, highlight=False)
+    err_console.print(f"[yellow]warning:[/] {user(message)}", markup=True, highlight=False)
 
 
 def note(message: str) -> None:
@@ -109,13 +154,14 @@ def emit(columns: Sequence[str], rows: Sequence[dict[str, Any]], fmt: str | Enum
             fileio.write_text(output, text)
             note(f"wrote {output}")
         else:
-            sys.stdout.write(text)
+            write_stdout(text)
         return
-    table = Table(title=title, caption=caption, caption_justify="left", header_style="bold", show_lines=False)
+    table = Table(title=user(title) if title else None, caption=user(caption) if caption else None,
+                  caption_justify="left", header_style="bold", show_lines=False)
     for c in columns:
         numeric = bool(rows) and all(isinstance(r.get(c), (int, float)) or r.get(c) is None for r in rows) and \
             not all(isinstance(r.get(c), bool) for r in rows)
-        table.add_column((headers or {}).get(c, c), justify="right" if numeric else "left",
+        table.add_column(user((headers or {}).get(c, c)), justify="right" if numeric else "left",
                          style=(styles or {}).get(c), overflow="fold")
     for r in rows:
         cells = []
@@ -123,20 +169,14 @@ def emit(columns: Sequence[str], rows: Sequence[dict[str, Any]], fmt: str | Enum
             d = decimals.get(c, 1) if isinstance(decimals, dict) else decimals
             text = _cell(r.get(c), d)
             style = cell_style(c, r) if cell_style else None
-            cells.append(f"[{style}]{_escape(text)}[/]" if style else _escape(text))
+            cells.append(f"[{style}]{user(text)}[/]" if style else user(text))
         table.add_row(*cells)
     if output is not None:
         with fileio.atomic_open(output, "w") as fh:
-            Console(file=fh, width=160, highlight=False).print(table)
+            SafeConsole(file=fh, width=160, highlight=False).print(table)
         note(f"wrote {output}")
     else:
         console.print(table)
-
-
-def _escape(text: str) -> str:
-    from rich.markup import escape
-
-    return escape(text)
 
 
 @contextmanager

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from tematik.cli.common import DbOption, console, note, open_store, warn
+from tematik.cli.common import DbOption, console, note, open_store, user, warn
 from tematik.errors import InputError
 
 
@@ -39,14 +39,14 @@ def export_codings(
     with open_store(db) as store:
         rows = exchange.coding_rows(store, _split(status) or None, _split(coder) or None)
     write_text(file, to_csv(exchange.EXCHANGE_COLUMNS, rows))
-    console.print(f"wrote {len(rows)} coding(s) to {file}")
+    console.print(f"wrote {len(rows)} coding(s) to {user(file)}")
 
 
 def _report(report, what: str) -> None:
     console.print(f"{what}: {report.added} coding(s) added"
-                  + (f" by {', '.join(sorted(report.coders))}" if report.coders else "")
+                  + (f" by {user(', '.join(sorted(report.coders)))}" if report.coders else "")
                   + f", {report.present} already here, {len(report.unplaced)} could not be placed"
-                  + (f"; codes added: {', '.join(report.codes_added)}" if report.codes_added else ""))
+                  + (f"; codes added: {user(', '.join(report.codes_added))}" if report.codes_added else ""))
     for where, why in report.unplaced[:50]:
         warn(f"{where}: {why}")
     if len(report.unplaced) > 50:
@@ -80,6 +80,7 @@ def import_codings(
 ) -> None:
     """Import codings from a CSV, placing them by document content hash; never overwrites."""
     from tematik import corpus
+    from tematik.escape import csv_uncell
     from tematik.store import exchange
 
     if not file.exists():
@@ -90,10 +91,9 @@ def import_codings(
         raise InputError(f"missing column(s): {', '.join(missing)}", path=str(file), line=1)
     records = []
     for lineno, row in rows:
-        rec = {c: (row[i] if i < len(row) else "") for i, c in enumerate(header)}
+        # csv_uncell: undo the spreadsheet-formula guard of our own export (a ' before = + - @ tab CR)
+        rec: dict = {c: csv_uncell(row[i]) if i < len(row) else "" for i, c in enumerate(header)}
         rec["_line"] = lineno
-        if rec.get("text", "").startswith("'") and rec["text"][1:2] in ("=", "+", "-", "@"):
-            rec["text"] = rec["text"][1:]  # undo the spreadsheet-formula guard of our own export
         records.append(rec)
     with open_store(db) as store:
         report = exchange.place_codings(store, records, origin=str(file))

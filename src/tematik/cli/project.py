@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
@@ -19,7 +18,9 @@ from tematik.cli.common import (
     note,
     open_store,
     progress,
+    user,
     warn,
+    write_stdout,
 )
 from tematik.errors import InputError
 
@@ -47,7 +48,7 @@ def init(db: DbOption = None) -> None:
 
     path = db_path(db)
     store = Store.create(path, on_busy=note)
-    console.print(f"created project [bold]{path}[/] (schema version {store.schema_version})")
+    console.print(f"created project [bold]{user(path)}[/] (schema version {store.schema_version})")
     store.close()
 
 
@@ -171,7 +172,7 @@ def import_(
                                 codings={r.document.name: r.counts for r in plan.replace})
     words = sum(d.words for d in plan.writes)
     headline = (f"imported {len(plan.add)} document(s), replaced {len(plan.replace)}, skipped {len(plan.skip)} "
-                f"unchanged ({words:,} words) into {db_path(db)}")
+                f"unchanged ({words:,} words) into {user(db_path(db))}")
     print_import_report(report, headline, fmt)
 
 
@@ -180,7 +181,7 @@ def print_import_report(report, headline: str, fmt: ImportFormat) -> None:
     if fmt == ImportFormat.json:
         import json
 
-        sys.stdout.write(json.dumps({"summary": headline, **report.as_dict()}, ensure_ascii=False, indent=2) + "\n")
+        write_stdout(json.dumps({"summary": headline, **report.as_dict()}, ensure_ascii=False, indent=2) + "\n")
         for w in report.warnings:
             warn(w)
         return
@@ -290,7 +291,7 @@ def participants_set(
             before = store_corpus.participant_attributes(store, participant_id)
             store_corpus.set_attributes(store, participant_id, pairs)
             store.audit("set", "participant", participant_id, before=before, after=pairs)
-    console.print(f"{participant_id}: " + ", ".join(f"{k}={v}" for k, v in pairs.items()))
+    console.print(f"{user(participant_id)}: " + ", ".join(f"{user(k)}={user(v)}" for k, v in pairs.items()))
 
 
 @participants_app.command("import")
@@ -325,7 +326,7 @@ def participants_import(
     with open_store(db, create=True) as store:
         with store.transaction():
             created = store_corpus.ensure_participants(store, people)
-    console.print(f"{len(people)} participant(s) in {file.name}: {created} new, {len(people) - created} updated")
+    console.print(f"{len(people)} participant(s) in {user(file.name)}: {created} new, {len(people) - created} updated")
 
 
 def show(

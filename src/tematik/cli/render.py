@@ -6,7 +6,7 @@ from rich.console import Group
 from rich.panel import Panel
 from rich.text import Text
 
-from tematik.cli.common import console
+from tematik.cli.common import console, same_length
 from tematik.models import CODING_STATUSES, Document
 
 _FALLBACK = ["#e6a100", "#2a9d8f", "#e76f51", "#8ab17d", "#9b5de5", "#457b9d", "#f4a261", "#d62828"]
@@ -36,20 +36,21 @@ def print_document(doc: Document, marks: list[dict]) -> None:
                            f" · participant {doc.participant}" if doc.participant else "",
                            f" · {doc.date}" if doc.date else "", f" · {doc.words:,} words")
     body = Text()
+    text = same_length(doc.text)
     turns = doc.turns or ()
     pos = 0
     spans = sorted(turns, key=lambda t: t.start)
     for t in spans:
         if t.start > pos:
-            body.append(doc.text[pos:t.start])
+            body.append(text[pos:t.start])
         if t.speaker and t.start > pos:
             # re-style the label that precedes the turn's content
-            label_start = doc.text.rfind("\n", 0, t.start) + 1
+            label_start = text.rfind("\n", 0, t.start) + 1
             label_start = max(label_start, pos)
             body.stylize("bold magenta" if t.is_interviewer else "bold cyan", label_start - 0, t.start)
-        body.append(doc.text[t.start:t.end], style="dim" if t.is_interviewer else None)
+        body.append(text[t.start:t.end], style="dim" if t.is_interviewer else None)
         pos = t.end
-    body.append(doc.text[pos:])
+    body.append(text[pos:])
     for m in marks:
         colour = _colour(m["code"], m.get("colour"), palette)
         style = f"on {colour}" if m["status"] in ("accepted", "manual") else f"underline {colour}"

@@ -12,7 +12,7 @@ import typer
 from rich.panel import Panel
 from rich.text import Text
 
-from tematik.cli.common import CoderOption, DbOption, console, open_store
+from tematik.cli.common import CoderOption, DbOption, console, open_store, same_length, user
 
 KEYS = "\\[a]ccept  \\[r]eject  \\[s]kip  \\[c]hange code  \\[m]emo  \\[u]ndo  \\[q]uit"
 
@@ -100,7 +100,7 @@ def review(
                 try:
                     new = store_coding.code_exists(store, new)
                 except NotFound as exc:
-                    console.print(f"[red]{exc.format()}[/]")
+                    console.print(f"[red]{user(exc.format())}[/]")
                     continue
                 history.append((i, item["id"], item["status"], item["code"]))
                 with store.transaction():
@@ -134,6 +134,7 @@ def review(
 
 
 def _show(item: dict, text: str, code: dict, i: int, n: int, context: int) -> None:
+    text = same_length(text)
     start, end = item["start"], item["end"]
     left = max(0, start - context)
     right = min(len(text), end + context)
@@ -146,10 +147,11 @@ def _show(item: dict, text: str, code: dict, i: int, n: int, context: int) -> No
     body.append(unit)
     body.append(text[end:right].replace("\n", " ") + ("…" if right < len(text) else ""), style="dim")
     negation = "  [red]negated[/]" if item.get("polarity") == "negative" else ""
-    title = (f"{i + 1}/{n} · {item['document']} · participant {item['participant'] or '-'} · "
-             f"[{start}:{end}]")
+    title = (f"{i + 1}/{n} · {user(item['document'])} · participant {user(item['participant'] or '-')} · "
+             f"\\[{start}:{end}]")
     console.print(Panel(body, title=title, title_align="left"))
-    console.print(f"[bold]{item['code']}[/] {code.get('name', '')}{negation}  [dim]rule {item['rule']}[/]")
+    console.print(f"[bold]{user(item['code'])}[/] {user(code.get('name', ''))}{negation}  "
+                  f"[dim]rule {user(item['rule'])}[/]")
     if code.get("definition"):
         console.print(Text(code["definition"], style="italic"))
     console.print(f"[dim]{KEYS}[/]")

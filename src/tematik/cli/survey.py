@@ -19,6 +19,7 @@ from tematik.cli.common import (
     emit,
     note,
     open_store,
+    terminal_text,
     warn,
 )
 from tematik.errors import InputError
@@ -74,7 +75,7 @@ def validate(
             problems = check_responses(responses, instrument, id_column=id_column, missing=missing.value)
     if problems:
         for p in problems:
-            typer.echo(str(p), err=True)
+            typer.echo(terminal_text(p), err=True)
         raise typer.Exit(2)
     assert instrument is not None
     what = (f"{len(instrument.factors)} factors, {len(instrument.items)} items, scale "

@@ -9,7 +9,17 @@ from typing import Annotated, Any
 
 import typer
 
-from tematik.cli.common import CoderOption, DbOption, OutputOption, console, emit, note, open_store, warn
+from tematik.cli.common import (
+    CoderOption,
+    DbOption,
+    OutputOption,
+    console,
+    emit,
+    note,
+    open_store,
+    warn,
+    write_stdout,
+)
 from tematik.errors import InputError, NotFound
 
 triangulate_app = typer.Typer(
@@ -285,7 +295,7 @@ def show_display(display, fmt: DisplayFormat, output: Path | None, *, quotes: in
             summary, joint, reasons, links, rep.Bullets(tuple(display.describe_rules()), "Convergence rules")))
         doc = rep.Report("Joint display", "Themes and questionnaire factors side by side", (section,))
         if kind == "md" and output is None:
-            typer.echo(writers.to_markdown(doc), nl=False)
+            write_stdout(writers.to_markdown(doc))
             return
         if output is None:
             raise InputError(f"--format {kind} needs --output FILE.{kind}", field="--output")

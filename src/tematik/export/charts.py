@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from tematik.errors import InputError
+from tematik.escape import chart_text
 from tematik.fileio import atomic_open, make_folder
 from tematik.instrument import CategoryScale
 
@@ -83,12 +84,12 @@ def factor_chart(scores: Any, path: str | Path, scale: CategoryScale, *, title: 
     y = 0.0
     for group in groups:
         if group or len(groups) > 1:
-            labels.append((y, GROUP_HEADINGS.get(group, {}).get(lang, group), True))
+            labels.append((y, chart_text(GROUP_HEADINGS.get(group, {}).get(lang, group)), True))
             y += 1
         for row in scores[scores["group"] == group].to_dict(orient="records"):
             percent = float(row[column])
             colour = "#cccccc" if math.isnan(percent) else colours[index_of[id(scale.band(percent))]]
-            labels.append((y, str(row["name"]), False))
+            labels.append((y, chart_text(str(row["name"])), False))
             bars.append((y, percent, colour))
             y += 1
         y += 0.4
@@ -125,12 +126,12 @@ def factor_chart(scores: Any, path: str | Path, scale: CategoryScale, *, title: 
     ax.tick_params(axis="x", labelsize=8)
     for side in ("top", "right"):
         ax.spines[side].set_visible(False)
-    handles = [Patch(facecolor=c, edgecolor="#333333", linewidth=0.5, label=b.label(lang))
+    handles = [Patch(facecolor=c, edgecolor="#333333", linewidth=0.5, label=chart_text(b.label(lang)))
                for b, c in zip(scale.bands, colours, strict=True)]
     fig.legend(handles=handles[::-1], loc="outside right upper", fontsize=8, frameon=False,
-               title=scale.name, title_fontsize=8)
+               title=chart_text(scale.name), title_fontsize=8)
     if title:  # a figure title, so a long one never runs into the legend beside the axes
-        fig.suptitle(title, x=0.01, ha="left", fontsize=10)
+        fig.suptitle(chart_text(title), x=0.01, ha="left", fontsize=10)
     make_folder(out.parent)
     with atomic_open(out, "wb") as fh:  # whole or not at all
         fig.savefig(fh, format=suffix[1:], dpi=200)
@@ -179,9 +180,9 @@ def frequency_chart(table: Any, path: str | Path, *, labels: dict[str, str] | No
 
     out, fmt = _chart_path(path)
     codes = [str(c) for c in table.index]
-    names = [(labels or {}).get(c, c) for c in codes]
+    names = [chart_text((labels or {}).get(c, c)) for c in codes]
     table = table.loc[:, [c for c in table.columns if table[c].notna().any()]]  # groups without a value
-    groups = [str(c) for c in table.columns]
+    groups = [chart_text(c) for c in table.columns]
     values = np.nan_to_num(table.to_numpy(dtype=float))
     n, k = values.shape
     side_by_side = k > 1 and not stacked
@@ -211,7 +212,7 @@ def frequency_chart(table: Any, path: str | Path, *, labels: dict[str, str] | No
     ax.set_yticklabels(names, fontsize=9)
     ax.set_ylim(n - 0.5, -0.5)
     ax.set_xlim(0, top * 1.12 if top > 0 else 1)
-    ax.set_xlabel(value_label, fontsize=9)
+    ax.set_xlabel(chart_text(value_label), fontsize=9)
     ax.tick_params(axis="x", labelsize=8)
     ax.tick_params(axis="y", length=0)
     ax.grid(axis="x", color="#dddddd", linewidth=0.6)
@@ -219,10 +220,11 @@ def frequency_chart(table: Any, path: str | Path, *, labels: dict[str, str] | No
     for side in ("top", "right"):
         ax.spines[side].set_visible(False)
     if k > 1:
-        fig.legend(loc="outside upper center", ncols=min(k, 4), fontsize=8, frameon=False, title=legend_title,
+        fig.legend(loc="outside upper center", ncols=min(k, 4), fontsize=8, frameon=False,
+                   title=chart_text(legend_title) if legend_title else None,
                    title_fontsize=8)
     if title:
-        fig.suptitle(title, x=0.01, ha="left", fontsize=10)
+        fig.suptitle(chart_text(title), x=0.01, ha="left", fontsize=10)
     if note:  # a figure-level x label: the constrained layout keeps room for it
         fig.supxlabel(note, x=0.01, ha="left", fontsize=7, color="#555555")
     make_folder(out.parent)
@@ -246,7 +248,7 @@ def cooccurrence_heatmap(matrix: Any, path: str | Path, *, labels: dict[str, str
 
     out, fmt = _chart_path(path)
     codes = [str(c) for c in matrix.index]
-    names = [(labels or {}).get(c, c) for c in codes]
+    names = [chart_text((labels or {}).get(c, c)) for c in codes]
     values = matrix.astype(float).to_numpy()
     n = len(codes)
     off = values.copy()
@@ -288,7 +290,7 @@ def cooccurrence_heatmap(matrix: Any, path: str | Path, *, labels: dict[str, str
     bar.set_label(value_label, fontsize=8)
     bar.ax.tick_params(labelsize=7)
     if title:
-        ax.set_title(title, fontsize=10, loc="left")
+        ax.set_title(chart_text(title), fontsize=10, loc="left")
     dagger = "\u2020 the codes co-occur and their frequencies differ more than fivefold (c understates the link)"
     lines = [x for x in (note, dagger if flagged else None) if x]
     if lines:

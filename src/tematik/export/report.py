@@ -8,11 +8,11 @@ writers.
 from __future__ import annotations
 
 import base64
-import html
 import re
 from collections.abc import Sequence
 from pathlib import Path
 
+from tematik.escape import docx_text, html_text, md_cell, md_text
 from tematik.fileio import atomic_open, make_folder, remove_manifest, write_manifest, write_text
 from tematik.report import Bullets, Figure, Paragraph, Report, Section, Table
 
@@ -75,7 +75,7 @@ def _slug(text: str) -> str:
 
 def figure_html(fig: Figure) -> str:
     path = Path(fig.path)
-    alt = html.escape(fig.title, quote=True)
+    alt = html_text(fig.title)
     if path.suffix.lower() == ".svg":
         svg = path.read_text(encoding="utf-8")
         svg = re.sub(r"^<\?xml[^>]*>\s*", "", svg)
@@ -84,7 +84,7 @@ def figure_html(fig: Figure) -> str:
     else:
         data = base64.b64encode(path.read_bytes()).decode("ascii")
         body = f'<img alt="{alt}" src="data:image/png;base64,{data}">'
-    caption = html.escape(fig.title + (f". {fig.caption}" if fig.caption else ""))
+    caption = html_text(fig.title + (f". {fig.caption}" if fig.caption else ""))
     return f'<figure id="fig-{_slug(fig.key)}">{body}<figcaption>{caption}</figcaption></figure>'
 
 
@@ -115,7 +115,7 @@ def table_html(table: Table) -> str:
     numeric = {c: table.numeric(c) for c in table.columns}
     wide = {c: not numeric[c] and _wide(table, c) for c in table.columns}
     wide_attr = ' class="wide"'
-    head = "".join(f'<th scope="col"{wide_attr if wide[c] else ""}>{html.escape(table.header(c))}</th>'
+    head = "".join(f'<th scope="col"{wide_attr if wide[c] else ""}>{html_text(table.header(c))}</th>'
                    for c in table.columns)
     body = []
     for row in table.rows:
@@ -124,23 +124,23 @@ def table_html(table: Table) -> str:
             cls, style = _cell_style(table, row, c)
             if numeric[c]:
                 cls = (cls + " num").strip()
-            text = html.escape(table.text(row, c)).replace(" | ", "<br>").replace("\n", "<br>")
+            text = html_text(table.text(row, c)).replace(" | ", "<br>").replace("\n", "<br>")
             attrs = (f' class="{cls}"' if cls else "") + (f' style="{style}"' if style else "")
             cells.append(f"<td{attrs}>{text}</td>")
         body.append("<tr>" + "".join(cells) + "</tr>")
-    caption = f"<caption>{html.escape(table.caption)}</caption>" if table.caption else ""
-    return (f'<h3 id="table-{_slug(table.key)}">{html.escape(table.title)}</h3>'
-            f'<div class="table-wrap"><table class="data" data-table="{html.escape(table.key, quote=True)}">'
+    caption = f"<caption>{html_text(table.caption)}</caption>" if table.caption else ""
+    return (f'<h3 id="table-{_slug(table.key)}">{html_text(table.title)}</h3>'
+            f'<div class="table-wrap"><table class="data" data-table="{html_text(table.key)}">'
             f"{caption}<thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table></div>")
 
 
 def _block_html(block) -> str:
     if isinstance(block, Paragraph):
         cls = ' class="emphasis"' if block.emphasis else ""
-        return f"<p{cls}>{html.escape(block.text)}</p>"
+        return f"<p{cls}>{html_text(block.text)}</p>"
     if isinstance(block, Bullets):
-        title = f"<h3>{html.escape(block.title)}</h3>" if block.title else ""
-        items = "".join(f"<li>{html.escape(i)}</li>" for i in block.items)
+        title = f"<h3>{html_text(block.title)}</h3>" if block.title else ""
+        items = "".join(f"<li>{html_text(i)}</li>" for i in block.items)
         return f'{title}<ul class="notes">{items}</ul>'
     if isinstance(block, Table):
         return table_html(block)
@@ -150,16 +150,16 @@ def _block_html(block) -> str:
 
 
 def to_html(report: Report) -> str:
-    toc = "".join(f'<li><a href="#{html.escape(s.key)}">{html.escape(s.title)}</a></li>' for s in report.sections)
+    toc = "".join(f'<li><a href="#{html_text(s.key)}">{html_text(s.title)}</a></li>' for s in report.sections)
     sections = "".join(
-        f'<section id="{html.escape(s.key)}"><h2>{html.escape(s.title)}</h2>'
+        f'<section id="{html_text(s.key)}"><h2>{html_text(s.title)}</h2>'
         + "".join(_block_html(b) for b in s.blocks) + "</section>" for s in report.sections)
     return (
         "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
         "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
-        f"<meta name=\"generator\" content=\"tematik\"><title>{html.escape(report.title)}</title>"
+        f"<meta name=\"generator\" content=\"tematik\"><title>{html_text(report.title)}</title>"
         f"<style>{CSS}</style></head><body>"
-        f"<header><h1>{html.escape(report.title)}</h1><p class=\"subtitle\">{html.escape(report.subtitle)}</p>"
+        f"<header><h1>{html_text(report.title)}</h1><p class=\"subtitle\">{html_text(report.subtitle)}</p>"
         f"<nav aria-label=\"Contents\"><ol>{toc}</ol></nav></header>"
         f"<main>{sections}</main><footer>Written by tematik. Every number in this report is computed by the same "
         "functions as the individual commands.</footer></body></html>\n")
@@ -176,42 +176,43 @@ def write_html(report: Report, path: str | Path) -> Path:
 
 
 def _md_cell(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", "<br>").replace(" | ", "<br>")
+    return md_cell(text.replace(" | ", "\n"))
 
 
 def table_markdown(table: Table) -> str:
     numeric = [table.numeric(c) for c in table.columns]
-    lines = [f"**{table.title}**", "",
+    lines = [f"**{md_text(table.title)}**", "",
              "| " + " | ".join(_md_cell(table.header(c)) for c in table.columns) + " |",
              "|" + "|".join("---:" if n else "---" for n in numeric) + "|"]
     for row in table.rows:
         cells = []
         for c in table.columns:
             text = table.text(row, c)
+            cell = _md_cell(text)
             if c in table.convergence and text and row.get("override") and c in ("override", "convergence"):
-                text = f"**{text}** \u270e"
+                cell = f"**{cell}** \u270e"
             elif c in table.convergence and text and row.get("override") and c == "computed":
-                text = f"~~{text}~~"
-            cells.append(_md_cell(text.replace(" | ", "\n")))
+                cell = f"~~{cell}~~"
+            cells.append(cell)
         lines.append("| " + " | ".join(cells) + " |")
     if table.caption:
-        lines += ["", f"*{table.caption}*"]
+        lines += ["", f"*{md_text(table.caption)}*"]
     return "\n".join(lines) + "\n"
 
 
 def to_markdown(report: Report, *, base: Path | None = None) -> str:
     """Markdown; figures link to their files, relative to ``base`` (the folder the .md is written to)."""
-    out = [f"# {report.title}", "", f"_{report.subtitle}_", ""]
-    out += [f"{i}. [{s.title}](#{_slug(s.title)})" for i, s in enumerate(report.sections, 1)] + [""]
+    out = [f"# {md_text(report.title)}", "", f"_{md_text(report.subtitle)}_", ""]
+    out += [f"{i}. [{md_text(s.title)}](#{_slug(s.title)})" for i, s in enumerate(report.sections, 1)] + [""]
     for s in report.sections:
-        out += [f"## {s.title}", ""]
+        out += [f"## {md_text(s.title)}", ""]
         for b in s.blocks:
             if isinstance(b, Paragraph):
-                out += [f"**{b.text}**" if b.emphasis else b.text, ""]
+                out += [f"**{md_text(b.text)}**" if b.emphasis else md_text(b.text), ""]
             elif isinstance(b, Bullets):
                 if b.title:
-                    out += [f"### {b.title}", ""]
-                out += [f"- {i}" for i in b.items] + [""]
+                    out += [f"### {md_text(b.title)}", ""]
+                out += [f"- {md_text(i)}" for i in b.items] + [""]
             elif isinstance(b, Table):
                 out += [table_markdown(b)]
             elif isinstance(b, Figure):
@@ -221,7 +222,8 @@ def to_markdown(report: Report, *, base: Path | None = None) -> str:
                         target = target.resolve().relative_to(base.resolve())
                     except ValueError:
                         pass
-                out += [f"![{b.title}]({target.as_posix()})", "", f"*{b.title}. {b.caption}*", ""]
+                out += [f"![{md_text(b.title)}]({target.as_posix()})", "", f"*{md_text(f'{b.title}. {b.caption}')}*",
+                        ""]
     return "\n".join(out).rstrip() + "\n"
 
 
@@ -316,7 +318,7 @@ def write_docx(report: Report, path: str | Path) -> Path:
 
     def add_table(t: Table) -> None:
         wide = len(t.columns) > 8
-        doc.add_paragraph(t.title, style="Heading 3")
+        doc.add_paragraph(docx_text(t.title), style="Heading 3")
         grid = doc.add_table(rows=1, cols=len(t.columns))
         grid.style = "Table Grid"
         grid.autofit = False
@@ -325,14 +327,14 @@ def write_docx(report: Report, path: str | Path) -> Path:
         column_widths = widths(t, section.page_width - section.left_margin - section.right_margin, size.pt)
         for cell, c in zip(grid.rows[0].cells, t.columns, strict=True):
             cell.text = ""
-            run = cell.paragraphs[0].add_run(t.header(c))
+            run = cell.paragraphs[0].add_run(docx_text(t.header(c)))
             run.bold = True
             run.font.size = size
             shade(cell, "#eef1f4")
         for row in t.rows:
             cells = grid.add_row().cells
             for cell, c in zip(cells, t.columns, strict=True):
-                text = t.text(row, c).replace(" | ", "\n")
+                text = docx_text(t.text(row, c).replace(" | ", "\n"))
                 value = row.get(c)
                 if c in t.convergence and value in CONVERGENCE_COLOURS and row.get("override") and \
                         c in ("override", "convergence"):
@@ -353,34 +355,34 @@ def write_docx(report: Report, path: str | Path) -> Path:
                 cell.width = width
         if t.caption:
             p = doc.add_paragraph()
-            r = p.add_run(t.caption)
+            r = p.add_run(docx_text(t.caption))
             r.italic = True
             r.font.size = Pt(8)
 
-    doc.add_heading(report.title, level=0)
-    doc.add_paragraph(report.subtitle).runs[0].italic = True
+    doc.add_heading(docx_text(report.title), level=0)
+    doc.add_paragraph(docx_text(report.subtitle)).runs[0].italic = True
     for s in report.sections:
         orient(any(len(t.columns) > 8 for t in s.tables))  # a section with a wide table is set in landscape
-        doc.add_heading(s.title, level=1)
+        doc.add_heading(docx_text(s.title), level=1)
         for b in s.blocks:
             if isinstance(b, Paragraph):
                 p = doc.add_paragraph()
-                run = p.add_run(b.text)
+                run = p.add_run(docx_text(b.text))
                 if b.emphasis:
                     run.bold = True
                     run.font.color.rgb = RGBColor(0x9A, 0x4D, 0x00)
             elif isinstance(b, Bullets):
                 if b.title:
-                    doc.add_paragraph(b.title, style="Heading 3")
+                    doc.add_paragraph(docx_text(b.title), style="Heading 3")
                 for item in b.items:
-                    doc.add_paragraph(item, style="List Bullet")
+                    doc.add_paragraph(docx_text(item), style="List Bullet")
             elif isinstance(b, Table):
                 add_table(b)
             elif isinstance(b, Figure):
                 if Path(b.path).suffix.lower() == ".png":
                     doc.add_picture(str(b.path), width=Cm(16))
                 p = doc.add_paragraph()
-                r = p.add_run(f"{b.title}. {b.caption}")
+                r = p.add_run(docx_text(f"{b.title}. {b.caption}"))
                 r.italic = True
                 r.font.size = Pt(8)
     out = Path(path)

@@ -2,7 +2,8 @@
 
 CSV and XLSX cells that begin with ``= + - @`` (or a tab / carriage return) are prefixed with ``'`` so that a
 spreadsheet shows them as text instead of running them as formulas (OWASP "CSV injection"). Numbers are not
-touched, so a negative number stays a number.
+touched, so a negative number stays a number. XLSX cells also lose control characters (openpyxl refuses them)
+and Markdown cells are escaped: the helpers are :mod:`tematik.escape`'s, one per format.
 """
 
 from __future__ import annotations
@@ -15,9 +16,11 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from tematik.escape import FORMULA_PREFIXES, csv_cell, md_cell, xlsx_cell
 from tematik.fileio import atomic_open
 
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+__all__ = ["FORMULA_PREFIXES", "as_rows", "neutralise", "plain", "render", "to_csv", "to_json", "to_markdown",
+           "write_xlsx"]
 TEXT_FORMATS = ("csv", "json", "md")
 FILE_FORMATS = ("xlsx",)
 
@@ -51,10 +54,7 @@ def plain(v: Any) -> Any:
     return v
 
 
-def neutralise(value: Any) -> Any:
-    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
-        return "'" + value
-    return value
+neutralise = csv_cell  # the name writers used before tematik.escape
 
 
 def to_csv(columns: Sequence[str], rows: Sequence[dict[str, Any]]) -> str:
@@ -77,10 +77,12 @@ def to_markdown(columns: Sequence[str], rows: Sequence[dict[str, Any]], *, decim
             return ""
         if isinstance(v, float):
             return f"{v:.{decimals}f}"
-        return str(v).replace("|", "\\|").replace("\n", " ")
+        if isinstance(v, (int, bool)):
+            return str(v)
+        return md_cell(_text(v))
 
     numeric = [all(isinstance(r.get(c), (int, float)) or r.get(c) is None for r in rows) and rows for c in columns]
-    out = ["| " + " | ".join(columns) + " |",
+    out = ["| " + " | ".join(md_cell(c) for c in columns) + " |",
            "|" + "|".join("---:" if n else "---" for n in numeric) + "|"]
     out += ["| " + " | ".join(cell(r.get(c)) for c in columns) + " |" for r in rows]
     return "\n".join(out) + "\n"
@@ -95,11 +97,11 @@ def write_xlsx(path: Path, sheets: dict[str, tuple[Sequence[str], Sequence[dict[
     wb.remove(wb.active)
     for name, (columns, rows) in sheets.items():
         ws = wb.create_sheet(_sheet_name(name, wb.sheetnames))
-        ws.append([neutralise(c) for c in columns])
+        ws.append([xlsx_cell(c) for c in columns])
         for cell in ws[1]:
             cell.font = Font(bold=True)
         for r in rows:
-            ws.append([neutralise(_xlsx_value(r.get(c))) for c in columns])
+            ws.append([xlsx_cell(_xlsx_value(r.get(c))) for c in columns])
         ws.freeze_panes = "A2"
         for i, c in enumerate(columns, start=1):
             width = max([len(str(c))] + [min(len(str(r.get(c) or "")), 60) for r in rows[:200]])
@@ -109,7 +111,7 @@ def write_xlsx(path: Path, sheets: dict[str, tuple[Sequence[str], Sequence[dict[
 
 
 def _sheet_name(name: str, taken: list[str]) -> str:
-    base = "".join(ch for ch in name if ch not in "[]:*?/\\")[:31] or "Sheet"
+    base = "".join(ch for ch in xlsx_cell(name) if ch not in "[]:*?/\\'")[:31].strip() or "Sheet"
     candidate, n = base, 2
     while candidate in taken:
         candidate = f"{base[:28]}_{n}"

@@ -82,15 +82,40 @@ def _parents_first(codes: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
 
 def reuse_code_ids(db: Store, codes: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
     """Give codes from a file without tematik ids (a REFI .qdc) the id of this project's code with the same name
-    under the same parent, so loading an exported codebook back keeps ids, codings and history together."""
-    by_name: dict[tuple[str | None, str], str] = {}
-    for r in db.query("SELECT id, name, parent_id FROM codes"):
-        by_name.setdefault((r["parent_id"], r["name"].casefold()), r["id"])
+    under the same parent, so loading an exported codebook back keeps ids, codings and history together.
+
+    Names match exactly, or ignoring case when that is unambiguous (one code of that folded name in the file
+    and one in the project). Codes whose names differ only in case ("Trust", "trust") stay separate codes: no
+    two codes of the file ever get one id, and a code that matches nothing never takes the id of a project code
+    of another name (it gets ``id_2``, ...)."""
+    existing = db.query("SELECT id, name, parent_id FROM codes")
+    exact = {(r["parent_id"], r["name"]): r["id"] for r in existing}
+    folded: dict[tuple[str | None, str], list[str]] = {}
+    for r in existing:
+        folded.setdefault((r["parent_id"], r["name"].casefold()), []).append(r["id"])
+    in_file: dict[tuple[str | None, str], int] = {}
+    for code in codes:
+        key = (code.get("parent"), str(code["name"]).casefold())
+        in_file[key] = in_file.get(key, 0) + 1
+    taken = {r["id"] for r in existing} | {c["id"] for c in codes}
+    used: set[str] = set()
     mapped: dict[str, str] = {}
     out = []
     for code in _parents_first(codes):
         parent = mapped.get(code.get("parent"), code.get("parent"))
-        new_id = by_name.get((parent, str(code["name"]).casefold()), code["id"])
+        name = str(code["name"])
+        new_id = exact.get((parent, name))
+        if new_id is None and in_file[(code.get("parent"), name.casefold())] == 1:
+            same = folded.get((parent, name.casefold()), [])
+            new_id = same[0] if len(same) == 1 else None
+        if new_id is None or new_id in used:
+            new_id = code["id"]
+            if new_id in used or any(r["id"] == new_id and r["name"] != name for r in existing):
+                n = 2
+                while f"{code['id']}_{n}" in taken or f"{code['id']}_{n}" in used:
+                    n += 1
+                new_id = f"{code['id']}_{n}"
+        used.add(new_id)
         mapped[code["id"]] = new_id
         out.append({**code, "id": new_id, "parent": parent})
     return out
