@@ -132,3 +132,19 @@ def test_a_fixed_mapping_survives_replacing_the_edited_file(cli, tmp_path):
     cli("import", f, "--language", "en", "--replace", "--speaker", "Nurse Dewi=N03")
     rows = {x["label"]: x["maps_to"] for x in as_json(cli("speakers", "--format", "json"))}
     assert rows["Nurse Dewi"] == "N03" and rows["Nurse Ayu"] == "interviewer"
+
+
+def test_set_by_name_reaches_a_label_written_with_its_role_and_says_created_only_when_it_was(cli, tmp_path, db):
+    f = tmp_path / "karu.txt"
+    f.write_text("Peneliti: Bagaimana kerja sama di ruangan?\nBu Ratna (Karu): Kami saling membantu.\n"
+                 "Peneliti: Terima kasih.\nBu Ratna (Karu): Sama-sama.\n", encoding="utf-8")
+    cli("import", f, "--language", "id")
+    before = digest(db)
+    refused = cli("speakers", "set", "karu", "Bu Ratna=N09", "Bu Made=N10", "--create", ok=False)
+    assert refused.exit_code == 2 and "no speaker label 'Bu Made'" in refused.stderr
+    assert "created participant" not in refused.stderr + refused.stdout  # nothing was created: all or none
+    assert digest(db) == before
+    r = cli("speakers", "set", "karu", "Bu Ratna=N09", "--create")
+    assert "created participant N09" in r.stderr
+    rows = {x["label"]: x["maps_to"] for x in as_json(cli("speakers", "karu", "--format", "json"))}
+    assert rows["Bu Ratna (Karu)"] == "N09" and rows["Peneliti"] == "interviewer"

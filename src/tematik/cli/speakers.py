@@ -89,11 +89,10 @@ def _set(args: list[str], *, all_documents: bool, create: bool, fmt: TableFormat
         ids = [store_corpus.document_id(store, doc)] if doc is not None else None
         with store.transaction():  # all pairs or none
             for label, participant, interviewer in parsed:
-                if participant and create and not store.scalar("SELECT 1 FROM participants WHERE id = ?",
-                                                               (participant,)):
-                    note(f"created participant {participant}")
                 changes += store_corpus.set_speaker(store, ids, label, participant=participant,
                                                     interviewer=interviewer, create=create)
+    for participant in dict.fromkeys(c["after"] for c in changes if c.get("created")):
+        note(f"created participant {participant}")
     emit(["document", "label", "turns", "before", "after"], changes, fmt, title="Speakers changed")
     if fmt == TableFormat.table:
         n = sum(c["changed"] for c in changes)

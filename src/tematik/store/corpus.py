@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
@@ -421,12 +423,15 @@ def set_speaker(db: Store, document_ids: Iterable[int] | None, label: str, *, pa
     key = label.strip().casefold()
     rows = document_speakers(db, document_ids)
     hits = [r for r in rows if r["label"] is not None and r["label"].casefold() == key]
+    if not hits:  # `Bu Ratna` names the speaker written `Bu Ratna (Karu):`, as a manifest mapping does
+        hits = [r for r in rows if r["label"] is not None and _ROLE.sub("", r["label"]).strip().casefold() == key]
     if not hits:
         known = sorted({r["label"] for r in rows if r["label"] is not None})
         where = "in that document" if document_ids is not None else "in any document"
         hint = f"; labels: {', '.join(known)}" if known else "; there are no speaker labels"
         raise NotFound(f"no speaker label {label!r} {where}{hint}")
     out = []
+    created = False
     with db.transaction():
         if participant and not db.scalar("SELECT 1 FROM participants WHERE id = ?", (participant,)):
             if not create:
@@ -435,6 +440,7 @@ def set_speaker(db: Store, document_ids: Iterable[int] | None, label: str, *, pa
                                "use --create to add it")
             db.conn.execute("INSERT INTO participants (id, role, created) VALUES (?, NULL, ?)", (participant, now()))
             db.audit("add", "participant", participant, who=who, after={"created_by": "speakers set"})
+            created = True
         by_doc: dict[int, list[dict]] = {}
         for r in hits:
             by_doc.setdefault(r["document_id"], []).append(r)
@@ -452,8 +458,11 @@ def set_speaker(db: Store, document_ids: Iterable[int] | None, label: str, *, pa
                          after={"label": labels[0], "maps_to": after})
             out.append({"document": group[0]["document"], "label": ", ".join(labels),
                         "turns": sum(r["turns"] for r in group), "before": ", ".join(before), "after": after,
-                        "changed": before != [after]})
+                        "changed": before != [after], "created": created})
     return out
+
+
+_ROLE = re.compile(r"\s*\([^()]*\)\s*$")  # a trailing "(Role)" of a label
 
 
 def _target(participant: str | None, interviewer: bool | int) -> str:
