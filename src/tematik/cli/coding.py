@@ -314,7 +314,8 @@ def codings(
     fmt: FormatOption = TableFormat.table,
     db: DbOption = None,
 ) -> None:
-    """List codings: id, document, participant, code, status, coder, start, end, text, rule, polarity."""
+    """List codings: id, document, participant, code, status, coder, start, end, text, rule, polarity, origin
+    (rule id or `model:vN`) and confidence of a suggestion."""
     from tematik.models import CODING_STATUSES
     from tematik.store import coding as store_coding
     from tematik.store import corpus as store_corpus
