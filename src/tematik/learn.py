@@ -43,6 +43,7 @@ FORMAT = 1
 POSITIVE_STATUSES = ("accepted", "manual")
 QUESTION_CHARS = 400
 MIN_POSITIVES = 2  # a code with fewer positive units gets no model (its rules still run)
+MUTED = 2.0  # the threshold of a code the model scores but does not suggest (no probability reaches it)
 ESTIMATORS = ("logreg", "svm")
 FEATURE_SETS = ("all", "words", "words+chars")
 
@@ -182,6 +183,7 @@ class Block:
     vocabulary: list[str]
     idf: Any  # np.ndarray float32
     weight: float
+    _counter: Any = field(default=None, repr=False, compare=False)  # the CountVectorizer, built once
 
     @classmethod
     def fit(cls, name: str, texts: Sequence[str]) -> Block:
@@ -209,12 +211,13 @@ class Block:
 
         if not self.vocabulary:
             return sp.csr_matrix((len(texts), 0), dtype=np.float64)
-        counts = CountVectorizer(analyzer=self.analyzer, ngram_range=self.ngram_range, lowercase=True,
-                                 vocabulary={w: i for i, w in enumerate(self.vocabulary)},
-                                 token_pattern=_TOKEN_PATTERN if self.analyzer == "word" else None
-                                 ).transform(texts).astype(np.float64)
+        if self._counter is None:
+            self._counter = CountVectorizer(analyzer=self.analyzer, ngram_range=self.ngram_range, lowercase=True,
+                                            vocabulary={w: i for i, w in enumerate(self.vocabulary)},
+                                            token_pattern=_TOKEN_PATTERN if self.analyzer == "word" else None)
+        counts = self._counter.transform(texts).astype(np.float64)
         counts.data = 1.0 + np.log(counts.data)
-        x = counts @ sp.diags(self.idf.astype(np.float64))
+        x = counts @ sp.diags(self.idf.astype(np.float64), format="csr")
         return normalize(x, norm="l2", copy=False) * self.weight
 
     def to_dict(self) -> dict[str, Any]:
@@ -467,6 +470,14 @@ def fit(units: Sequence[Unit], labels: dict[str, list[int]], codebook: Codebook,
             truth += (y[inside] == 1).astype(int).tolist()
         precision, recall, f1 = _prf(preds, truth)
         t_all = best_threshold(oof[code][have].tolist(), (y[have] == 1).astype(int).tolist())
+        # the F1 of suggesting the code in every unit: a model that does not beat it must not suggest the code
+        trivial = 2 * sum(truth) / (len(truth) + sum(truth)) if truth else 0.0
+        if not f1 or f1 <= trivial:
+            thresholds[code] = MUTED
+            scores.append(CodeScore(code, positives[code], labelled, precision, recall, f1, None,
+                                    "held out, the model did no better than suggesting it everywhere: it gives "
+                                    "confidences only, no suggestions"))
+            continue
         thresholds[code] = 0.5 if t_all is None else t_all
         scores.append(CodeScore(code, positives[code], labelled, precision, recall, f1, thresholds[code]))
 

@@ -334,7 +334,7 @@ def codings(
             r["text"] = " ".join((r["text"] or "").split())
             if len(r["text"]) > 90:
                 r["text"] = r["text"][:87] + "..."
-    emit(store_coding.CODING_COLUMNS, rows, fmt, title=f"Codings ({len(rows)})")
+    emit(store_coding.CODING_COLUMNS, rows, fmt, title=f"Codings ({len(rows)})", decimals={"confidence": 2})
 
 
 # --------------------------------------------------------------------------- memos and log

@@ -97,7 +97,7 @@ def review(
             from tematik import learning
 
             loaded = learning.load(store)
-            thresholds = dict(loaded[1].thresholds) if loaded else {}
+            thresholds = {c: t for c, t in loaded[1].thresholds.items() if t <= 1} if loaded else {}
         items = order_items(items, order.value, thresholds)
         definitions = {c["id"]: c for c in store_coding.list_codes(store)}
         texts: dict[int, str] = {}
