@@ -470,13 +470,11 @@ def fit(units: Sequence[Unit], labels: dict[str, list[int]], codebook: Codebook,
             truth += (y[inside] == 1).astype(int).tolist()
         precision, recall, f1 = _prf(preds, truth)
         t_all = best_threshold(oof[code][have].tolist(), (y[have] == 1).astype(int).tolist())
-        # the F1 of suggesting the code in every unit: a model that does not beat it must not suggest the code
-        trivial = 2 * sum(truth) / (len(truth) + sum(truth)) if truth else 0.0
-        if not f1 or f1 <= trivial:
+        if not f1:  # not one held-out unit right: the best threshold would be a degenerate one
             thresholds[code] = MUTED
             scores.append(CodeScore(code, positives[code], labelled, precision, recall, f1, None,
-                                    "held out, the model did no better than suggesting it everywhere: it gives "
-                                    "confidences only, no suggestions"))
+                                    "held out, the model found none of these: it gives confidences only, no "
+                                    "suggestions"))
             continue
         thresholds[code] = 0.5 if t_all is None else t_all
         scores.append(CodeScore(code, positives[code], labelled, precision, recall, f1, thresholds[code]))
