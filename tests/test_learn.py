@@ -280,3 +280,47 @@ def test_import_tematik_does_not_import_scikit_learn():
             "print(any(m == 'sklearn' or m.startswith('sklearn.') for m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_threshold_and_scores_agree_with_scikit_learn():
+    import numpy as np
+    from sklearn.metrics import precision_recall_curve, precision_recall_fscore_support
+
+    from tematik import learn
+
+    rng = np.random.default_rng(3)
+    for _ in range(30):
+        y = rng.integers(0, 2, 40)
+        p = np.round(rng.random(40), 1)  # many ties
+        if not y.any():
+            continue
+        t = learn.best_threshold(p.tolist(), y.tolist())
+        precision, recall, _ = precision_recall_curve(y, p)
+        with np.errstate(invalid="ignore"):
+            best = np.nanmax(np.where(precision + recall > 0, 2 * precision * recall / (precision + recall), 0))
+        ours = learn._prf((p >= t).astype(int).tolist(), y.tolist())
+        assert abs(ours[2] - best) < 1e-12
+        sk = precision_recall_fscore_support(y, p >= t, average="binary", zero_division=0)
+        assert np.allclose(ours, sk[:3])
+
+
+def test_a_code_the_held_out_documents_contradict_gives_no_suggestions():
+    from tematik import learn
+    from tematik.models import Code, Codebook
+
+    cb = Codebook(name="t", version="1", languages=("en",),
+                  codes=(Code(id="x", name={"en": "X"}), Code(id="y", name={"en": "Y"})))
+    units, x, y = [], [], []
+    words = ("alpha", "beta", "gamma", "delta")
+    for doc, coded in (("a", "alpha"), ("b", "beta")):  # each document codes x on another word
+        for i in range(12):
+            word = words[i % 4]
+            units.append(learn.Unit(doc, i * 20, i * 20 + 19, f"the {word} sentence number {i}"))
+            x.append(int(word == coded))
+            y.append(int(word == "gamma"))
+    model = learn.fit(units, {"x": x, "y": y}, cb, seed=0)
+    score = {s.code: s for s in model.scores}
+    assert "no suggestions" in score["x"].note and score["x"].threshold is None
+    assert score["y"].f1 == 1.0 and score["y"].note == ""  # a code the documents agree on is learnt
+    assert "x" in model.codes and not any(c == "x" for row in model.predict(units) for c, _ in row)
+    assert sum(c == "y" for row in model.predict(units) for c, _ in row) == 6

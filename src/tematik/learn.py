@@ -470,13 +470,19 @@ def fit(units: Sequence[Unit], labels: dict[str, list[int]], codebook: Codebook,
             truth += (y[inside] == 1).astype(int).tolist()
         precision, recall, f1 = _prf(preds, truth)
         t_all = best_threshold(oof[code][have].tolist(), (y[have] == 1).astype(int).tolist())
-        if not f1:  # not one held-out unit right: the best threshold would be a degenerate one
+        t_all = 0.5 if t_all is None else t_all
+        flagged = float((oof[code][have] >= t_all).mean())
+        prevalence = float((y[have] == 1).mean())
+        if not f1 or flagged > max(0.5, 2 * prevalence):
+            # not one held-out unit right, or a threshold that codes most units: what the decisions say about this
+            # code does not carry from one document to another
             thresholds[code] = MUTED
             scores.append(CodeScore(code, positives[code], labelled, precision, recall, f1, None,
-                                    "held out, the model found none of these: it gives confidences only, no "
-                                    "suggestions"))
+                                    "held out, the model " + ("found none of these" if not f1 else
+                                                              f"would code {flagged:.0%} of the units") +
+                                    ": it gives confidences only, no suggestions"))
             continue
-        thresholds[code] = 0.5 if t_all is None else t_all
+        thresholds[code] = t_all
         scores.append(CodeScore(code, positives[code], labelled, precision, recall, f1, thresholds[code]))
 
     feat = Featurizer.fit(all_units, codes, features)

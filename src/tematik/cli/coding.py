@@ -151,7 +151,9 @@ def run_autocode(store, cb, digest: str, *, unit: str = "sentence", codes: list[
     def code(documents, advance) -> list[str]:
         ids = store_corpus.document_ids_by_name(store)
         changed = []
-        for document, suggestions in nlp.autocode(documents, cb, unit=unit, codes=set(codes) if codes else None,
+        # with a model, every code's rules run: their hits are features of the model (suggestions are filtered below)
+        rule_codes = set(codes) if codes and model is None else None
+        for document, suggestions in nlp.autocode(documents, cb, unit=unit, codes=rule_codes,
                                                   include_interviewer=include_interviewer):
             doc_id, sha = ids.get(document.name), sha256(document.text)
             suggestions = learning.combine(document, suggestions, mode=mode, model=model, version=version,
