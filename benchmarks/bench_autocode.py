@@ -17,7 +17,7 @@ and participant turns. Figures (words = whitespace-separated words of the whole 
   lemma) and ``nlp.autocode`` with the study codebook over the same
   documents, interviewer turns included (same text as the tokenizer) and skipped (the default); and the whole
   ``tematik autocode`` path (``run_autocode``) on a project file: segments and suggestions stored per document;
-  then, after the first 5 documents' suggestions are accepted and ``learn`` has run, ``autocode --redo`` with
+  then, after the first 100 documents' suggestions are accepted and ``learn`` has run, ``autocode --redo`` with
   the rules and the model.
 """
 
@@ -247,10 +247,10 @@ def main() -> None:
         stored = run_autocode(store, cb, digest)
         negative = store.scalar("SELECT count(*) FROM codings WHERE polarity = 'negative'")
         results["autocode + store (tematik autocode)"] = (time.perf_counter() - t, stored["stored"], negative)
-        # with a learned model: the suggestions of the first 5 documents accepted, `learn`, then `autocode --redo`
+        # with a learned model: the suggestions of the first 100 documents accepted, `learn`, then `autocode --redo`
         from tematik import learning
 
-        first = [store_corpus.document_id(store, d.name) for d in docs[:5]]
+        first = [store_corpus.document_id(store, d.name) for d in docs[:100]]
         rows = store_coding.query_codings(store, statuses=["suggested"], documents=first)
         store_coding.set_status(store, [r["id"] for r in rows], "accepted", who="bench")
         t = time.perf_counter()

@@ -260,7 +260,7 @@ def test_review_orders_by_confidence_and_by_uncertainty(study):
     conf = shown("confidence")
     assert len(conf) == n and conf == sorted(conf, reverse=True)
     with Store.open(cli.db) as store:
-        thresholds = learning.load(store)[1].thresholds
+        thresholds = {c: t for c, t in learning.load(store)[1].thresholds.items() if t <= 1}  # muted: 0.5
     out = cli("review", "--order", "uncertain", input="s" * n + "q").stdout
     panels = out.split("confidence ")[1:]
     codes = [p.split("\n") for p in out.split("\n") if " · confidence " in p]
@@ -324,3 +324,35 @@ def test_a_code_the_held_out_documents_contradict_gives_no_suggestions():
     assert score["y"].f1 == 1.0 and score["y"].note == ""  # a code the documents agree on is learnt
     assert "x" in model.codes and not any(c == "x" for row in model.predict(units) for c, _ in row)
     assert sum(c == "y" for row in model.predict(units) for c, _ in row) == 6
+
+
+def test_character_ngrams_counted_per_word_equal_scikit_learns_char_wb():
+    from sklearn.feature_extraction.text import CountVectorizer
+
+    from tematik import learn
+
+    texts = ["Kami saling membantu, saling percaya!", "kepercayaan  dan\tkebersamaan di-perpustakaan",
+             "a I  é Ñandú x", "", "Mempercayai teman-teman; dipercaya."]
+    block = learn.Block.fit("char", texts * 2)  # min_df=2: every n-gram of these texts is in the vocabulary
+    ours = block._char_wb_counts(texts + ["percaya percaya Percaya"])
+    theirs = CountVectorizer(analyzer="char_wb", ngram_range=(2, 5), lowercase=True,
+                             vocabulary={g: i for i, g in enumerate(block.vocabulary)}
+                             ).transform(texts + ["percaya percaya Percaya"])
+    assert ours.shape == theirs.shape and (ours != theirs).nnz == 0
+
+
+def test_feature_blocks_equal_scikit_learns_tfidf():
+    import numpy as np
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    from tematik import learn
+
+    texts = ["Kami saling membantu, saling percaya!", "kepercayaan dan kebersamaan di perpustakaan",
+             "Ya, sering.", "Mempercayai teman teman; dipercaya dan percaya."] * 2
+    for name, analyzer, ngrams in (("word", "word", (1, 2)), ("char", "char_wb", (2, 5))):
+        block = learn.Block.fit(name, texts)
+        vec = TfidfVectorizer(analyzer=analyzer, ngram_range=ngrams, sublinear_tf=True,
+                              vocabulary={g: i for i, g in enumerate(block.vocabulary)},
+                              token_pattern=r"(?u)\b\w+\b" if analyzer == "word" else None).fit(texts)
+        assert np.allclose(block.transform(texts).toarray(), vec.transform(texts).toarray() * block.weight,
+                           atol=1e-6)

@@ -43,6 +43,7 @@ FORMAT = 1
 POSITIVE_STATUSES = ("accepted", "manual")
 QUESTION_CHARS = 400
 MIN_POSITIVES = 2  # a code with fewer positive units gets no model (its rules still run)
+MAX_FOLDS = 10  # more reviewed documents than this: whole documents in this many folds (GroupKFold)
 MUTED = 2.0  # the threshold of a code the model scores but does not suggest (no probability reaches it)
 ESTIMATORS = ("logreg", "svm")
 FEATURE_SETS = ("all", "words", "words+chars")
@@ -184,6 +185,7 @@ class Block:
     idf: Any  # np.ndarray float32
     weight: float
     _counter: Any = field(default=None, repr=False, compare=False)  # the CountVectorizer, built once
+    _words: dict[str, list[int]] = field(default_factory=dict, repr=False, compare=False)  # char_wb, per word
 
     @classmethod
     def fit(cls, name: str, texts: Sequence[str]) -> Block:
@@ -207,18 +209,60 @@ class Block:
         import numpy as np
         import scipy.sparse as sp
         from sklearn.feature_extraction.text import CountVectorizer
-        from sklearn.preprocessing import normalize
-
         if not self.vocabulary:
             return sp.csr_matrix((len(texts), 0), dtype=np.float64)
-        if self._counter is None:
-            self._counter = CountVectorizer(analyzer=self.analyzer, ngram_range=self.ngram_range, lowercase=True,
-                                            vocabulary={w: i for i, w in enumerate(self.vocabulary)},
-                                            token_pattern=_TOKEN_PATTERN if self.analyzer == "word" else None)
-        counts = self._counter.transform(texts).astype(np.float64)
+        if self.analyzer == "char_wb":
+            counts = self._char_wb_counts(texts)
+        else:
+            if self._counter is None:
+                self._counter = CountVectorizer(analyzer=self.analyzer, ngram_range=self.ngram_range, lowercase=True,
+                                                vocabulary={w: i for i, w in enumerate(self.vocabulary)},
+                                                token_pattern=_TOKEN_PATTERN)
+            counts = self._counter.transform(texts).astype(np.float64)
         counts.data = 1.0 + np.log(counts.data)
         x = counts @ sp.diags(self.idf.astype(np.float64), format="csr")
-        return normalize(x, norm="l2", copy=False) * self.weight
+        norms = np.sqrt(np.asarray(x.multiply(x).sum(axis=1)).ravel())
+        norms[norms == 0] = 1.0
+        return sp.diags(self.weight / norms, format="csr") @ x
+
+    def _char_wb_counts(self, texts: Sequence[str]):
+        """Counts of the character n-grams inside words (scikit-learn's ``char_wb`` analyzer: each lower-cased
+        word padded with a space on both sides), computed once per distinct word: a unit's counts are the sum of
+        its words', and a corpus repeats its words, so this is several times faster than analysing every text."""
+        import numpy as np
+        import scipy.sparse as sp
+
+        if self._counter is None:
+            self._counter = {g: i for i, g in enumerate(self.vocabulary)}
+        index, cache = self._counter, self._words
+        lo, hi = self.ngram_range
+        word_ids: dict[str, int] = {}
+        rows, cols = [], []
+        for i, text in enumerate(texts):
+            for word in text.lower().split():
+                rows.append(i)
+                cols.append(word_ids.setdefault(word, len(word_ids)))
+        indptr, indices = [0], []
+        for word in word_ids:
+            features = cache.get(word)
+            if features is None:
+                w = f" {word} "
+                grams = []
+                for n in range(lo, hi + 1):
+                    if len(w) <= n:  # a word not longer than n counts once, as a whole (as scikit-learn)
+                        grams.append(w)
+                        break
+                    grams += [w[i:i + n] for i in range(len(w) - n + 1)]
+                features = [index[g] for g in grams if g in index]
+                if len(cache) < 500_000:
+                    cache[word] = features
+            indices += features
+            indptr.append(len(indices))
+        units_words = sp.csr_matrix((np.ones(len(rows)), (rows, cols)), shape=(len(texts), len(word_ids)))
+        words_grams = sp.csr_matrix((np.ones(len(indices)), np.array(indices, dtype=np.int64),
+                                     np.array(indptr, dtype=np.int64)), shape=(len(word_ids), len(self.vocabulary)))
+        words_grams.sum_duplicates()
+        return (units_words @ words_grams).tocsr()
 
     def to_dict(self) -> dict[str, Any]:
         return {"name": self.name, "analyzer": self.analyzer, "ngram_range": list(self.ngram_range),
@@ -399,7 +443,8 @@ def fit(units: Sequence[Unit], labels: dict[str, list[int]], codebook: Codebook,
         estimator: str = "logreg", features: str = "all", c: float = 4.0, use_seeds: bool = True,
         cv: bool = True) -> Model:
     """Fit the model on the researcher's units (``labels`` from :func:`label_units`) plus the codebook's seed data,
-    and score it by leave-one-document-out cross-validation (a single document: 3-fold over its units).
+    and score it by leave-one-document-out cross-validation (more than :data:`MAX_FOLDS` documents: that many
+    folds of whole documents; a single document: 3 folds over its units).
 
     Reported scores are honest about the threshold: the units of each held-out document are cut at the
     threshold that was best on the other documents' held-out predictions. The stored threshold is the best on
@@ -420,8 +465,17 @@ def fit(units: Sequence[Unit], labels: dict[str, list[int]], codebook: Codebook,
              for code in codes}
     n_real = len(units)
     docs = sorted({u.document for u in units})
-    if len(docs) >= 2:
-        group_of = np.array([docs.index(u.document) for u in units])
+    if len(docs) > MAX_FOLDS:
+        from sklearn.model_selection import GroupKFold
+
+        group_of = np.zeros(n_real, dtype=int)
+        names = [u.document for u in units]
+        for fold, (_, test) in enumerate(GroupKFold(n_splits=MAX_FOLDS).split(np.zeros(n_real), groups=names)):
+            group_of[test] = fold
+        scheme = f"{MAX_FOLDS} folds of whole documents over {len(docs)} documents"
+    elif len(docs) >= 2:
+        position = {d: i for i, d in enumerate(docs)}
+        group_of = np.array([position[u.document] for u in units])
         scheme = f"leave-one-document-out over {len(docs)} documents"
     else:
         rng = np.random.RandomState(seed)
