@@ -356,3 +356,23 @@ def test_feature_blocks_equal_scikit_learns_tfidf():
                               token_pattern=r"(?u)\b\w+\b" if analyzer == "word" else None).fit(texts)
         assert np.allclose(block.transform(texts).toarray(), vec.transform(texts).toarray() * block.weight,
                            atol=1e-6)
+
+
+def test_a_project_from_before_migration_5_keeps_its_rejections(tmp_path):
+    paths = write_study(tmp_path / "study")
+    cli = Cli(tmp_path / "old.db")
+    cli("import", *paths[:1], "--language", "en", "--interviewer", "Interviewer")
+    cli("codebook", "load", tmp_path / "study" / "codebook.yaml")
+    cli("autocode")
+    first = suggested(cli)[0]
+    cli("code", "reject", "--id", str(first["id"]))
+    with sqlite3.connect(cli.db) as conn:  # back to the schema of version 4
+        conn.executescript("DROP TABLE rejections; DROP TABLE models; ALTER TABLE codings DROP COLUMN origin; "
+                           "ALTER TABLE codings DROP COLUMN confidence; PRAGMA user_version = 4;")
+    cli("autocode", "--redo")
+    with sqlite3.connect(cli.db) as conn:
+        remembered = conn.execute("SELECT code_id, start, end FROM rejections").fetchall()
+        assert conn.execute("PRAGMA user_version").fetchone()[0] >= 5
+    assert remembered == [(first["code"], first["start"], first["end"])]
+    again = [r for r in suggested(cli) if (r["code"], r["start"], r["end"]) == tuple(remembered[0])]
+    assert again == []
