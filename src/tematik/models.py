@@ -98,6 +98,7 @@ class Suggestion:
 
     ``start``/``end`` are the unit's character offsets in the stored text; ``match_start``/``match_end`` those of
     the matched words; ``polarity`` is ``"negative"`` when a negation governs the match, else ``"positive"``.
+    A suggestion of the learned model has ``rule`` ``"model:vN"`` and the whole unit as its match.
     """
 
     code: str
@@ -109,6 +110,8 @@ class Suggestion:
     rule: str
     polarity: str = "positive"
     unit: str = "sentence"
+    origin: str | None = None  # the rule id, "model:vN", or "<rule id>+model:vN" when both found it
+    confidence: float | None = None  # in [0, 1]: the model's probability, else the rule's record of acceptance
 
 
 @dataclass(frozen=True)

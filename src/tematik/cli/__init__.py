@@ -81,6 +81,7 @@ def _register() -> None:
         coding,
         demo,
         exchange,
+        learn,
         project,
         refi,
         review,
@@ -95,6 +96,7 @@ def _register() -> None:
     codebook.register(app)
     coding.register(app)
     review.register(app)
+    learn.register(app)
     agree.register(app)
     analysis_commands.register(app)
     exchange.register(app)

@@ -61,13 +61,18 @@ def autocode(
     redo: Annotated[bool, typer.Option("--redo", help="Re-run documents already auto-coded with this codebook.")
                     ] = False,
     include_interviewer: Annotated[bool, typer.Option(help="Also code interviewer turns.")] = False,
+    no_model: Annotated[bool, typer.Option("--no-model", help="Rules only, even when the project has a model.")
+                        ] = False,
+    model_only: Annotated[bool, typer.Option("--model-only", help="The learned model only (needs `tematik "
+                                                                  "learn` first).")] = False,
     db: DbOption = None,
 ) -> None:
-    """Suggest codings from the codebook's rules (status `suggested`, coder `auto`).
+    """Suggest codings from the codebook's rules and, once `tematik learn` has fitted one, the project's model
+    (status `suggested`, coder `auto`; each with its origin and a confidence).
 
     Re-running replaces unreviewed suggestions only: accepted, rejected and manual codings are kept, and a
-    rejected suggestion is not suggested again. Each document is committed when it is done, so an interrupted
-    run (Ctrl-C) resumes where it stopped.
+    rejected suggestion is never suggested again, by the rules or the model. Each document is committed when it
+    is done, so an interrupted run (Ctrl-C) resumes where it stopped.
     """
     from tematik.cli.codebook import project_codebook
     from tematik.store import coding as store_coding
@@ -77,14 +82,19 @@ def autocode(
         cb, digest = project_codebook(store)
         codes = [store_coding.code_exists(store, c) for c in _split(code)] or None
         doc_ids = [store_corpus.document_id(store, d) for d in _split(doc)] or None
+        if no_model and model_only:
+            raise InputError("--no-model and --model-only exclude each other", field="--model-only")
+        mode = "rules" if no_model else "model" if model_only else "both"
         result = run_autocode(store, cb, digest, unit=unit.value, codes=codes, doc_ids=doc_ids, redo=redo,
-                              include_interviewer=include_interviewer)
+                              include_interviewer=include_interviewer, mode=mode)
     if result is None:
         console.print("nothing to do: every document is already auto-coded with this codebook version "
                       "(use --redo to run again)")
         return
     console.print(f"auto-coded {result['done']} document(s), {result['words']:,} words: {result['stored']} "
                   f"suggestion(s) stored, {result['skipped']} already reviewed and left as they were")
+    if result.get("model"):
+        note(result["model"])
     for name, what in result["changed"]:
         warn(f"document {name!r} {what}")
     if result["by_code"]:
@@ -92,21 +102,41 @@ def autocode(
 
 
 def run_autocode(store, cb, digest: str, *, unit: str = "sentence", codes: list[str] | None = None,
-                 doc_ids: list[int] | None = None, redo: bool = False, include_interviewer: bool = False
-                 ) -> dict | None:
+                 doc_ids: list[int] | None = None, redo: bool = False, include_interviewer: bool = False,
+                 mode: str = "both") -> dict | None:
     """Auto-code the pending documents (all with ``redo``) with a progress bar; None when nothing is pending.
 
     Each document's units and suggestions are stored with the hash of the text they were computed from, in one
     transaction that first checks the document still has that text. A document another process re-imported (or
     removed) meanwhile is coded once more from its new text; if it changes again it is left pending for the next
     run. ``result["changed"]`` lists (name, what happened).
+
+    ``mode`` (both, rules, model) says whether the project's newest model adds its suggestions (see
+    :func:`tematik.learning.combine`); with a model the run is keyed by codebook hash and model version, so a
+    new model makes every document pending again. ``result["model"]`` says which model was used, if any.
     """
-    from tematik import nlp
+    from tematik import learning, nlp
     from tematik.corpus import sha256
     from tematik.errors import DocumentChanged
     from tematik.store import coding as store_coding
     from tematik.store import corpus as store_corpus
+    from tematik.store import learn as store_learn
 
+    loaded = learning.load(store) if mode != "rules" else None
+    model_note = None
+    if loaded is not None:
+        version, model, row = loaded
+        model_note = (f"model v{version} ({row['created'][:16]}, {row['units']} units of {row['documents']} "
+                      f"reviewed document(s)) {'alone' if mode == 'model' else 'with the rules'}")
+        if row["codebook_hash"] != digest:
+            model_note += "; it was fitted with another codebook version: run `tematik learn` again"
+        digest = f"{digest}+model:v{version}+{mode}"
+    elif mode == "model":
+        raise InputError("this project has no model yet: run `tematik learn` first (or drop --model-only)",
+                         field="--model-only")
+    else:
+        version = model = None
+    record = store_learn.rule_record(store)
     if redo:
         todo = doc_ids if doc_ids is not None else list(store_corpus.document_ids_by_name(store).values())
     else:
@@ -116,14 +146,20 @@ def run_autocode(store, cb, digest: str, *, unit: str = "sentence", codes: list[
         return None
     documents = store_corpus.load_documents(store, todo)
     result = {"done": 0, "stored": 0, "skipped": 0, "words": sum(d.words for d in documents), "by_code": {},
-              "changed": []}
+              "changed": [], "model": model_note}
 
     def code(documents, advance) -> list[str]:
         ids = store_corpus.document_ids_by_name(store)
         changed = []
-        for document, suggestions in nlp.autocode(documents, cb, unit=unit, codes=set(codes) if codes else None,
+        # with a model, every code's rules run: their hits are features of the model (suggestions are filtered below)
+        rule_codes = set(codes) if codes and model is None else None
+        for document, suggestions in nlp.autocode(documents, cb, unit=unit, codes=rule_codes,
                                                   include_interviewer=include_interviewer):
             doc_id, sha = ids.get(document.name), sha256(document.text)
+            suggestions = learning.combine(document, suggestions, mode=mode, model=model, version=version,
+                                           unit=unit, include_interviewer=include_interviewer, rule_record=record)
+            if codes:
+                suggestions = [s for s in suggestions if s.code in codes]
             spans = list(nlp.units(document, unit))
             try:
                 if doc_id is None:
@@ -280,7 +316,8 @@ def codings(
     fmt: FormatOption = TableFormat.table,
     db: DbOption = None,
 ) -> None:
-    """List codings: id, document, participant, code, status, coder, start, end, text, rule, polarity."""
+    """List codings: id, document, participant, code, status, coder, start, end, text, rule, polarity, origin
+    (rule id or `model:vN`) and confidence of a suggestion."""
     from tematik.models import CODING_STATUSES
     from tematik.store import coding as store_coding
     from tematik.store import corpus as store_corpus
@@ -299,7 +336,7 @@ def codings(
             r["text"] = " ".join((r["text"] or "").split())
             if len(r["text"]) > 90:
                 r["text"] = r["text"][:87] + "..."
-    emit(store_coding.CODING_COLUMNS, rows, fmt, title=f"Codings ({len(rows)})")
+    emit(store_coding.CODING_COLUMNS, rows, fmt, title=f"Codings ({len(rows)})", decimals={"confidence": 2})
 
 
 # --------------------------------------------------------------------------- memos and log

@@ -6,6 +6,7 @@ Every decision is committed (and audited) the moment it is made, so quitting or 
 from __future__ import annotations
 
 import sys
+from enum import StrEnum
 from typing import Annotated
 
 import typer
@@ -15,6 +16,30 @@ from rich.text import Text
 from tematik.cli.common import CoderOption, DbOption, console, open_store, same_length, user
 
 KEYS = "\\[a]ccept  \\[r]eject  \\[s]kip  \\[c]hange code  \\[m]emo  \\[u]ndo  \\[q]uit"
+
+
+class Order(StrEnum):
+    document = "document"
+    confidence = "confidence"
+    uncertain = "uncertain"
+
+
+def order_items(items: list[dict], order: str, thresholds: dict[str, float]) -> list[dict]:
+    """Suggestions in review order: ``document`` (document, position), ``confidence`` (most confident first) or
+    ``uncertain`` (closest to the code's threshold first: the decisions that teach the model most; without a
+    model's threshold for a code, 0.5). Suggestions without a confidence come last, in document order."""
+    def place(it: dict) -> tuple:
+        return (it["document_id"], it["start"], it["id"])
+
+    if order == "document":
+        return sorted(items, key=place)
+    scored = [it for it in items if it.get("confidence") is not None]
+    rest = sorted((it for it in items if it.get("confidence") is None), key=place)
+    if order == "confidence":
+        scored.sort(key=lambda it: (-it["confidence"], *place(it)))
+    else:
+        scored.sort(key=lambda it: (abs(it["confidence"] - thresholds.get(it["code"], 0.5)), *place(it)))
+    return scored + rest
 
 
 def register(app: typer.Typer) -> None:
@@ -48,6 +73,9 @@ def review(
     doc: Annotated[list[str] | None, typer.Option("--doc", help="Only suggestions in these documents.")] = None,
     coder: CoderOption = None,
     context: Annotated[int, typer.Option(help="Characters of context shown around the unit.")] = 120,
+    order: Annotated[Order, typer.Option(help="document: in text order; confidence: most confident first; "
+                                              "uncertain: closest to the model's threshold first (teaches the "
+                                              "model most per decision).")] = Order.document,
     db: DbOption = None,
 ) -> None:
     """Review suggestions: the unit with the match highlighted, the code's definition, and single keys."""
@@ -64,6 +92,13 @@ def review(
         if not items:
             console.print("no open suggestions to review")
             return
+        thresholds: dict[str, float] = {}
+        if order == Order.uncertain:
+            from tematik import learning
+
+            loaded = learning.load(store)
+            thresholds = {c: t for c, t in loaded[1].thresholds.items() if t <= 1} if loaded else {}
+        items = order_items(items, order.value, thresholds)
         definitions = {c["id"]: c for c in store_coding.list_codes(store)}
         texts: dict[int, str] = {}
         history: list[tuple[int, int, str, str]] = []  # (index, coding id, status before, code before)
@@ -150,8 +185,9 @@ def _show(item: dict, text: str, code: dict, i: int, n: int, context: int) -> No
     title = (f"{i + 1}/{n} · {user(item['document'])} · participant {user(item['participant'] or '-')} · "
              f"\\[{start}:{end}]")
     console.print(Panel(body, title=title, title_align="left"))
+    confidence = f" · confidence {item['confidence']:.2f}" if item.get("confidence") is not None else ""
     console.print(f"[bold]{user(item['code'])}[/] {user(code.get('name', ''))}{negation}  "
-                  f"[dim]rule {user(item['rule'])}[/]")
+                  f"[dim]from {user(item.get('origin') or item['rule'])}{confidence}[/]")
     if code.get("definition"):
         console.print(Text(code["definition"], style="italic"))
     console.print(f"[dim]{KEYS}[/]")

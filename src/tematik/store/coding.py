@@ -20,7 +20,7 @@ PARTICIPANT_SQL = """COALESCE(
     d.participant_id)"""
 
 CODING_COLUMNS = ["id", "document", "participant", "code", "status", "coder", "start", "end", "text", "rule",
-                  "polarity"]
+                  "polarity", "origin", "confidence"]
 
 
 # --------------------------------------------------------------------------- codes and codebooks
@@ -223,7 +223,10 @@ def store_suggestions(db: Store, document_id: int, suggestions: Sequence[Suggest
     """Replace the unreviewed suggestions of one document by a fresh auto-coding run, in one transaction.
 
     Accepted, rejected and manual codings are never touched, and a suggestion equal to one already reviewed
-    (same code and span) is not stored again, so a rejected suggestion stays rejected. The document is marked
+    or coded by anyone (same code and span) is not stored again. A rejection is remembered by the text's hash,
+    code and span (table ``rejections``), so a rejected suggestion is never made again, by the rules or the
+    model, whatever the codebook version, after ``--redo`` and after the document is removed and imported
+    again with the same text. The document is marked
     done for this codebook, unit and text, which is how an interrupted run resumes. ``text_sha256`` is the hash of
     the text the suggestions were computed from: if the document's text is no longer that one (another process
     re-imported it meanwhile), nothing is written and DocumentChanged is raised. Returns (stored, skipped).
@@ -243,14 +246,16 @@ def store_suggestions(db: Store, document_id: int, suggestions: Sequence[Suggest
                 raise NotFound(f"no document #{document_id}")
         db.conn.execute(_DELETE_SUGGESTIONS + code_filter, params)
         reviewed = {(r[0], r[1], r[2]) for r in db.conn.execute(
-            "SELECT code_id, start, end FROM codings WHERE document_id = ? AND coder = ? AND status != 'suggested'",
-            (document_id, coder))}
+            "SELECT code_id, start, end FROM codings WHERE document_id = ? AND status != 'suggested'",
+            (document_id,))}
+        reviewed |= {(r[0], r[1], r[2]) for r in db.conn.execute(
+            "SELECT code_id, start, end FROM rejections WHERE sha256 = ?", (sha,))}
         rows = [(document_id, s.code, s.start, s.end, "suggested", coder, s.rule, s.polarity, s.match_start,
-                 s.match_end, s.unit, stamp)
+                 s.match_end, s.unit, stamp, s.origin or s.rule, s.confidence)
                 for s in suggestions if (s.code, s.start, s.end) not in reviewed]
         db.conn.executemany(
             "INSERT INTO codings (document_id, code_id, start, end, status, coder, rule, polarity, match_start, "
-            "match_end, unit, created) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)", rows)
+            "match_end, unit, created, origin, confidence) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)", rows)
         db.conn.execute(
             "INSERT INTO autocode_progress (document_id, codebook_hash, unit, codes, done, sha256) "
             "VALUES (?,?,?,?,?,?) ON CONFLICT (document_id, unit, codes) DO UPDATE SET "
@@ -290,7 +295,8 @@ def query_codings(db: Store, *, statuses: Sequence[str] | None = None, codes: Se
                              ids=ids)
     sql = f"""SELECT c.id, d.name AS document, c.document_id, {PARTICIPANT_SQL} AS participant, c.code_id AS code,
                      c.status, c.coder, c.start, c.end, substr(d.text, c.start + 1, c.end - c.start) AS text,
-                     c.rule, c.polarity, c.match_start, c.match_end, c.unit, c.created, c.updated
+                     c.rule, c.polarity, c.match_start, c.match_end, c.unit, c.created, c.updated,
+                     c.origin, round(c.confidence, 3) AS confidence
               FROM codings c JOIN documents d ON d.id = c.document_id
               {where} ORDER BY {order}""" + (f" LIMIT {int(limit)}" if limit else "")
     return db.query(sql, tuple(params))
@@ -326,10 +332,35 @@ def set_status(db: Store, coding_ids: Sequence[int], status: str, *, who: str | 
             if row["status"] == status:
                 continue
             db.conn.execute("UPDATE codings SET status = ?, updated = ? WHERE id = ?", (status, stamp, cid))
+            _remember_rejection(db, cid, row["status"], status, who=who)
             db.audit(status if status in ("accepted", "rejected") else "status", "coding", cid, who=who,
                      before={"status": row["status"]}, after={"status": status})
             changed += 1
     return changed
+
+
+def _remember_rejection(db: Store, coding_id: int, before: str, after: str, *, who: str | None = None) -> None:
+    """Keep the table of rejections in step with a status change of one coding (inside the caller's
+    transaction): a rejection is remembered by the document's text hash, code and span; undoing or reversing it
+    forgets it unless another rejected coding of the same text, code and span remains."""
+    if before == after or "rejected" not in (before, after):
+        return
+    row = db.conn.execute("SELECT d.sha256, c.code_id, c.start, c.end, c.rule, c.origin FROM codings c "
+                          "JOIN documents d ON d.id = c.document_id WHERE c.id = ?", (coding_id,)).fetchone()
+    if row is None:
+        return
+    sha, code, start, end = row[0], row[1], row[2], row[3]
+    if after == "rejected":
+        db.conn.execute("INSERT OR IGNORE INTO rejections (sha256, code_id, start, end, origin, who, at) "
+                        "VALUES (?,?,?,?,?,?,?)", (sha, code, start, end, row[5] or row[4], who or current_user(),
+                                                   now()))
+        return
+    others = db.scalar("SELECT count(*) FROM codings c JOIN documents d ON d.id = c.document_id "
+                       "WHERE d.sha256 = ? AND c.code_id = ? AND c.start = ? AND c.end = ? AND c.status = 'rejected'"
+                       " AND c.id != ?", (sha, code, start, end, coding_id))
+    if not others:
+        db.conn.execute("DELETE FROM rejections WHERE sha256 = ? AND code_id = ? AND start = ? AND end = ?",
+                        (sha, code, start, end))
 
 
 def change_code(db: Store, coding_id: int, code: str, *, who: str | None = None) -> None:
@@ -347,8 +378,10 @@ def restore_coding(db: Store, coding_id: int, *, status: str, code: str, who: st
         row = db.conn.execute("SELECT status, code_id FROM codings WHERE id = ?", (coding_id,)).fetchone()
         if row is None:
             raise NotFound(f"no coding {coding_id}")
+        _remember_rejection(db, coding_id, row["status"], "suggested")  # forget the old decision first
         db.conn.execute("UPDATE codings SET status = ?, code_id = ?, updated = ? WHERE id = ?",
                         (status, code, now(), coding_id))
+        _remember_rejection(db, coding_id, "suggested", status, who=who)
         db.audit("undo", "coding", coding_id, who=who, before={"status": row["status"], "code": row["code_id"]},
                  after={"status": status, "code": code})
 

@@ -231,6 +231,38 @@ MIGRATIONS: list[str | Callable[[sqlite3.Connection], None]] = [
     INSERT INTO segment_sources (document_id, unit, sha256)
         SELECT DISTINCT s.document_id, s.unit, d.sha256 FROM segments s JOIN documents d ON d.id = s.document_id;
     """,
+    # 5: learned models (plain data, never pickle), where a suggestion came from and how sure it is, and the
+    # rejections remembered by the text (document sha256), code and span, so no re-run, re-import or model
+    # suggests again what a researcher rejected
+    """
+    CREATE TABLE models (
+        version INTEGER PRIMARY KEY,
+        created TEXT NOT NULL,
+        created_by TEXT NOT NULL,
+        coder TEXT,
+        codebook_hash TEXT NOT NULL,
+        units INTEGER NOT NULL,
+        documents INTEGER NOT NULL,
+        fingerprint TEXT NOT NULL,
+        scores TEXT NOT NULL,
+        params BLOB NOT NULL
+    );
+    ALTER TABLE codings ADD COLUMN origin TEXT;
+    ALTER TABLE codings ADD COLUMN confidence REAL;
+    CREATE TABLE rejections (
+        sha256 TEXT NOT NULL,
+        code_id TEXT NOT NULL,
+        start INTEGER NOT NULL,
+        end INTEGER NOT NULL,
+        origin TEXT,
+        who TEXT,
+        at TEXT NOT NULL,
+        PRIMARY KEY (sha256, code_id, start, end)
+    );
+    INSERT OR IGNORE INTO rejections (sha256, code_id, start, end, origin, who, at)
+        SELECT d.sha256, c.code_id, c.start, c.end, c.rule, c.coder, coalesce(c.updated, c.created)
+        FROM codings c JOIN documents d ON d.id = c.document_id WHERE c.status = 'rejected';
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)
