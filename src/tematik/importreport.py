@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import bisect
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 
 from tematik.models import INTERVIEWER, Document
@@ -87,7 +87,9 @@ class ImportReport:
 
 
 def _nonblank(text: str) -> int:
-    return sum(1 for ch in text if not ch.isspace())
+    """Characters that are not blank, counted a slice at a time (no copy of a long text)."""
+    step = 1 << 20
+    return sum(len("".join(text[i:i + step].split())) for i in range(0, len(text), step))
 
 
 def speakers_of(doc: Document) -> tuple[list[Speaker], int]:
@@ -130,17 +132,35 @@ def labels_kept_as_text(doc: Document) -> list[tuple[int, str]]:
     Such a line's text is counted as the speech of the turn it sits in. Header lines before the first turn
     (``Tanggal: ...``) are not listed: they belong to no speaker and are counted as such.
     """
-    spans = sorted((t.start, t.end) for t in doc.turns if t.speaker is not None)
-    starts = {doc.text.rfind("\n", 0, s) + 1 for s, _ in spans}
-    out, pos = [], 0
-    for lineno, line in enumerate(doc.text.split("\n"), start=1):
+    spans = [t for t in doc.turns if t.speaker is not None]
+    if any(a.start > b.start or (a.start == b.start and a.end > b.end) for a, b in zip(spans, spans[1:])):
+        spans.sort(key=lambda t: (t.start, t.end))
+    text, out, pos = doc.text, [], 0
+    k = j = 0  # spans[k - 1]: the last span starting at or before the line; spans[j]: the next line start
+    line_start = text.rfind("\n", 0, spans[0].start) + 1 if spans else -1
+    for lineno, line in enumerate(_lines(text), start=1):
+        while k < len(spans) and spans[k].start <= pos:
+            k += 1
+        while j < len(spans) and line_start < pos:
+            j += 1
+            line_start = text.rfind("\n", 0, spans[j].start) + 1 if j < len(spans) else -1
         m = _LOOKS_LIKE_LABEL.match(line)
-        if m and pos not in starts:
-            k = bisect.bisect_right(spans, (pos, len(doc.text) + 1)) - 1
-            if k >= 0 and spans[k][0] <= pos < spans[k][1]:
-                out.append((lineno, m.group("label")))
+        if m and line_start != pos and k > 0 and spans[k - 1].start <= pos < spans[k - 1].end:
+            out.append((lineno, m.group("label")))
         pos += len(line) + 1
     return out
+
+
+def _lines(text: str) -> Iterator[str]:
+    """``text.split("\\n")`` one line at a time (a long transcript is not copied into a list of its lines)."""
+    i = 0
+    while True:
+        j = text.find("\n", i)
+        if j < 0:
+            yield text[i:]
+            return
+        yield text[i:j]
+        i = j + 1
 
 
 def _key(label: str) -> str:
@@ -169,16 +189,40 @@ def build(documents: Sequence[Document], *, actions: Mapping[str, str],
     each filed under the document whose path it names; ``codings``: re-anchoring counts of replaced documents.
     """
     mappings = mappings or {}
-    interview_types = set(interview_types)
-    pending = list(warnings)
-    files = []
-    for doc in documents:
+    builder = ReportBuilder(global_mapping=global_mapping, warnings=warnings, interview_types=interview_types)
+    files = [builder.add(doc, action=actions.get(doc.name, "added"), mapping=mappings.get(doc.name),
+                         codings=codings.get(doc.name) if codings else None) for doc in documents]
+    return ImportReport(files, builder.finish())
+
+
+class ReportBuilder:
+    """:func:`build` one document at a time, so an import need not keep its documents to report on them.
+
+    Give the readers' warnings (:meth:`warn`) before the documents they are about; each document takes the ones
+    naming its path. What is kept between documents is small: the warnings not yet filed and the ``--speaker``
+    labels no document has used so far.
+    """
+
+    def __init__(self, *, global_mapping: Mapping[str, str] | None = None, warnings: Iterable[str] = (),
+                 interview_types: Iterable[str] = INTERVIEW_TYPES) -> None:
+        self.global_mapping = dict(global_mapping or {})
+        self.unused = list(self.global_mapping)  # --speaker labels no document has used yet
+        self.interview_types = set(interview_types)
+        self.pending = list(warnings)
+
+    def warn(self, warnings: Iterable[str]) -> None:
+        self.pending.extend(warnings)
+
+    def add(self, doc: Document, *, action: str = "added", mapping: tuple[str, Mapping[str, str]] | None = None,
+            codings: Mapping[str, int] | None = None) -> FileReport:
+        """The report on one document; ``mapping``: (where it was given, {label: target}) given for its file."""
+        interview_types = self.interview_types
         speakers, no_speaker = speakers_of(doc)
         mine: list[str] = []
         notes: list[str] = []
-        if doc.path:
+        if doc.path and self.pending:
             keep = []
-            for w in pending:
+            for w in self.pending:
                 if w.startswith(f"{doc.path}:") or w.startswith(f"{doc.path} ") or w == doc.path:
                     # "path:12: msg" stays "12: msg" (rendered back as path:12: msg); "path: msg" becomes "msg"
                     rest = w[len(doc.path):]
@@ -186,7 +230,7 @@ def build(documents: Sequence[Document], *, actions: Mapping[str, str],
                     (notes if any(m in text for m in NOTE_MARKERS) else mine).append(text)
                 else:
                     keep.append(w)
-            pending = keep
+            self.pending = keep
         labelled = [s for s in speakers if s.label]
         if doc.source_type in interview_types and not labelled:
             who = f"all counted as {doc.participant}'s" if doc.participant else "counted as nobody's speech"
@@ -206,22 +250,25 @@ def build(documents: Sequence[Document], *, actions: Mapping[str, str],
                 mine.append(f"speaker {s.label!r} ({s.turns} turn(s)) maps to no participant: its text is left "
                             f"out of per-participant counts; set it with `tematik speakers set {doc.name} "
                             f"'{s.label}=ID'` (or =interviewer)")
-        if doc.name in mappings:
-            origin, mapping = mappings[doc.name]
-            for label, target in mapping.items():
+        if mapping is not None:
+            origin, given = mapping
+            for label, target in given.items():
                 if not _used(label, doc):
                     mine.append(f"speaker mapping {label}={target} ({origin}) matches no label in the file")
         told = {m.group(1) for m in (re.match(r"(\d+):", w) for w in mine) if m}  # lines the reader warned about
         for lineno, label in labels_kept_as_text(doc):
             if str(lineno) not in told:
                 mine.append(f"{lineno}: {label!r} looks like a speaker label but was kept as text")
-        files.append(FileReport(
-            document=doc.name, path=doc.path, action=actions.get(doc.name, "added"), source_type=doc.source_type,
+        if self.unused:
+            self.unused = [label for label in self.unused if not _used(label, doc)]
+        return FileReport(
+            document=doc.name, path=doc.path, action=action, source_type=doc.source_type,
             participant=doc.participant, turns=len(doc.turns), speakers=speakers, no_speaker_chars=no_speaker,
-            chars=len(doc.text), warnings=mine, notes=notes, codings=dict(codings[doc.name]) if codings and
-            doc.name in codings else None))
-    general = list(pending)
-    for label, target in (global_mapping or {}).items():
-        if not any(_used(label, d) for d in documents):
-            general.append(f"--speaker {label}={target} matches no label in any imported file")
-    return ImportReport(files, general)
+            chars=len(doc.text), warnings=mine, notes=notes, codings=dict(codings) if codings is not None else None)
+
+    def finish(self) -> list[str]:
+        """The warnings about the call as a whole: those no document took, and ``--speaker`` labels never used."""
+        general = list(self.pending)
+        for label in self.unused:
+            general.append(f"--speaker {label}={self.global_mapping[label]} matches no label in any imported file")
+        return general
