@@ -850,7 +850,7 @@ class TableOptions:
 
 @dataclass
 class ReadResult:
-    documents: list[Document]
+    documents: list[Document]  # an iterator from stream_path/iter_table
     warnings: list[str]
     #: per document name: speaker labels that could not be placed (single letters no legend or mapping explains,
     #: or all speakers of an interview when none is the interviewer); see analyse_turns
@@ -868,6 +868,15 @@ SPOKEN = CONVERSATIONS + ("observation",)
 def read_path(path: Path, meta: FileMeta, *, name: str | None = None, table: TableOptions | None = None,
               limits: Limits | None = None) -> ReadResult:
     """Read one file into documents (one for text files, one per row for tables)."""
+    result = stream_path(path, meta, name=name, table=table, limits=limits)
+    result.documents = list(result.documents)
+    return result
+
+
+def stream_path(path: Path, meta: FileMeta, *, name: str | None = None, table: TableOptions | None = None,
+                limits: Limits | None = None) -> ReadResult:
+    """:func:`read_path` with the documents of a table as an iterator (see :func:`iter_table`): an import can
+    write them in batches as they are read."""
     label = str(path)
     suffix = path.suffix.lower()
     if suffix not in SUFFIXES:
@@ -878,7 +887,7 @@ def read_path(path: Path, meta: FileMeta, *, name: str | None = None, table: Tab
     if not data or data.isspace():  # (strip() would copy a long file)
         raise InputError("empty file", path=label)
     if suffix in TABLE_SUFFIXES:
-        return read_table(path, data, meta, table or TableOptions(), limits=limits)
+        return iter_table(path, data, meta, table or TableOptions(), limits=limits)
     warnings: list[str] = []
     lead: int | None = None  # lines of the file before the stored text, when the file is plain text
     if suffix == ".docx":
@@ -951,9 +960,25 @@ def read_table(path: Path, data: bytes, meta: FileMeta, opts: TableOptions, *,
     several (then the column is also the document attribute ``text_column``). Every other column (or those of
     ``attribute_columns``) becomes a document attribute. Blank answers are counted and reported, not imported.
     """
+    result = iter_table(path, data, meta, opts, limits=limits)
+    result.documents = list(result.documents)
+    return result
+
+
+def iter_table(path: Path, data: bytes, meta: FileMeta, opts: TableOptions, *,
+               limits: Limits | None = None) -> ReadResult:
+    """:func:`read_table` with ``documents`` an iterator that reads the rows as it is consumed (a table of a
+    million answers is never held as a million documents). ``warnings`` grows as it goes: a row's warnings are
+    there when its document is, those about the whole table when the iterator is spent. Errors about a row
+    are raised when it is reached."""
+    warnings: list[str] = []
+    return ReadResult(_table_documents(path, data, meta, opts, limits, warnings), warnings)
+
+
+def _table_documents(path: Path, data: bytes, meta: FileMeta, opts: TableOptions, limits: Limits | None,
+                     warnings: list[str]) -> Iterator[Document]:
     label = str(path)
     limits = limits or current_limits()
-    warnings: list[str] = []
     header, rows = iter_rows(path, data, limits=limits, warnings=warnings)
     columns = {c: i for i, c in enumerate(header)}
     text_cols = opts.text_columns
@@ -967,7 +992,7 @@ def read_table(path: Path, data: bytes, meta: FileMeta, opts: TableOptions, *,
     attr_cols = opts.attribute_columns if opts.attribute_columns is not None else tuple(
         c for c in header if c not in used and c)
     several = len(text_cols) > 1
-    docs: list[Document] = []
+    made = 0
     seen: dict[str, int] = {}
     blank: dict[str, list[int]] = {c: [] for c in text_cols}
     guessed = False
@@ -1002,19 +1027,19 @@ def read_table(path: Path, data: bytes, meta: FileMeta, opts: TableOptions, *,
                 attributes={**attributes, "text_column": col} if several else attributes)
             name = f"{path.stem}:{ident}:{col}" if several else f"{path.stem}:{ident}"
             doc, more = make_document(name, text, row_meta, path=f"{label}:{lineno}")
-            docs.append(doc)
             if more and not guessed:  # the language guess of the first row stands for the table
                 warnings.extend(more[:1])
                 guessed = True
+            made += 1
+            yield doc
     for col, lines in blank.items():
         if lines:
             shown = ", ".join(map(str, lines[:10])) + (f" and {len(lines) - 10} more" if len(lines) > 10 else "")
             warnings.append(f"{label}: {len(lines)} blank answer(s) in column {col!r} not imported "
                             f"(line{'s' if len(lines) > 1 else ''} {shown})")
-    if not docs:
+    if not made:
         raise InputError(f"no rows with text in column{'s' if several else ''} "
                          f"{', '.join(map(repr, text_cols))}", path=label)
-    return ReadResult(docs, warnings)
 
 
 def _names(header: list[str], width: int = 200) -> str:

@@ -7,7 +7,6 @@ renders it (a table per doubtful file, one quiet line per clean one, or JSON).
 
 from __future__ import annotations
 
-import bisect
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
@@ -133,7 +132,8 @@ def labels_kept_as_text(doc: Document) -> list[tuple[int, str]]:
     (``Tanggal: ...``) are not listed: they belong to no speaker and are counted as such.
     """
     spans = [t for t in doc.turns if t.speaker is not None]
-    if any(a.start > b.start or (a.start == b.start and a.end > b.end) for a, b in zip(spans, spans[1:])):
+    if any(a.start > b.start or (a.start == b.start and a.end > b.end)
+           for a, b in zip(spans, spans[1:], strict=False)):
         spans.sort(key=lambda t: (t.start, t.end))
     text, out, pos = doc.text, [], 0
     k = j = 0  # spans[k - 1]: the last span starting at or before the line; spans[j]: the next line start

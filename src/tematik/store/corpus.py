@@ -182,6 +182,117 @@ def plan_import(db: Store, documents: list[Document], *, replace: bool = False, 
     return plan
 
 
+def _plan_one(db: Store, doc: Document, *, replace: bool) -> Document | Replacement | None:
+    """One document against the project: itself to add, a Replacement, or None when unchanged (skip)."""
+    row = db.conn.execute("SELECT id, sha256, text FROM documents WHERE name = ?", (doc.name,)).fetchone()
+    if row is None:
+        return doc
+    if row["sha256"] == sha256(doc.text):
+        return None
+    if not replace:
+        raise Conflict(f"document {doc.name!r} already exists with different content; "
+                       "use --replace to replace it", path=doc.path)
+    codings = db.query(
+        "SELECT id, code_id AS code, status, coder, start, end, match_start, match_end, "
+        "substr(?, start + 1, end - start) AS text FROM codings WHERE document_id = ? ORDER BY start, id",
+        (row["text"], row["id"]))
+    anchors = reanchor(row["text"], doc.text, [(c["start"], c["end"]) for c in codings])
+    doc, kept = keep_speakers(doc, _speaker_targets(db, row["id"]))
+    return Replacement(doc, row["id"], codings, anchors, kept)
+
+
+class StreamingImport:
+    """An import written as its documents are read, in batches, inside the caller's one transaction.
+
+    Memory grows with a batch and the largest document, not with the whole import: each document is checked
+    (:func:`plan_import`'s checks, the same messages), written with its batch and dropped. A call that must be
+    refused is refused like :func:`plan_import` would refuse it (the first duplicate name, else the first changed
+    document without ``replace``, else the codings ``replace`` would lose without ``force``), raised by
+    :meth:`finish` once every document was seen; the caller's transaction is then rolled back, so the project is
+    unchanged. The names seen so far are kept in a temporary table, not in memory.
+    """
+
+    def __init__(self, db: Store, *, replace: bool = False, force: bool = False, batch_size: int = 200,
+                 progress: Callable[[int], None] | None = None) -> None:
+        self.db, self.replace, self.force = db, replace, force
+        self.batch_size, self.progress = batch_size, progress
+        self.batch: list[Document | Replacement] = []
+        self.added = self.replaced = self.skipped = self.words = 0
+        self.duplicate: InputError | None = None
+        self.conflict: Conflict | None = None
+        self.losing: list[tuple[str, dict[str, int], int, str | None]] = []  # name, counts, lost reviewed, path
+        db.conn.execute("CREATE TEMP TABLE IF NOT EXISTS import_names (name TEXT PRIMARY KEY, path TEXT)")
+        db.conn.execute("DELETE FROM temp.import_names")
+
+    @property
+    def refused(self) -> bool:
+        """The call will be refused (nothing more need be written)."""
+        return self.duplicate is not None or self.conflict is not None or bool(self.losing and not self.force)
+
+    def add(self, doc: Document) -> tuple[str, Document, Replacement | None]:
+        """Check one document and queue it: (added | replaced | skipped, the document as stored, its Replacement).
+
+        Once the call is known to be refused nothing more is written; the documents are still checked for
+        duplicate names so that :meth:`finish` raises the error :func:`plan_import` would have raised.
+        """
+        conn = self.db.conn
+        first = conn.execute("SELECT path FROM temp.import_names WHERE name = ?", (doc.name,)).fetchone()
+        if first is not None:
+            if self.duplicate is None:
+                self.duplicate = InputError(f"two files give the document name {doc.name!r} ({first[0]} and "
+                                            f"{doc.path}); rename one", path=doc.path)
+            return "skipped", doc, None
+        conn.execute("INSERT INTO temp.import_names (name, path) VALUES (?, ?)", (doc.name, doc.path))
+        if self.duplicate is not None or self.conflict is not None:
+            return "skipped", doc, None
+        try:
+            planned = _plan_one(self.db, doc, replace=self.replace)
+        except Conflict as exc:
+            self.conflict = exc
+            self.batch.clear()
+            return "skipped", doc, None
+        if planned is None:
+            self.skipped += 1
+            return "skipped", doc, None
+        self.batch.append(planned)
+        if isinstance(planned, Replacement):
+            self.replaced += 1
+            self.words += planned.document.words
+            if planned.lost_reviewed:
+                self.losing.append((doc.name, planned.counts, planned.lost_reviewed, doc.path))
+            result = ("replaced", planned.document, planned)
+        else:
+            self.added += 1
+            self.words += doc.words
+            result = ("added", doc, None)
+        if len(self.batch) >= self.batch_size:
+            self.flush()
+        return result
+
+    def flush(self) -> None:
+        if self.batch and not self.refused:
+            _write_batch(self.db, [d for d in self.batch if isinstance(d, Document)],
+                         [r for r in self.batch if isinstance(r, Replacement)])
+            if self.progress:
+                self.progress(len(self.batch))
+        self.batch = []
+
+    def finish(self) -> None:
+        """Write what is queued, or raise the error that refuses the call (the caller rolls back)."""
+        self.db.conn.execute("DROP TABLE IF EXISTS temp.import_names")
+        if self.duplicate is not None:
+            raise self.duplicate
+        if self.conflict is not None:
+            raise self.conflict
+        if self.losing and not self.force:
+            parts = "; ".join(f"{name!r}: " + ", ".join(f"{n} {s}" for s, n in counts.items() if n)
+                              for name, counts, _, _ in self.losing)
+            raise Conflict(f"replacing would lose {sum(n for _, _, n, _ in self.losing)} coding(s) whose text was "
+                           f"deleted ({parts}); use --force to replace anyway (lost codings are kept in the audit "
+                           "log)", path=self.losing[0][3])
+        self.flush()
+
+
 def _speaker_targets(db: Store, document_id: int) -> dict[str, tuple[str | None, bool]]:
     """Labels of a stored document that map to one participant or the interviewer (not unmapped, not mixed)."""
     targets: dict[str, set[tuple[str | None, bool]]] = {}
