@@ -16,8 +16,10 @@ import re
 import stat
 import unicodedata
 import zipfile
+from array import array
+from bisect import bisect_left
 from collections import Counter
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -229,7 +231,7 @@ _ID = re.compile(r"[A-Za-z]{1,4}[-_.]?\d{1,4}")
 _LEGEND_PAIR = re.compile(r"(?P<label>[^\W_][\w.'’ -]{0,24}?)[ \t]*(?:=|:|[-–—](?=[ \t]))[ \t]*(?P<value>[^,;=]+)")
 
 
-@dataclass
+@dataclass(slots=True)
 class _Label:
     line_start: int
     content_start: int | None  # None: the text starts on the next line
@@ -417,6 +419,101 @@ def detect_turns(text: str, *, speakers: Mapping[str, str] | None = None, partic
     return analyse_turns(text, speakers=speakers, participant=participant, continuation=continuation).turns
 
 
+class _Lines(Sequence[str]):
+    """The lines of a text (``text.split("\\n")``) by index, cut from the text when asked: a long transcript is
+    held once, with an array of where its lines start, not as a list of a million strings."""
+
+    __slots__ = ("text", "starts")
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        starts = array("q", [0])
+        i = text.find("\n")
+        while i >= 0:
+            starts.append(i + 1)
+            i = text.find("\n", i + 1)
+        self.starts = starts
+
+    def __len__(self) -> int:
+        return len(self.starts)
+
+    def start(self, i: int) -> int:
+        return self.starts[i]
+
+    def end(self, i: int) -> int:
+        """Where line ``i`` ends (its newline, or the end of the text)."""
+        return self.starts[i + 1] - 1 if i + 1 < len(self.starts) else len(self.text)
+
+    def __getitem__(self, i):  # type: ignore[override]
+        if isinstance(i, slice):
+            return [self[j] for j in range(*i.indices(len(self)))]
+        if i < 0:
+            i += len(self.starts)
+        return self.text[self.starts[i]:self.end(i)]
+
+    def __iter__(self) -> Iterator[str]:
+        for i in range(len(self.starts)):
+            yield self.text[self.starts[i]:self.end(i)]
+
+
+class _Candidates(Mapping[int, _Label]):
+    """Line index -> the label that line opens with, kept in arrays (a dialogue has one on nearly every line):
+    a label is made again when asked for, its strings shared with every other line of the same speaker."""
+
+    def __init__(self, lines: _Lines) -> None:
+        self.lines = lines
+        self.index = array("q")  # line indexes, ascending
+        self.content = array("q")  # content_start, -1 for None
+        self.form = array("q")  # index into forms
+        self.forms: list[tuple[str, str, str | None, str | None]] = []  # name, base, role, timestamp
+        self._form_ids: dict[tuple[str, str, str | None, str | None], int] = {}
+
+    def append(self, i: int, lab: _Label) -> None:
+        key = (lab.name, lab.base, lab.role, lab.timestamp)
+        k = self._form_ids.get(key)
+        if k is None:
+            k = self._form_ids[key] = len(self.forms)
+            self.forms.append(key)
+        self.index.append(i)
+        self.content.append(-1 if lab.content_start is None else lab.content_start)
+        self.form.append(k)
+
+    def position(self, i: int) -> int | None:
+        p = bisect_left(self.index, i)
+        return p if p < len(self.index) and self.index[p] == i else None
+
+    def at(self, p: int) -> _Label:
+        name, base, role, ts = self.forms[self.form[p]]
+        c = self.content[p]
+        return _Label(self.lines.start(self.index[p]), None if c < 0 else c, name, base, role, ts)
+
+    def __getitem__(self, i: int) -> _Label:
+        p = self.position(i)
+        if p is None:
+            raise KeyError(i)
+        return self.at(p)
+
+    def __contains__(self, i: object) -> bool:
+        return isinstance(i, int) and self.position(i) is not None
+
+    def __iter__(self) -> Iterator[int]:
+        return iter(self.index)
+
+    def __len__(self) -> int:
+        return len(self.index)
+
+    def items(self) -> Iterator[tuple[int, _Label]]:  # type: ignore[override]
+        for p in range(len(self.index)):
+            yield self.index[p], self.at(p)
+
+    def key_counts(self) -> Counter:
+        """How often each label key (base name, case-folded) opens a line."""
+        counts: Counter = Counter()
+        for k, n in Counter(self.form).items():
+            counts[self.forms[k][1].casefold()] += n
+        return counts
+
+
 def analyse_turns(text: str, *, speakers: Mapping[str, str] | None = None, participant: str | None = None,
                   continuation: bool = True) -> TurnAnalysis:
     """Split normalised text into speaker turns with offsets into ``text``, and say what is doubtful.
@@ -435,16 +532,14 @@ def analyse_turns(text: str, *, speakers: Mapping[str, str] | None = None, parti
     for the only other speaker. Single letters (P, I, R, Q, A) are never guessed: unmapped, they are reported.
     """
     folded = {k.casefold().strip(): v for k, v in (speakers or {}).items()}
-    lines: list[tuple[int, str]] = []
-    pos = 0
-    for line in text.split("\n"):
-        lines.append((pos, line))
-        pos += len(line) + 1
-    legend_raw, legend_lines = parse_legend([ln for _, ln in lines])
+    lines = _Lines(text)
+    legend_raw, legend_lines = parse_legend(lines)
     legend = {k.casefold(): v for k, v in legend_raw.items()}
-    candidates = {i: lab for i, (start, line) in enumerate(lines)
-                  if i not in legend_lines and (lab := _label_at(line, start)) is not None}
-    counts = Counter(c.key for c in candidates.values())
+    candidates = _Candidates(lines)
+    for i, line in enumerate(lines):
+        if i not in legend_lines and (lab := _label_at(line, lines.start(i))) is not None:
+            candidates.append(i, lab)
+    counts = candidates.key_counts()
 
     def lookup(table: Mapping[str, str], lab: _Label) -> str | None:
         for k in (lab.name.casefold(), lab.key):
@@ -469,7 +564,7 @@ def analyse_turns(text: str, *, speakers: Mapping[str, str] | None = None, parti
                     or lab.key.split()[0] in HONORIFICS or (lab.role and _describes_interviewer(lab.role)))
 
     def content(i: int, lab: _Label) -> str:
-        return text[lab.content_start:lines[i][0] + len(lines[i][1])].strip() if lab.content_start else ""
+        return text[lab.content_start:lines.end(i)].strip() if lab.content_start else ""
 
     def id_like(i: int, lab: _Label) -> bool:
         """``Informan: N04 (perawat, 34 th)``."""
@@ -484,37 +579,61 @@ def analyse_turns(text: str, *, speakers: Mapping[str, str] | None = None, parti
 
     # a header block: the lines before the first label that opens a sentence, when they hold a title, a date or
     # another header field, e.g. `Transkrip ...` / `Pewawancara: Ns. Dewi` / `Informan: N04 (...)`
-    first_sentence = min((i for i, c in candidates.items() if not field_like(i, c)), default=len(lines))
-    marked = any(ln.strip() and (j in legend_lines or j not in candidates or candidates[j].key in META_LABELS
-                                 or id_like(j, candidates[j]))
-                 for j, (_, ln) in enumerate(lines[:first_sentence]))
-    header = {i for i, c in candidates.items() if i < first_sentence and (marked or id_like(i, c))}
-
-    nonblank = [i for i, (_, ln) in enumerate(lines) if ln.strip() and i not in legend_lines]
-    dialogue = len(candidates) >= 2 and len(candidates) >= 0.5 * len(nonblank)
-    firm = [i for i, c in candidates.items() if i not in header and confirmed(c)]
-    begin = min(firm) if firm else max(header, default=-1) + 1
-
-    labelled: dict[int, _Label] = {}
-    kept: dict[int, _Label] = {}
+    first_sentence = next((i for i, c in candidates.items() if not field_like(i, c)), len(lines))  # ascending
+    marked = any(lines[j].strip() and (j in legend_lines or j not in candidates
+                                       or candidates[j].key in META_LABELS or id_like(j, candidates[j]))
+                 for j in range(first_sentence))
+    header = set()
     for i, c in candidates.items():
+        if i >= first_sentence:
+            break
+        if marked or id_like(i, c):
+            header.add(i)
+
+    nonblank = sum(1 for i, ln in enumerate(lines) if i not in legend_lines and ln.strip())
+    dialogue = len(candidates) >= 2 and len(candidates) >= 0.5 * nonblank
+    begin = next((i for i, c in candidates.items() if i not in header and confirmed(c)), None)
+    if begin is None:
+        begin = max(header, default=-1) + 1
+
+    # which candidates start a turn: a flag per candidate (1), not a dict of a million labels
+    labelled = bytearray(len(candidates))
+    kept: dict[int, _Label] = {}
+    for p, (i, c) in enumerate(candidates.items()):
         if i < begin:
             continue  # a header: title, date, `Informan: N04 (...)`
         if confirmed(c):
-            labelled[i] = c
+            labelled[p] = 1
         elif dialogue and name_like(c) and c.key not in DISCOURSE_LABELS and (
                 c.timestamp or c.role or (c.content_start is not None and not text[c.content_start].islower())):
-            labelled[i] = c
+            labelled[p] = 1
         elif name_like(c) and c.content_start is not None:
             kept[i] = c
     # a label with its text below needs that text: `Name:` alone followed by another label is no turn
-    for i in [i for i, c in labelled.items() if c.content_start is None]:
-        nxt = next((j for j in range(i + 1, len(lines)) if lines[j][1].strip()), None)
-        if nxt is None or nxt in labelled:
-            del labelled[i]
+    for p in range(len(candidates)):
+        if labelled[p] and candidates.content[p] < 0:
+            i = candidates.index[p]
+            nxt = next((j for j in range(i + 1, len(lines)) if lines[j].strip()), None)
+            q = None if nxt is None else candidates.position(nxt)
+            if nxt is None or (q is not None and labelled[q]):
+                labelled[p] = 0
+
+    def labelled_labels() -> Iterator[tuple[int, _Label]]:
+        """(line index, label) of the lines that start a turn, in order."""
+        for p in range(len(candidates)):
+            if labelled[p]:
+                yield candidates.index[p], candidates.at(p)
+
+    def labelled_forms() -> Iterator[_Label]:
+        """One label per distinct way a turn-starting label is written, in order of first appearance."""
+        seen: set[int] = set()
+        for p in range(len(candidates)):
+            if labelled[p] and candidates.form[p] not in seen:
+                seen.add(candidates.form[p])
+                yield candidates.at(p)
 
     placed: dict[str, tuple[str | None, bool]] = {}
-    for c in labelled.values():
+    for c in labelled_forms():
         target = lookup(folded, c)
         if target is None:
             target = lookup(legend, c)
@@ -528,7 +647,7 @@ def analyse_turns(text: str, *, speakers: Mapping[str, str] | None = None, parti
             placed[c.name] = ("", False)
         else:
             placed.setdefault(c.name, ("?", False))
-    base = {c.name: c.key for c in labelled.values()}
+    base = {c.name: c.key for c in labelled_forms()}
     # `Bu Ani` and `Bu Ani (tertawa)` are one speaker when it comes to being the only one besides the interviewer
     others = sorted({base[n] for n, (pid, iv) in placed.items() if not iv and pid in ("", "?")})
     any_interviewer = any(iv for _, iv in placed.values())
@@ -560,11 +679,15 @@ def analyse_turns(text: str, *, speakers: Mapping[str, str] | None = None, parti
         cur = None
 
     blank_before = True
-    for i, (start, line) in enumerate(lines):
+    p, n_cands = 0, len(candidates)  # the next candidate at or after line i
+    for i, line in enumerate(lines):
         if not line.strip():
             blank_before = True
             continue
-        lab = labelled.get(i)
+        start = lines.start(i)
+        while p < n_cands and candidates.index[p] < i:
+            p += 1
+        lab = candidates.at(p) if p < n_cands and candidates.index[p] == i and labelled[p] else None
         end = start + len(line.rstrip())
         first = start + len(line) - len(line.lstrip())
         if lab is not None:
@@ -586,7 +709,7 @@ def analyse_turns(text: str, *, speakers: Mapping[str, str] | None = None, parti
     notes: list[SpeakerNote] = []
     first_line: dict[str, int] = {}
     n_turns = Counter(t.speaker for t in turns if t.speaker)
-    for i, c in sorted(labelled.items()):
+    for i, c in labelled_labels():
         first_line.setdefault(c.name, i + 1)
     spoken = [n for n in first_line if n_turns[n]]
     unplaced = [n for n in spoken if n.strip(" .").casefold() in AMBIGUOUS_LABELS and placed[n] == ("?", False)
