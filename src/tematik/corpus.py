@@ -26,7 +26,7 @@ from pathlib import Path
 from tematik.errors import InputError
 from tematik.limits import XLSX_STREAMED, Limits, check_document, check_rows, check_zip, refuse
 from tematik.limits import current as current_limits
-from tematik.models import INTERVIEWER, LANGUAGES, TRANSCRIPT_TYPES, Document, Turn, source_type_problem
+from tematik.models import INTERVIEWER, LANGUAGES, TRANSCRIPT_TYPES, Document, Turn, Turns, source_type_problem
 
 TEXT_SUFFIXES = (".txt", ".md", ".docx", ".vtt", ".srt")
 _LEADING_BLANK_LINES = re.compile(r"(?:(?:[^\S\r\n]|\ufeff)*(?:\r\n|\r|\n))*")
@@ -407,7 +407,7 @@ class SpeakerNote:
 
 @dataclass(frozen=True)
 class TurnAnalysis:
-    turns: tuple[Turn, ...]
+    turns: Turns  # a sequence of Turn, equal to their tuple
     legend: Mapping[str, str]
     unplaced: tuple[str, ...]  # speaker labels that are neither the interviewer nor mapped to a participant
     notes: tuple[SpeakerNote, ...]
@@ -667,15 +667,14 @@ def analyse_turns(text: str, *, speakers: Mapping[str, str] | None = None, parti
             return None, False
         return pid, False
 
-    turns: list[Turn] = []
+    turns = Turns()  # in arrays: a long dialogue has a million turns
     cur: dict | None = None
 
     def close() -> None:
         nonlocal cur
         if cur is not None and cur["start"] is not None and cur["end"] > cur["start"]:
             pid, interviewer = resolve(cur["speaker"])
-            turns.append(Turn(start=cur["start"], end=cur["end"], speaker=cur["speaker"], participant=pid,
-                              is_interviewer=interviewer, timestamp=cur["ts"]))
+            turns.append(cur["start"], cur["end"], cur["speaker"], pid, interviewer, cur["ts"])
         cur = None
 
     blank_before = True
@@ -738,7 +737,7 @@ def analyse_turns(text: str, *, speakers: Mapping[str, str] | None = None, parti
             f"{'' if dialogue else ', in a text whose lines mostly do not open with a label'}); "
             f"to make it a speaker: --speaker '{c.name}=ID' or --interviewer '{c.name}'"))
     notes.sort(key=lambda n: n.line)
-    return TurnAnalysis(tuple(turns), dict(legend_raw), tuple(unplaced), tuple(notes))
+    return TurnAnalysis(turns, dict(legend_raw), tuple(unplaced), tuple(notes))
 
 
 # --------------------------------------------------------------------------- subtitles

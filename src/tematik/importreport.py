@@ -8,6 +8,7 @@ renders it (a table per doubtful file, one quiet line per clean one, or JSON).
 from __future__ import annotations
 
 import re
+from array import array
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 
@@ -88,6 +89,8 @@ class ImportReport:
 def _nonblank(text: str) -> int:
     """Characters that are not blank, counted a slice at a time (no copy of a long text)."""
     step = 1 << 20
+    if len(text) <= step:
+        return len("".join(text.split()))
     return sum(len("".join(text[i:i + step].split())) for i in range(0, len(text), step))
 
 
@@ -114,14 +117,33 @@ def speakers_of(doc: Document) -> tuple[list[Speaker], int]:
     return list(by_label.values()), no_speaker
 
 
+def _spans(doc: Document, *, speakers_only: bool = False) -> tuple[array, array, bytearray, list[int] | range]:
+    """Starts, ends and has-a-speaker flags of the turns, and their order by (start, end): arrays, not a list of a
+    million turns."""
+    starts, ends, spoken = array("q"), array("q"), bytearray()
+    for t in doc.turns:
+        if t.speaker is not None or not speakers_only:
+            starts.append(t.start)
+            ends.append(t.end)
+            spoken.append(t.speaker is not None)
+    n = len(starts)
+    if all(starts[k] < starts[k + 1] or (starts[k] == starts[k + 1] and ends[k] <= ends[k + 1])
+           for k in range(n - 1)):
+        return starts, ends, spoken, range(n)
+    return starts, ends, spoken, sorted(range(n), key=lambda k: (starts[k], ends[k]))
+
+
 def _label_chars(doc: Document) -> int:
     """Non-blank characters of the speaker labels themselves (the text between a turn and the one before)."""
+    starts, ends, spoken, order = _spans(doc)
+    if not isinstance(order, range):  # by start alone, in the turns' order where two start together
+        order = sorted(range(len(starts)), key=starts.__getitem__)
     n, pos = 0, 0
-    for t in sorted(doc.turns, key=lambda t: t.start):
-        if t.speaker is not None:
-            line_start = doc.text.rfind("\n", 0, t.start) + 1
-            n += _nonblank(doc.text[max(line_start, pos):t.start])
-        pos = t.end
+    for k in order:
+        if spoken[k]:
+            line_start = doc.text.rfind("\n", 0, starts[k]) + 1
+            n += _nonblank(doc.text[max(line_start, pos):starts[k]])
+        pos = ends[k]
     return n
 
 
@@ -131,21 +153,18 @@ def labels_kept_as_text(doc: Document) -> list[tuple[int, str]]:
     Such a line's text is counted as the speech of the turn it sits in. Header lines before the first turn
     (``Tanggal: ...``) are not listed: they belong to no speaker and are counted as such.
     """
-    spans = [t for t in doc.turns if t.speaker is not None]
-    if any(a.start > b.start or (a.start == b.start and a.end > b.end)
-           for a, b in zip(spans, spans[1:], strict=False)):
-        spans.sort(key=lambda t: (t.start, t.end))
-    text, out, pos = doc.text, [], 0
-    k = j = 0  # spans[k - 1]: the last span starting at or before the line; spans[j]: the next line start
-    line_start = text.rfind("\n", 0, spans[0].start) + 1 if spans else -1
+    starts, ends, _, order = _spans(doc, speakers_only=True)
+    text, out, pos, n = doc.text, [], 0, len(starts)
+    k = j = 0  # order[k - 1]: the last span starting at or before the line; order[j]: the next line start
+    line_start = text.rfind("\n", 0, starts[order[0]]) + 1 if n else -1
     for lineno, line in enumerate(_lines(text), start=1):
-        while k < len(spans) and spans[k].start <= pos:
+        while k < n and starts[order[k]] <= pos:
             k += 1
-        while j < len(spans) and line_start < pos:
+        while j < n and line_start < pos:
             j += 1
-            line_start = text.rfind("\n", 0, spans[j].start) + 1 if j < len(spans) else -1
+            line_start = text.rfind("\n", 0, starts[order[j]]) + 1 if j < n else -1
         m = _LOOKS_LIKE_LABEL.match(line)
-        if m and line_start != pos and k > 0 and spans[k - 1].start <= pos < spans[k - 1].end:
+        if m and line_start != pos and k > 0 and starts[order[k - 1]] <= pos < ends[order[k - 1]]:
             out.append((lineno, m.group("label")))
         pos += len(line) + 1
     return out
