@@ -19,7 +19,7 @@ import zipfile
 from array import array
 from bisect import bisect_left
 from collections import Counter
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, MutableMapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -996,7 +996,7 @@ def read_path(path: Path, meta: FileMeta, *, name: str | None = None, table: Tab
 
 
 def stream_path(path: Path, meta: FileMeta, *, name: str | None = None, table: TableOptions | None = None,
-                limits: Limits | None = None) -> ReadResult:
+                limits: Limits | None = None, ids: MutableMapping[str, int] | None = None) -> ReadResult:
     """:func:`read_path` with the documents of a table as an iterator (see :func:`iter_table`): an import can
     write them in batches as they are read."""
     label = str(path)
@@ -1009,7 +1009,7 @@ def stream_path(path: Path, meta: FileMeta, *, name: str | None = None, table: T
     if not data or data.isspace():  # (strip() would copy a long file)
         raise InputError("empty file", path=label)
     if suffix in TABLE_SUFFIXES:
-        return iter_table(path, data, meta, table or TableOptions(), limits=limits)
+        return iter_table(path, data, meta, table or TableOptions(), limits=limits, ids=ids)
     warnings: list[str] = []
     lead: int | None = None  # lines of the file before the stored text, when the file is plain text
     if suffix == ".docx":
@@ -1088,17 +1088,19 @@ def read_table(path: Path, data: bytes, meta: FileMeta, opts: TableOptions, *,
 
 
 def iter_table(path: Path, data: bytes, meta: FileMeta, opts: TableOptions, *,
-               limits: Limits | None = None) -> ReadResult:
+               limits: Limits | None = None, ids: MutableMapping[str, int] | None = None) -> ReadResult:
     """:func:`read_table` with ``documents`` an iterator that reads the rows as it is consumed (a table of a
     million answers is never held as a million documents). ``warnings`` grows as it goes: a row's warnings are
     there when its document is, those about the whole table when the iterator is spent. Errors about a row
-    are raised when it is reached."""
+    are raised when it is reached. ``ids``: where the ids seen so far are kept (id -> line; default a dict), so
+    a caller can keep a million of them out of memory."""
     warnings: list[str] = []
-    return ReadResult(_table_documents(path, data, meta, opts, limits, warnings), warnings)
+    return ReadResult(_table_documents(path, data, meta, opts, limits, warnings, {} if ids is None else ids),
+                      warnings)
 
 
 def _table_documents(path: Path, data: bytes, meta: FileMeta, opts: TableOptions, limits: Limits | None,
-                     warnings: list[str]) -> Iterator[Document]:
+                     warnings: list[str], seen: MutableMapping[str, int]) -> Iterator[Document]:
     label = str(path)
     limits = limits or current_limits()
     header, rows = iter_rows(path, data, limits=limits, warnings=warnings)
@@ -1115,8 +1117,8 @@ def _table_documents(path: Path, data: bytes, meta: FileMeta, opts: TableOptions
         c for c in header if c not in used and c)
     several = len(text_cols) > 1
     made = 0
-    seen: dict[str, int] = {}
-    blank: dict[str, list[int]] = {c: [] for c in text_cols}
+    blank: dict[str, list[int]] = {c: [] for c in text_cols}  # the first lines with a blank answer
+    n_blank: dict[str, int] = dict.fromkeys(text_cols, 0)
     guessed = False
     for lineno, row in rows:
         def cell(col: str | None, row=row) -> str:
@@ -1128,7 +1130,9 @@ def _table_documents(path: Path, data: bytes, meta: FileMeta, opts: TableOptions
         texts = {c: normalise(cell(c)) for c in text_cols}
         for c, t in texts.items():
             if not t:
-                blank[c].append(lineno)
+                n_blank[c] += 1
+                if len(blank[c]) < 10:
+                    blank[c].append(lineno)
         if not any(texts.values()):
             continue
         ident = cell(opts.id_column) if opts.id_column else str(lineno - 1)
@@ -1156,9 +1160,10 @@ def _table_documents(path: Path, data: bytes, meta: FileMeta, opts: TableOptions
             yield doc
     for col, lines in blank.items():
         if lines:
-            shown = ", ".join(map(str, lines[:10])) + (f" and {len(lines) - 10} more" if len(lines) > 10 else "")
-            warnings.append(f"{label}: {len(lines)} blank answer(s) in column {col!r} not imported "
-                            f"(line{'s' if len(lines) > 1 else ''} {shown})")
+            n = n_blank[col]
+            shown = ", ".join(map(str, lines[:10])) + (f" and {n - 10} more" if n > 10 else "")
+            warnings.append(f"{label}: {n} blank answer(s) in column {col!r} not imported "
+                            f"(line{'s' if n > 1 else ''} {shown})")
     if not made:
         raise InputError(f"no rows with text in column{'s' if several else ''} "
                          f"{', '.join(map(repr, text_cols))}", path=label)

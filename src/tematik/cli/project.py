@@ -145,7 +145,8 @@ def import_(
                 for f in files:
                     given = metas.get(f.resolve())
                     meta = _merge(base, given)
-                    result = corpus.stream_path(f, meta, table=table, limits=limits)
+                    result = corpus.stream_path(f, meta, table=table, limits=limits,
+                                                ids=store_corpus.TempIds(store))
                     if meta.participant:
                         attrs = dict(meta.attributes) if given is not None else {}
                         prev = people.get(meta.participant)

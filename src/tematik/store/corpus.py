@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, MutableMapping
 from dataclasses import dataclass, field
 
 from tematik.corpus import attribute_type, sha256
@@ -199,6 +199,35 @@ def _plan_one(db: Store, doc: Document, *, replace: bool) -> Document | Replacem
     anchors = reanchor(row["text"], doc.text, [(c["start"], c["end"]) for c in codings])
     doc, kept = keep_speakers(doc, _speaker_targets(db, row["id"]))
     return Replacement(doc, row["id"], codings, anchors, kept)
+
+
+class TempIds(MutableMapping[str, int]):
+    """Row id -> line for the rows of one table read so far (``corpus.iter_table``'s ``ids``), kept in a temporary
+    table of the connection: the ids of a million rows stay out of memory. Starts empty."""
+
+    def __init__(self, db: Store) -> None:
+        self.conn = db.conn
+        self.conn.execute("CREATE TEMP TABLE IF NOT EXISTS import_ids (id TEXT PRIMARY KEY, line INTEGER)")
+        self.conn.execute("DELETE FROM temp.import_ids")
+
+    def __getitem__(self, key: str) -> int:
+        row = self.conn.execute("SELECT line FROM temp.import_ids WHERE id = ?", (key,)).fetchone()
+        if row is None:
+            raise KeyError(key)
+        return row[0]
+
+    def __setitem__(self, key: str, line: int) -> None:
+        self.conn.execute("INSERT OR REPLACE INTO temp.import_ids (id, line) VALUES (?, ?)", (key, line))
+
+    def __delitem__(self, key: str) -> None:
+        if self.conn.execute("DELETE FROM temp.import_ids WHERE id = ?", (key,)).rowcount == 0:
+            raise KeyError(key)
+
+    def __iter__(self) -> Iterator[str]:
+        return (r[0] for r in self.conn.execute("SELECT id FROM temp.import_ids ORDER BY rowid"))
+
+    def __len__(self) -> int:
+        return self.conn.execute("SELECT count(*) FROM temp.import_ids").fetchone()[0]
 
 
 class StreamingImport:
