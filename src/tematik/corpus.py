@@ -1029,8 +1029,15 @@ def stream_path(path: Path, meta: FileMeta, *, name: str | None = None, table: T
     if not text or text.isspace():
         raise InputError("no text in file", path=label)
     doc, more, analysis = _make_document(name or path.stem, text, meta, path=label, lead=lead)
-    return ReadResult([doc], warnings + more, {doc.name: analysis.unplaced} if analysis.unplaced else {},
-                      {doc.name: analysis.notes} if analysis.notes else {})
+    del text
+    return ReadResult(_handed_over([doc]), warnings + more, {doc.name: analysis.unplaced} if analysis.unplaced
+                      else {}, {doc.name: analysis.notes} if analysis.notes else {})
+
+
+def _handed_over(box: list[Document]) -> Iterator[Document]:
+    """The document in ``box``, keeping no reference to it once handed over (so a long text can be let go)."""
+    while box:
+        yield box.pop()
 
 
 def make_document(name: str, text: str, meta: FileMeta, *, path: str | None) -> tuple[Document, list[str]]:

@@ -161,13 +161,14 @@ def import_(
                         builder.warn(result.warnings[told:])
                         told = len(result.warnings)
                         action, stored, r = run.add(doc)
-                        if run.refused:
-                            continue  # only read on: a reader's error is still the one to report
-                        if r is not None:
-                            builder.warn(f"{stored.path or stored.name}: kept the project's speaker mapping {m} "
-                                         "(set earlier; the file maps it to nobody)" for m in r.kept_speakers)
-                        reports.add(builder.add(stored, action=action, mapping=mapping,
-                                                codings=r.counts if r is not None else None))
+                        if not run.refused:  # else only read on: a reader's error is still the one to report
+                            if r is not None:
+                                builder.warn(f"{stored.path or stored.name}: kept the project's speaker mapping "
+                                             f"{m} (set earlier; the file maps it to nobody)" for m in r.kept_speakers)
+                            reports.add(builder.add(stored, action=action, mapping=mapping,
+                                                    codings=r.counts if r is not None else None))
+                        doc = stored = r = None  # let go, so that a long text leaves memory as it is written
+                        run.release()
                     builder.warn(result.warnings[told:])
                 run.finish()
     except BaseException:

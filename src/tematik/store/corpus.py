@@ -246,6 +246,7 @@ class StreamingImport:
         self.db, self.replace, self.force = db, replace, force
         self.batch_size, self.progress = batch_size, progress
         self.batch: list[Document | Replacement] = []
+        self.long: list[Document] = []  # a long added document, written alone by release()
         self.added = self.replaced = self.skipped = self.words = 0
         self.duplicate: InputError | None = None
         self.conflict: Conflict | None = None
@@ -264,6 +265,7 @@ class StreamingImport:
         Once the call is known to be refused nothing more is written; the documents are still checked for
         duplicate names so that :meth:`finish` raises the error :func:`plan_import` would have raised.
         """
+        self.release()
         conn = self.db.conn
         first = conn.execute("SELECT path FROM temp.import_names WHERE name = ?", (doc.name,)).fetchone()
         if first is not None:
@@ -279,11 +281,16 @@ class StreamingImport:
         except Conflict as exc:
             self.conflict = exc
             self.batch.clear()
+            self.long.clear()
             return "skipped", doc, None
         if planned is None:
             self.skipped += 1
             return "skipped", doc, None
-        self.batch.append(planned)
+        if isinstance(planned, Document) and len(planned.text) >= LONG_TEXT:
+            self.flush()
+            self.long.append(planned)  # written by release(), once the caller has let go of it
+        else:
+            self.batch.append(planned)
         if isinstance(planned, Replacement):
             self.replaced += 1
             self.words += planned.document.words
@@ -297,6 +304,17 @@ class StreamingImport:
         if len(self.batch) >= self.batch_size:
             self.flush()
         return result
+
+    def release(self) -> None:
+        """Write a long document queued by :meth:`add`. Call it once the document (and what :meth:`add` returned
+        for it) is no longer referenced: its text is then let go while SQLite stores it, so the import holds it
+        about twice, not three times (see ``_write_long``); it is also written, held longer, by the next
+        :meth:`add` or :meth:`finish`."""
+        if self.long and not self.refused:
+            _write_long(self.db, self.long)
+            if self.progress:
+                self.progress(1)
+        self.long.clear()
 
     def flush(self) -> None:
         if self.batch and not self.refused:
@@ -319,6 +337,7 @@ class StreamingImport:
             raise Conflict(f"replacing would lose {sum(n for _, _, n, _ in self.losing)} coding(s) whose text was "
                            f"deleted ({parts}); use --force to replace anyway (lost codings are kept in the audit "
                            "log)", path=self.losing[0][3])
+        self.release()
         self.flush()
 
 
@@ -345,17 +364,64 @@ def apply_import(db: Store, plan: ImportPlan, *, batch_size: int = 200,
             progress(len(batch))
 
 
-def _write_batch(db: Store, batch: list[Document], replacements: list[Replacement]) -> None:
-    conn = db.conn
-    stamp = now()
+def _ensure_people(db: Store, documents: Iterable[Document]) -> None:
+    """The participants the documents and their turns name, created (without a role) where missing."""
     people: dict[str, Participant] = {}
-    for d in [*batch, *(r.document for r in replacements)]:
+    for d in documents:
         if d.participant:
             people.setdefault(d.participant, Participant(d.participant))
         for t in d.turns:
             if t.participant:
                 people.setdefault(t.participant, Participant(t.participant))
     ensure_participants(db, people.values(), update=False)
+
+
+#: a document at least this long (characters) is written alone, its text streamed into the row (see _write_long)
+LONG_TEXT = 1 << 22
+_SLICE = 1 << 20  # characters encoded and written at a time
+
+
+def _write_long(db: Store, box: list[Document]) -> None:
+    """Write the one added document in ``box`` (taken out of it) so that its text is not held three times.
+
+    Binding a text makes SQLite copy it twice (the bound value, then the row) beside Python's own copy. Here the
+    text's UTF-8 bytes are written a slice at a time into a zero-filled blob of a temporary table, Python's copy is
+    let go (when the caller holds no other reference: see StreamingImport.release), and the row is made from the
+    blob read back as TEXT: the same row as a plain INSERT's, about two copies of the text at the peak.
+    """
+    d = box.pop()
+    conn, text, step = db.conn, d.text, _SLICE
+    _ensure_people(db, [d])
+    conn.execute("CREATE TEMP TABLE IF NOT EXISTS import_text (id INTEGER PRIMARY KEY, bytes BLOB)")
+    conn.execute("DELETE FROM temp.import_text")
+    nbytes = sum(len(text[i:i + step].encode("utf-8")) for i in range(0, len(text), step))
+    # the blob is the row's last column: SQLite stores its zeros without making them in memory
+    slot = conn.execute("INSERT INTO temp.import_text (bytes) VALUES (zeroblob(?))", (nbytes,)).lastrowid
+    with conn.blobopen("import_text", "bytes", slot, name="temp") as blob:
+        for i in range(0, len(text), step):
+            blob.write(text[i:i + step].encode("utf-8"))
+    row = (d.name, d.source_type, d.language, d.participant, d.date, d.path, sha256(text), d.words, len(text),
+           now(), slot)
+    turns, attributes = d.turns, d.attributes
+    del d, text
+    doc_id = conn.execute(
+        "INSERT INTO documents (name, source_type, language, participant_id, date, path, text, sha256, words, "
+        "chars, imported) SELECT ?, ?, ?, ?, ?, ?, CAST(bytes AS TEXT), ?, ?, ?, ? FROM temp.import_text "
+        "WHERE id = ?", row).lastrowid
+    conn.execute("DELETE FROM temp.import_text")
+    conn.executemany(
+        "INSERT INTO turns (document_id, seq, start, end, speaker, participant_id, is_interviewer, timestamp) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        ((doc_id, n, t.start, t.end, t.speaker, t.participant, int(t.is_interviewer), t.timestamp)
+         for n, t in enumerate(turns)))
+    conn.executemany("INSERT INTO document_attributes (document_id, key, value) VALUES (?, ?, ?)",
+                     [(doc_id, k, v) for k, v in attributes.items()])
+
+
+def _write_batch(db: Store, batch: list[Document], replacements: list[Replacement]) -> None:
+    conn = db.conn
+    stamp = now()
+    _ensure_people(db, [*batch, *(r.document for r in replacements)])
     conn.executemany(
         "INSERT INTO documents (name, source_type, language, participant_id, date, path, text, sha256, words, "
         "chars, imported) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
