@@ -407,7 +407,7 @@ class SpeakerNote:
 
 @dataclass(frozen=True)
 class TurnAnalysis:
-    turns: Turns  # a sequence of Turn, equal to their tuple
+    turns: tuple[Turn, ...] | Turns  # Turns (equal to the tuple of its Turn objects) past SHORT_TURNS
     legend: Mapping[str, str]
     unplaced: tuple[str, ...]  # speaker labels that are neither the interviewer nor mapped to a participant
     notes: tuple[SpeakerNote, ...]
@@ -737,7 +737,13 @@ def analyse_turns(text: str, *, speakers: Mapping[str, str] | None = None, parti
             f"{'' if dialogue else ', in a text whose lines mostly do not open with a label'}); "
             f"to make it a speaker: --speaker '{c.name}=ID' or --interviewer '{c.name}'"))
     notes.sort(key=lambda n: n.line)
-    return TurnAnalysis(turns, dict(legend_raw), tuple(unplaced), tuple(notes))
+    # a short text's few turns as Turn objects (quicker to walk); a long one's stay in arrays
+    return TurnAnalysis(turns if len(turns) > SHORT_TURNS else tuple(turns), dict(legend_raw), tuple(unplaced),
+                        tuple(notes))
+
+
+#: up to this many turns a document's turns are a tuple of Turn objects, beyond it Turns (arrays)
+SHORT_TURNS = 256
 
 
 # --------------------------------------------------------------------------- subtitles
@@ -1145,10 +1151,10 @@ def _table_documents(path: Path, data: bytes, meta: FileMeta, opts: TableOptions
         ident = cell(opts.id_column) if opts.id_column else str(lineno - 1)
         if not ident:
             raise InputError("empty id", path=label, line=lineno, field=opts.id_column)
-        if ident in seen:
-            raise InputError(f"duplicate id {ident!r} (also on line {seen[ident]})", path=label, line=lineno,
+        first = seen.setdefault(ident, lineno)
+        if first != lineno:
+            raise InputError(f"duplicate id {ident!r} (also on line {first})", path=label, line=lineno,
                              field=opts.id_column)
-        seen[ident] = lineno
         attributes = {**meta.attributes, **{c: cell(c) for c in attr_cols if cell(c)}}
         for col, text in texts.items():
             if not text:

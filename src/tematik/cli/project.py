@@ -166,7 +166,7 @@ def import_(
                                 builder.warn(f"{stored.path or stored.name}: kept the project's speaker mapping "
                                              f"{m} (set earlier; the file maps it to nobody)" for m in r.kept_speakers)
                             reports.add(builder.add(stored, action=action, mapping=mapping,
-                                                    codings=r.counts if r is not None else None))
+                                                    codings=r.counts if r is not None else None), fmt)
                         doc = stored = r = None  # let go, so that a long text leaves memory as it is written
                         run.release()
                     builder.warn(result.warnings[told:])
@@ -183,13 +183,17 @@ def import_(
     headline = (f"imported {run.added} document(s), replaced {run.replaced}, skipped {run.skipped} "
                 f"unchanged ({run.words:,} words) into {db_path(db)}")
     try:
-        print_import_report(report, headline, fmt)
+        print_import_report(report, headline, fmt, rows=reports.rows)
     finally:
         reports.close()
 
 
-def print_import_report(report, headline: str, fmt: ImportFormat) -> None:
-    """The import report: JSON for scripts; else one quiet line per clean file, a speaker table per doubtful one."""
+def print_import_report(report, headline: str, fmt: ImportFormat,
+                        rows: dict[str, dict[str, int]] | None = None) -> None:
+    """The import report: JSON for scripts; else one quiet line per clean file, a speaker table per doubtful one.
+
+    ``rows``: the quiet row documents already counted per table and action (then not counted again here).
+    """
     if fmt == ImportFormat.json:
         _write_json(report, headline)
         for w in report.warnings:
@@ -201,14 +205,16 @@ def print_import_report(report, headline: str, fmt: ImportFormat) -> None:
     from tematik.importreport import UNMAPPED, row_source
 
     console.print(headline)
-    rows: dict[str, dict[str, int]] = {}  # quiet documents from table rows: one line per table, not per row
+    counted = rows is not None
+    rows = {} if rows is None else rows  # quiet documents from table rows: one line per table, not per row
     for f in report.files:
         for n in f.notes:
             note(f"{f.path or f.document}: {n}")
         table_file = row_source(f.path)
         if not f.doubtful and table_file:
-            counts = rows.setdefault(table_file, {})
-            counts[f.action] = counts.get(f.action, 0) + 1
+            if not counted:
+                counts = rows.setdefault(table_file, {})
+                counts[f.action] = counts.get(f.action, 0) + 1
             continue
         if not f.doubtful:
             console.print(f"  {escape(f.summary())}", soft_wrap=True)
@@ -266,10 +272,19 @@ class _Spool:
 
         self._file = tempfile.SpooledTemporaryFile(max_size=8 << 20)
         self.count = 0
+        self.rows: dict[str, dict[str, int]] = {}  # quiet row documents per table and action (table format)
 
-    def add(self, report) -> None:
+    def add(self, report, fmt: ImportFormat = ImportFormat.table) -> None:
+        """Keep a report; in the table format a quiet row document is only counted (unless it has notes)."""
         import pickle
 
+        from tematik.importreport import row_source
+
+        if fmt == ImportFormat.table and not report.doubtful and (table_file := row_source(report.path)):
+            counts = self.rows.setdefault(table_file, {})
+            counts[report.action] = counts.get(report.action, 0) + 1
+            if not report.notes:
+                return
         pickle.dump(report, self._file, protocol=pickle.HIGHEST_PROTOCOL)
         self.count += 1
 

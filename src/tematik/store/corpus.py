@@ -219,6 +219,12 @@ class TempIds(MutableMapping[str, int]):
     def __setitem__(self, key: str, line: int) -> None:
         self.conn.execute("INSERT OR REPLACE INTO temp.import_ids (id, line) VALUES (?, ?)", (key, line))
 
+    def setdefault(self, key: str, line: int) -> int:  # type: ignore[override]
+        """The line of ``key``, kept as ``line`` when it is new (one statement for a new id)."""
+        if self.conn.execute("INSERT OR IGNORE INTO temp.import_ids (id, line) VALUES (?, ?)", (key, line)).rowcount:
+            return line
+        return self[key]
+
     def __delitem__(self, key: str) -> None:
         if self.conn.execute("DELETE FROM temp.import_ids WHERE id = ?", (key,)).rowcount == 0:
             raise KeyError(key)
@@ -267,13 +273,13 @@ class StreamingImport:
         """
         self.release()
         conn = self.db.conn
-        first = conn.execute("SELECT path FROM temp.import_names WHERE name = ?", (doc.name,)).fetchone()
-        if first is not None:
+        if not conn.execute("INSERT OR IGNORE INTO temp.import_names (name, path) VALUES (?, ?)",
+                            (doc.name, doc.path)).rowcount:
             if self.duplicate is None:
+                first = conn.execute("SELECT path FROM temp.import_names WHERE name = ?", (doc.name,)).fetchone()
                 self.duplicate = InputError(f"two files give the document name {doc.name!r} ({first[0]} and "
                                             f"{doc.path}); rename one", path=doc.path)
             return "skipped", doc, None
-        conn.execute("INSERT INTO temp.import_names (name, path) VALUES (?, ?)", (doc.name, doc.path))
         if self.duplicate is not None or self.conflict is not None:
             return "skipped", doc, None
         try:
