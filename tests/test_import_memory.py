@@ -148,3 +148,18 @@ def test_turns_in_arrays_behave_as_their_tuple(monkeypatch):
         turns[4]
     assert Document("d", text, turns=turns) == Document("d", text, turns=plain)
     assert turns != plain[:3]
+
+
+@pytest.mark.parametrize("encoding, data", [
+    ("utf-8", "Pewawancara: Apa kabar?  \r\nBu Made: Baik, “café”.\r\n\r\n  \t\r\n".encode()),
+    ("utf-8-sig", "\ufeffPewawancara: Apa?\nBu Made: Ya.\n \n\x0c\n".encode()),
+    ("cp1252", "Pewawancara: Café?\nBu Made: Ya “betul”.\n\n".encode("cp1252")),
+    ("utf-8", b"Pewawancara: tanpa baris akhir\nBu Made: Ya."),
+])
+def test_the_closing_blanks_of_a_file_are_left_out_as_normalise_would(tmp_path, encoding, data):
+    """decode(trim_end=True) leaves the closing blanks out of the text instead of normalise copying it."""
+    f = tmp_path / "t.txt"
+    f.write_bytes(data)
+    (doc,) = corpus.read_path(f, corpus.FileMeta(language="id")).documents
+    assert doc.text == corpus.normalise(data.decode(encoding))
+    assert corpus.decode(data, "t.txt")[0] == data.decode(encoding)  # without trim_end: every byte

@@ -73,28 +73,32 @@ def normalise(text: str) -> str:
 _TRAILING = re.compile(r"[^\S\n]+$", re.MULTILINE)
 
 
-def decode(data: bytes, path: str) -> tuple[str, list[str]]:
+def decode(data: bytes, path: str, *, trim_end: bool = False) -> tuple[str, list[str]]:
     """Decode file bytes: UTF-8 (with or without BOM), UTF-16 with BOM, else cp1252 with a warning.
+
+    ``trim_end``: leave out the ASCII blanks and line ends that close a UTF-8 or cp1252 file (``normalise``
+    strips them anyway, by copying the whole text; here neither the bytes nor the text is copied).
 
     Binary files (NUL bytes, a known binary signature, or control characters that text never holds) are refused
     in one short line rather than decoded into garbage.
     """
     warnings: list[str] = []
-    if data.startswith(codecs.BOM_UTF8):
-        return _strict(data, "utf-8-sig", path), warnings  # no sliced copy of the bytes
     if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         return _strict(data, "utf-16", path), warnings
+    body = memoryview(data)[:_content_end(data)] if trim_end else data
+    if data.startswith(codecs.BOM_UTF8):
+        return _strict(body, "utf-8-sig", path), warnings
     for magic, kind in _BINARY_MAGIC:
         if data.startswith(magic):
             raise InputError(f"binary file ({kind}); expected text", path=path)
     if b"\x00" in data:
         raise InputError("binary file (contains NUL bytes); expected text", path=path)
     try:
-        return data.decode("utf-8"), warnings
+        return str(body, "utf-8"), warnings
     except UnicodeDecodeError:
         pass
     try:
-        text = data.decode("cp1252")
+        text = str(body, "cp1252")
     except UnicodeDecodeError as exc:
         raise InputError(f"binary file or unknown encoding: neither UTF-8 nor cp1252 (byte {exc.start})",
                          path=path) from None
@@ -118,9 +122,21 @@ _BINARY_MAGIC = (
 _CONTROLS = frozenset(chr(c) for c in (*range(0, 9), 11, *range(14, 32), 127))
 
 
-def _strict(data: bytes, encoding: str, path: str) -> str:
+#: ASCII blanks and line ends (the same bytes in UTF-8 and cp1252)
+_END_BLANKS = frozenset(b" \t\r\n\x0b\x0c")
+
+
+def _content_end(data: bytes) -> int:
+    """Where the text of a UTF-8 or cp1252 file ends: before the blanks and line ends that close it."""
+    end = len(data)
+    while end and data[end - 1] in _END_BLANKS:
+        end -= 1
+    return end
+
+
+def _strict(data: bytes | memoryview, encoding: str, path: str) -> str:
     try:
-        return data.decode(encoding)
+        return str(data, encoding)
     except UnicodeDecodeError as exc:
         name, at = ("UTF-8", exc.start + 3) if encoding == "utf-8-sig" else (encoding, exc.start)
         raise InputError(f"invalid {name} at byte {at}", path=path) from None
@@ -1022,7 +1038,7 @@ def stream_path(path: Path, meta: FileMeta, *, name: str | None = None, table: T
         check_zip(data, label, limits, kind=".docx (ZIP)")
         raw = read_docx(data, label, transcript=True)
     else:
-        raw, warnings = decode(data, label)
+        raw, warnings = decode(data, label, trim_end=True)
         if suffix in (".vtt", ".srt"):
             raw = subtitles_to_text(raw, label)
         else:  # the blank lines before the stored text, so warnings give the file's own line numbers
