@@ -342,6 +342,14 @@ def _describes_interviewer(text: str) -> bool:
     return any(re.search(rf"(?<!\w){re.escape(w)}(?!\w)", low) for w in INTERVIEWER_LABELS)
 
 
+#: a legend's first line (built once: parse_legend runs for every document, a table's every answer)
+_LEGEND_OPENER = re.compile(r"[ \t]*(?:\*\*|__)?(?P<word>" + "|".join(re.escape(w) for w in LEGEND_WORDS)
+                            + r")(?:[ \t]+(?:label|pembicara|speakers?))?[ \t]*(?:\*\*|__)?[ \t]*:?[ \t]*"
+                              r"(?:\*\*|__)?[ \t]*(?P<rest>.*)$", re.IGNORECASE)
+_LEGEND_PAIR_LINE = re.compile(r"[ \t]*[-*•]?[ \t]*(?P<label>[^\W_][\w.'’]{0,9}(?:[ \t][\w.'’]{1,10}){0,2})[ \t]*"
+                               r"(?P<sep>=|:|[-–—](?=[ \t]))[ \t]*(?P<value>.+)$")
+
+
 def parse_legend(lines: list[str]) -> tuple[dict[str, str], set[int]]:
     """Read legends of speaker labels: ``Keterangan: P = Peneliti, I = Informan``, ``R1 = Kak Sari (N06)``,
     ``Key:`` / ``Legend:`` followed by one ``label = meaning`` per line.
@@ -350,11 +358,7 @@ def parse_legend(lines: list[str]) -> tuple[dict[str, str], set[int]]:
     """
     legend: dict[str, str] = {}
     used: set[int] = set()
-    opener = re.compile(r"[ \t]*(?:\*\*|__)?(?P<word>" + "|".join(re.escape(w) for w in LEGEND_WORDS)
-                        + r")(?:[ \t]+(?:label|pembicara|speakers?))?[ \t]*(?:\*\*|__)?[ \t]*:?[ \t]*(?:\*\*|__)?"
-                          r"[ \t]*(?P<rest>.*)$", re.IGNORECASE)
-    pair_line = re.compile(r"[ \t]*[-*•]?[ \t]*(?P<label>[^\W_][\w.'’]{0,9}(?:[ \t][\w.'’]{1,10}){0,2})[ \t]*"
-                           r"(?P<sep>=|:|[-–—](?=[ \t]))[ \t]*(?P<value>.+)$")
+    opener, pair_line = _LEGEND_OPENER, _LEGEND_PAIR_LINE
 
     def pairs(text: str, *, strict: bool) -> list[tuple[str, str]] | None:
         out = []
@@ -683,14 +687,20 @@ def analyse_turns(text: str, *, speakers: Mapping[str, str] | None = None, parti
             return None, False
         return pid, False
 
-    turns = Turns()  # in arrays: a long dialogue has a million turns
+    # Turn objects for a short text; past SHORT_TURNS in arrays (Turns): a long dialogue has a million turns
+    turns: list[Turn] | Turns = []
     cur: dict | None = None
 
     def close() -> None:
-        nonlocal cur
+        nonlocal cur, turns
         if cur is not None and cur["start"] is not None and cur["end"] > cur["start"]:
             pid, interviewer = resolve(cur["speaker"])
-            turns.append(cur["start"], cur["end"], cur["speaker"], pid, interviewer, cur["ts"])
+            if isinstance(turns, Turns):
+                turns.append(cur["start"], cur["end"], cur["speaker"], pid, interviewer, cur["ts"])
+            else:
+                turns.append(Turn(cur["start"], cur["end"], cur["speaker"], pid, interviewer, cur["ts"]))
+                if len(turns) > SHORT_TURNS:
+                    turns = Turns(turns)
         cur = None
 
     blank_before = True
@@ -753,8 +763,7 @@ def analyse_turns(text: str, *, speakers: Mapping[str, str] | None = None, parti
             f"{'' if dialogue else ', in a text whose lines mostly do not open with a label'}); "
             f"to make it a speaker: --speaker '{c.name}=ID' or --interviewer '{c.name}'"))
     notes.sort(key=lambda n: n.line)
-    # a short text's few turns as Turn objects (quicker to walk); a long one's stay in arrays
-    return TurnAnalysis(turns if len(turns) > SHORT_TURNS else tuple(turns), dict(legend_raw), tuple(unplaced),
+    return TurnAnalysis(turns if isinstance(turns, Turns) else tuple(turns), dict(legend_raw), tuple(unplaced),
                         tuple(notes))
 
 
