@@ -16,8 +16,10 @@ import re
 import stat
 import unicodedata
 import zipfile
+from array import array
+from bisect import bisect_left
 from collections import Counter
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, MutableMapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -25,7 +27,7 @@ from tematik.errors import InputError
 from tematik.escape import control_characters
 from tematik.limits import XLSX_STREAMED, Limits, check_document, check_rows, check_zip, refuse
 from tematik.limits import current as current_limits
-from tematik.models import INTERVIEWER, LANGUAGES, TRANSCRIPT_TYPES, Document, Turn, source_type_problem
+from tematik.models import INTERVIEWER, LANGUAGES, TRANSCRIPT_TYPES, Document, Turn, Turns, source_type_problem
 
 TEXT_SUFFIXES = (".txt", ".md", ".docx", ".vtt", ".srt")
 _LEADING_BLANK_LINES = re.compile(r"(?:(?:[^\S\r\n]|\ufeff)*(?:\r\n|\r|\n))*")
@@ -72,28 +74,32 @@ def normalise(text: str) -> str:
 _TRAILING = re.compile(r"[^\S\n]+$", re.MULTILINE)
 
 
-def decode(data: bytes, path: str) -> tuple[str, list[str]]:
+def decode(data: bytes, path: str, *, trim_end: bool = False) -> tuple[str, list[str]]:
     """Decode file bytes: UTF-8 (with or without BOM), UTF-16 with BOM, else cp1252 with a warning.
+
+    ``trim_end``: leave out the ASCII blanks and line ends that close a UTF-8 or cp1252 file (``normalise``
+    strips them anyway, by copying the whole text; here neither the bytes nor the text is copied).
 
     Binary files (NUL bytes, a known binary signature, or control characters that text never holds) are refused
     in one short line rather than decoded into garbage.
     """
     warnings: list[str] = []
-    if data.startswith(codecs.BOM_UTF8):
-        return _strict(data, "utf-8-sig", path), warnings  # no sliced copy of the bytes
     if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         return _strict(data, "utf-16", path), warnings
+    body = memoryview(data)[:_content_end(data)] if trim_end else data
+    if data.startswith(codecs.BOM_UTF8):
+        return _strict(body, "utf-8-sig", path), warnings
     for magic, kind in _BINARY_MAGIC:
         if data.startswith(magic):
             raise InputError(f"binary file ({kind}); expected text", path=path)
     if b"\x00" in data:
         raise InputError("binary file (contains NUL bytes); expected text", path=path)
     try:
-        return data.decode("utf-8"), warnings
+        return str(body, "utf-8"), warnings
     except UnicodeDecodeError:
         pass
     try:
-        text = data.decode("cp1252")
+        text = str(body, "cp1252")
     except UnicodeDecodeError as exc:
         raise InputError(f"binary file or unknown encoding: neither UTF-8 nor cp1252 (byte {exc.start})",
                          path=path) from None
@@ -117,9 +123,21 @@ _BINARY_MAGIC = (
 _CONTROLS = frozenset(chr(c) for c in (*range(0, 9), 11, *range(14, 32), 127))
 
 
-def _strict(data: bytes, encoding: str, path: str) -> str:
+#: ASCII blanks and line ends (the same bytes in UTF-8 and cp1252)
+_END_BLANKS = frozenset(b" \t\r\n\x0b\x0c")
+
+
+def _content_end(data: bytes) -> int:
+    """Where the text of a UTF-8 or cp1252 file ends: before the blanks and line ends that close it."""
+    end = len(data)
+    while end and data[end - 1] in _END_BLANKS:
+        end -= 1
+    return end
+
+
+def _strict(data: bytes | memoryview, encoding: str, path: str) -> str:
     try:
-        return data.decode(encoding)
+        return str(data, encoding)
     except UnicodeDecodeError as exc:
         name, at = ("UTF-8", exc.start + 3) if encoding == "utf-8-sig" else (encoding, exc.start)
         raise InputError(f"invalid {name} at byte {at}", path=path) from None
@@ -230,7 +248,7 @@ _ID = re.compile(r"[A-Za-z]{1,4}[-_.]?\d{1,4}")
 _LEGEND_PAIR = re.compile(r"(?P<label>[^\W_][\w.'’ -]{0,24}?)[ \t]*(?:=|:|[-–—](?=[ \t]))[ \t]*(?P<value>[^,;=]+)")
 
 
-@dataclass
+@dataclass(slots=True)
 class _Label:
     line_start: int
     content_start: int | None  # None: the text starts on the next line
@@ -325,6 +343,14 @@ def _describes_interviewer(text: str) -> bool:
     return any(re.search(rf"(?<!\w){re.escape(w)}(?!\w)", low) for w in INTERVIEWER_LABELS)
 
 
+#: a legend's first line (built once: parse_legend runs for every document, a table's every answer)
+_LEGEND_OPENER = re.compile(r"[ \t]*(?:\*\*|__)?(?P<word>" + "|".join(re.escape(w) for w in LEGEND_WORDS)
+                            + r")(?:[ \t]+(?:label|pembicara|speakers?))?[ \t]*(?:\*\*|__)?[ \t]*:?[ \t]*"
+                              r"(?:\*\*|__)?[ \t]*(?P<rest>.*)$", re.IGNORECASE)
+_LEGEND_PAIR_LINE = re.compile(r"[ \t]*[-*•]?[ \t]*(?P<label>[^\W_][\w.'’]{0,9}(?:[ \t][\w.'’]{1,10}){0,2})[ \t]*"
+                               r"(?P<sep>=|:|[-–—](?=[ \t]))[ \t]*(?P<value>.+)$")
+
+
 def parse_legend(lines: list[str]) -> tuple[dict[str, str], set[int]]:
     """Read legends of speaker labels: ``Keterangan: P = Peneliti, I = Informan``, ``R1 = Kak Sari (N06)``,
     ``Key:`` / ``Legend:`` followed by one ``label = meaning`` per line.
@@ -333,11 +359,7 @@ def parse_legend(lines: list[str]) -> tuple[dict[str, str], set[int]]:
     """
     legend: dict[str, str] = {}
     used: set[int] = set()
-    opener = re.compile(r"[ \t]*(?:\*\*|__)?(?P<word>" + "|".join(re.escape(w) for w in LEGEND_WORDS)
-                        + r")(?:[ \t]+(?:label|pembicara|speakers?))?[ \t]*(?:\*\*|__)?[ \t]*:?[ \t]*(?:\*\*|__)?"
-                          r"[ \t]*(?P<rest>.*)$", re.IGNORECASE)
-    pair_line = re.compile(r"[ \t]*[-*•]?[ \t]*(?P<label>[^\W_][\w.'’]{0,9}(?:[ \t][\w.'’]{1,10}){0,2})[ \t]*"
-                           r"(?P<sep>=|:|[-–—](?=[ \t]))[ \t]*(?P<value>.+)$")
+    opener, pair_line = _LEGEND_OPENER, _LEGEND_PAIR_LINE
 
     def pairs(text: str, *, strict: bool) -> list[tuple[str, str]] | None:
         out = []
@@ -406,7 +428,7 @@ class SpeakerNote:
 
 @dataclass(frozen=True)
 class TurnAnalysis:
-    turns: tuple[Turn, ...]
+    turns: tuple[Turn, ...] | Turns  # Turns (equal to the tuple of its Turn objects) past SHORT_TURNS
     legend: Mapping[str, str]
     unplaced: tuple[str, ...]  # speaker labels that are neither the interviewer nor mapped to a participant
     notes: tuple[SpeakerNote, ...]
@@ -416,6 +438,101 @@ def detect_turns(text: str, *, speakers: Mapping[str, str] | None = None, partic
                  continuation: bool = True) -> tuple[Turn, ...]:
     """Split normalised text into speaker turns with offsets into ``text`` (see :func:`analyse_turns`)."""
     return analyse_turns(text, speakers=speakers, participant=participant, continuation=continuation).turns
+
+
+class _Lines(Sequence[str]):
+    """The lines of a text (``text.split("\\n")``) by index, cut from the text when asked: a long transcript is
+    held once, with an array of where its lines start, not as a list of a million strings."""
+
+    __slots__ = ("text", "starts")
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        starts = array("q", [0])
+        i = text.find("\n")
+        while i >= 0:
+            starts.append(i + 1)
+            i = text.find("\n", i + 1)
+        self.starts = starts
+
+    def __len__(self) -> int:
+        return len(self.starts)
+
+    def start(self, i: int) -> int:
+        return self.starts[i]
+
+    def end(self, i: int) -> int:
+        """Where line ``i`` ends (its newline, or the end of the text)."""
+        return self.starts[i + 1] - 1 if i + 1 < len(self.starts) else len(self.text)
+
+    def __getitem__(self, i):  # type: ignore[override]
+        if isinstance(i, slice):
+            return [self[j] for j in range(*i.indices(len(self)))]
+        if i < 0:
+            i += len(self.starts)
+        return self.text[self.starts[i]:self.end(i)]
+
+    def __iter__(self) -> Iterator[str]:
+        for i in range(len(self.starts)):
+            yield self.text[self.starts[i]:self.end(i)]
+
+
+class _Candidates(Mapping[int, _Label]):
+    """Line index -> the label that line opens with, kept in arrays (a dialogue has one on nearly every line):
+    a label is made again when asked for, its strings shared with every other line of the same speaker."""
+
+    def __init__(self, lines: _Lines) -> None:
+        self.lines = lines
+        self.index = array("q")  # line indexes, ascending
+        self.content = array("q")  # content_start, -1 for None
+        self.form = array("q")  # index into forms
+        self.forms: list[tuple[str, str, str | None, str | None]] = []  # name, base, role, timestamp
+        self._form_ids: dict[tuple[str, str, str | None, str | None], int] = {}
+
+    def append(self, i: int, lab: _Label) -> None:
+        key = (lab.name, lab.base, lab.role, lab.timestamp)
+        k = self._form_ids.get(key)
+        if k is None:
+            k = self._form_ids[key] = len(self.forms)
+            self.forms.append(key)
+        self.index.append(i)
+        self.content.append(-1 if lab.content_start is None else lab.content_start)
+        self.form.append(k)
+
+    def position(self, i: int) -> int | None:
+        p = bisect_left(self.index, i)
+        return p if p < len(self.index) and self.index[p] == i else None
+
+    def at(self, p: int) -> _Label:
+        name, base, role, ts = self.forms[self.form[p]]
+        c = self.content[p]
+        return _Label(self.lines.start(self.index[p]), None if c < 0 else c, name, base, role, ts)
+
+    def __getitem__(self, i: int) -> _Label:
+        p = self.position(i)
+        if p is None:
+            raise KeyError(i)
+        return self.at(p)
+
+    def __contains__(self, i: object) -> bool:
+        return isinstance(i, int) and self.position(i) is not None
+
+    def __iter__(self) -> Iterator[int]:
+        return iter(self.index)
+
+    def __len__(self) -> int:
+        return len(self.index)
+
+    def items(self) -> Iterator[tuple[int, _Label]]:  # type: ignore[override]
+        for p in range(len(self.index)):
+            yield self.index[p], self.at(p)
+
+    def key_counts(self) -> Counter:
+        """How often each label key (base name, case-folded) opens a line."""
+        counts: Counter = Counter()
+        for k, n in Counter(self.form).items():
+            counts[self.forms[k][1].casefold()] += n
+        return counts
 
 
 def analyse_turns(text: str, *, speakers: Mapping[str, str] | None = None, participant: str | None = None,
@@ -436,16 +553,14 @@ def analyse_turns(text: str, *, speakers: Mapping[str, str] | None = None, parti
     for the only other speaker. Single letters (P, I, R, Q, A) are never guessed: unmapped, they are reported.
     """
     folded = {k.casefold().strip(): v for k, v in (speakers or {}).items()}
-    lines: list[tuple[int, str]] = []
-    pos = 0
-    for line in text.split("\n"):
-        lines.append((pos, line))
-        pos += len(line) + 1
-    legend_raw, legend_lines = parse_legend([ln for _, ln in lines])
+    lines = _Lines(text)
+    legend_raw, legend_lines = parse_legend(lines)
     legend = {k.casefold(): v for k, v in legend_raw.items()}
-    candidates = {i: lab for i, (start, line) in enumerate(lines)
-                  if i not in legend_lines and (lab := _label_at(line, start)) is not None}
-    counts = Counter(c.key for c in candidates.values())
+    candidates = _Candidates(lines)
+    for i, line in enumerate(lines):
+        if i not in legend_lines and (lab := _label_at(line, lines.start(i))) is not None:
+            candidates.append(i, lab)
+    counts = candidates.key_counts()
 
     def lookup(table: Mapping[str, str], lab: _Label) -> str | None:
         for k in (lab.name.casefold(), lab.key):
@@ -470,7 +585,7 @@ def analyse_turns(text: str, *, speakers: Mapping[str, str] | None = None, parti
                     or lab.key.split()[0] in HONORIFICS or (lab.role and _describes_interviewer(lab.role)))
 
     def content(i: int, lab: _Label) -> str:
-        return text[lab.content_start:lines[i][0] + len(lines[i][1])].strip() if lab.content_start else ""
+        return text[lab.content_start:lines.end(i)].strip() if lab.content_start else ""
 
     def id_like(i: int, lab: _Label) -> bool:
         """``Informan: N04 (perawat, 34 th)``."""
@@ -485,37 +600,61 @@ def analyse_turns(text: str, *, speakers: Mapping[str, str] | None = None, parti
 
     # a header block: the lines before the first label that opens a sentence, when they hold a title, a date or
     # another header field, e.g. `Transkrip ...` / `Pewawancara: Ns. Dewi` / `Informan: N04 (...)`
-    first_sentence = min((i for i, c in candidates.items() if not field_like(i, c)), default=len(lines))
-    marked = any(ln.strip() and (j in legend_lines or j not in candidates or candidates[j].key in META_LABELS
-                                 or id_like(j, candidates[j]))
-                 for j, (_, ln) in enumerate(lines[:first_sentence]))
-    header = {i for i, c in candidates.items() if i < first_sentence and (marked or id_like(i, c))}
-
-    nonblank = [i for i, (_, ln) in enumerate(lines) if ln.strip() and i not in legend_lines]
-    dialogue = len(candidates) >= 2 and len(candidates) >= 0.5 * len(nonblank)
-    firm = [i for i, c in candidates.items() if i not in header and confirmed(c)]
-    begin = min(firm) if firm else max(header, default=-1) + 1
-
-    labelled: dict[int, _Label] = {}
-    kept: dict[int, _Label] = {}
+    first_sentence = next((i for i, c in candidates.items() if not field_like(i, c)), len(lines))  # ascending
+    marked = any(lines[j].strip() and (j in legend_lines or j not in candidates
+                                       or candidates[j].key in META_LABELS or id_like(j, candidates[j]))
+                 for j in range(first_sentence))
+    header = set()
     for i, c in candidates.items():
+        if i >= first_sentence:
+            break
+        if marked or id_like(i, c):
+            header.add(i)
+
+    nonblank = sum(1 for i, ln in enumerate(lines) if i not in legend_lines and ln.strip())
+    dialogue = len(candidates) >= 2 and len(candidates) >= 0.5 * nonblank
+    begin = next((i for i, c in candidates.items() if i not in header and confirmed(c)), None)
+    if begin is None:
+        begin = max(header, default=-1) + 1
+
+    # which candidates start a turn: a flag per candidate (1), not a dict of a million labels
+    labelled = bytearray(len(candidates))
+    kept: dict[int, _Label] = {}
+    for p, (i, c) in enumerate(candidates.items()):
         if i < begin:
             continue  # a header: title, date, `Informan: N04 (...)`
         if confirmed(c):
-            labelled[i] = c
+            labelled[p] = 1
         elif dialogue and name_like(c) and c.key not in DISCOURSE_LABELS and (
                 c.timestamp or c.role or (c.content_start is not None and not text[c.content_start].islower())):
-            labelled[i] = c
+            labelled[p] = 1
         elif name_like(c) and c.content_start is not None:
             kept[i] = c
     # a label with its text below needs that text: `Name:` alone followed by another label is no turn
-    for i in [i for i, c in labelled.items() if c.content_start is None]:
-        nxt = next((j for j in range(i + 1, len(lines)) if lines[j][1].strip()), None)
-        if nxt is None or nxt in labelled:
-            del labelled[i]
+    for p in range(len(candidates)):
+        if labelled[p] and candidates.content[p] < 0:
+            i = candidates.index[p]
+            nxt = next((j for j in range(i + 1, len(lines)) if lines[j].strip()), None)
+            q = None if nxt is None else candidates.position(nxt)
+            if nxt is None or (q is not None and labelled[q]):
+                labelled[p] = 0
+
+    def labelled_labels() -> Iterator[tuple[int, _Label]]:
+        """(line index, label) of the lines that start a turn, in order."""
+        for p in range(len(candidates)):
+            if labelled[p]:
+                yield candidates.index[p], candidates.at(p)
+
+    def labelled_forms() -> Iterator[_Label]:
+        """One label per distinct way a turn-starting label is written, in order of first appearance."""
+        seen: set[int] = set()
+        for p in range(len(candidates)):
+            if labelled[p] and candidates.form[p] not in seen:
+                seen.add(candidates.form[p])
+                yield candidates.at(p)
 
     placed: dict[str, tuple[str | None, bool]] = {}
-    for c in labelled.values():
+    for c in labelled_forms():
         target = lookup(folded, c)
         if target is None:
             target = lookup(legend, c)
@@ -529,7 +668,7 @@ def analyse_turns(text: str, *, speakers: Mapping[str, str] | None = None, parti
             placed[c.name] = ("", False)
         else:
             placed.setdefault(c.name, ("?", False))
-    base = {c.name: c.key for c in labelled.values()}
+    base = {c.name: c.key for c in labelled_forms()}
     # `Bu Ani` and `Bu Ani (tertawa)` are one speaker when it comes to being the only one besides the interviewer
     others = sorted({base[n] for n, (pid, iv) in placed.items() if not iv and pid in ("", "?")})
     any_interviewer = any(iv for _, iv in placed.values())
@@ -549,23 +688,32 @@ def analyse_turns(text: str, *, speakers: Mapping[str, str] | None = None, parti
             return None, False
         return pid, False
 
-    turns: list[Turn] = []
+    # Turn objects for a short text; past SHORT_TURNS in arrays (Turns): a long dialogue has a million turns
+    turns: list[Turn] | Turns = []
     cur: dict | None = None
 
     def close() -> None:
-        nonlocal cur
+        nonlocal cur, turns
         if cur is not None and cur["start"] is not None and cur["end"] > cur["start"]:
             pid, interviewer = resolve(cur["speaker"])
-            turns.append(Turn(start=cur["start"], end=cur["end"], speaker=cur["speaker"], participant=pid,
-                              is_interviewer=interviewer, timestamp=cur["ts"]))
+            if isinstance(turns, Turns):
+                turns.append(cur["start"], cur["end"], cur["speaker"], pid, interviewer, cur["ts"])
+            else:
+                turns.append(Turn(cur["start"], cur["end"], cur["speaker"], pid, interviewer, cur["ts"]))
+                if len(turns) > SHORT_TURNS:
+                    turns = Turns(turns)
         cur = None
 
     blank_before = True
-    for i, (start, line) in enumerate(lines):
+    p, n_cands = 0, len(candidates)  # the next candidate at or after line i
+    for i, line in enumerate(lines):
         if not line.strip():
             blank_before = True
             continue
-        lab = labelled.get(i)
+        start = lines.start(i)
+        while p < n_cands and candidates.index[p] < i:
+            p += 1
+        lab = candidates.at(p) if p < n_cands and candidates.index[p] == i and labelled[p] else None
         end = start + len(line.rstrip())
         first = start + len(line) - len(line.lstrip())
         if lab is not None:
@@ -587,7 +735,7 @@ def analyse_turns(text: str, *, speakers: Mapping[str, str] | None = None, parti
     notes: list[SpeakerNote] = []
     first_line: dict[str, int] = {}
     n_turns = Counter(t.speaker for t in turns if t.speaker)
-    for i, c in sorted(labelled.items()):
+    for i, c in labelled_labels():
         first_line.setdefault(c.name, i + 1)
     spoken = [n for n in first_line if n_turns[n]]
     unplaced = [n for n in spoken if n.strip(" .").casefold() in AMBIGUOUS_LABELS and placed[n] == ("?", False)
@@ -616,7 +764,12 @@ def analyse_turns(text: str, *, speakers: Mapping[str, str] | None = None, parti
             f"{'' if dialogue else ', in a text whose lines mostly do not open with a label'}); "
             f"to make it a speaker: --speaker '{c.name}=ID' or --interviewer '{c.name}'"))
     notes.sort(key=lambda n: n.line)
-    return TurnAnalysis(tuple(turns), dict(legend_raw), tuple(unplaced), tuple(notes))
+    return TurnAnalysis(turns if isinstance(turns, Turns) else tuple(turns), dict(legend_raw), tuple(unplaced),
+                        tuple(notes))
+
+
+#: up to this many turns a document's turns are a tuple of Turn objects, beyond it Turns (arrays)
+SHORT_TURNS = 256
 
 
 # --------------------------------------------------------------------------- subtitles
@@ -851,7 +1004,7 @@ class TableOptions:
 
 @dataclass
 class ReadResult:
-    documents: list[Document]
+    documents: list[Document]  # an iterator from stream_path/iter_table
     warnings: list[str]
     #: per document name: speaker labels that could not be placed (single letters no legend or mapping explains,
     #: or all speakers of an interview when none is the interviewer); see analyse_turns
@@ -869,6 +1022,15 @@ SPOKEN = CONVERSATIONS + ("observation",)
 def read_path(path: Path, meta: FileMeta, *, name: str | None = None, table: TableOptions | None = None,
               limits: Limits | None = None) -> ReadResult:
     """Read one file into documents (one for text files, one per row for tables)."""
+    result = stream_path(path, meta, name=name, table=table, limits=limits)
+    result.documents = list(result.documents)
+    return result
+
+
+def stream_path(path: Path, meta: FileMeta, *, name: str | None = None, table: TableOptions | None = None,
+                limits: Limits | None = None, ids: MutableMapping[str, int] | None = None) -> ReadResult:
+    """:func:`read_path` with the documents of a table as an iterator (see :func:`iter_table`): an import can
+    write them in batches as they are read."""
     label = str(path)
     suffix = path.suffix.lower()
     if suffix not in SUFFIXES:
@@ -879,14 +1041,14 @@ def read_path(path: Path, meta: FileMeta, *, name: str | None = None, table: Tab
     if not data or data.isspace():  # (strip() would copy a long file)
         raise InputError("empty file", path=label)
     if suffix in TABLE_SUFFIXES:
-        return read_table(path, data, meta, table or TableOptions(), limits=limits)
+        return iter_table(path, data, meta, table or TableOptions(), limits=limits, ids=ids)
     warnings: list[str] = []
     lead: int | None = None  # lines of the file before the stored text, when the file is plain text
     if suffix == ".docx":
         check_zip(data, label, limits, kind=".docx (ZIP)")
         raw = read_docx(data, label, transcript=True)
     else:
-        raw, warnings = decode(data, label)
+        raw, warnings = decode(data, label, trim_end=True)
         if suffix in (".vtt", ".srt"):
             raw = subtitles_to_text(raw, label)
         else:  # the blank lines before the stored text, so warnings give the file's own line numbers
@@ -899,8 +1061,15 @@ def read_path(path: Path, meta: FileMeta, *, name: str | None = None, table: Tab
     if not text or text.isspace():
         raise InputError("no text in file", path=label)
     doc, more, analysis = _make_document(name or path.stem, text, meta, path=label, lead=lead)
-    return ReadResult([doc], warnings + more, {doc.name: analysis.unplaced} if analysis.unplaced else {},
-                      {doc.name: analysis.notes} if analysis.notes else {})
+    del text
+    return ReadResult(_handed_over([doc]), warnings + more, {doc.name: analysis.unplaced} if analysis.unplaced
+                      else {}, {doc.name: analysis.notes} if analysis.notes else {})
+
+
+def _handed_over(box: list[Document]) -> Iterator[Document]:
+    """The document in ``box``, keeping no reference to it once handed over (so a long text can be let go)."""
+    while box:
+        yield box.pop()
 
 
 def make_document(name: str, text: str, meta: FileMeta, *, path: str | None) -> tuple[Document, list[str]]:
@@ -957,9 +1126,27 @@ def read_table(path: Path, data: bytes, meta: FileMeta, opts: TableOptions, *,
     several (then the column is also the document attribute ``text_column``). Every other column (or those of
     ``attribute_columns``) becomes a document attribute. Blank answers are counted and reported, not imported.
     """
+    result = iter_table(path, data, meta, opts, limits=limits)
+    result.documents = list(result.documents)
+    return result
+
+
+def iter_table(path: Path, data: bytes, meta: FileMeta, opts: TableOptions, *,
+               limits: Limits | None = None, ids: MutableMapping[str, int] | None = None) -> ReadResult:
+    """:func:`read_table` with ``documents`` an iterator that reads the rows as it is consumed (a table of a
+    million answers is never held as a million documents). ``warnings`` grows as it goes: a row's warnings are
+    there when its document is, those about the whole table when the iterator is spent. Errors about a row
+    are raised when it is reached. ``ids``: where the ids seen so far are kept (id -> line; default a dict), so
+    a caller can keep a million of them out of memory."""
+    warnings: list[str] = []
+    return ReadResult(_table_documents(path, data, meta, opts, limits, warnings, {} if ids is None else ids),
+                      warnings)
+
+
+def _table_documents(path: Path, data: bytes, meta: FileMeta, opts: TableOptions, limits: Limits | None,
+                     warnings: list[str], seen: MutableMapping[str, int]) -> Iterator[Document]:
     label = str(path)
     limits = limits or current_limits()
-    warnings: list[str] = []
     header, rows = iter_rows(path, data, limits=limits, warnings=warnings)
     columns = {c: i for i, c in enumerate(header)}
     text_cols = opts.text_columns
@@ -973,9 +1160,9 @@ def read_table(path: Path, data: bytes, meta: FileMeta, opts: TableOptions, *,
     attr_cols = opts.attribute_columns if opts.attribute_columns is not None else tuple(
         c for c in header if c not in used and c)
     several = len(text_cols) > 1
-    docs: list[Document] = []
-    seen: dict[str, int] = {}
-    blank: dict[str, list[int]] = {c: [] for c in text_cols}
+    made = 0
+    blank: dict[str, list[int]] = {c: [] for c in text_cols}  # the first lines with a blank answer
+    n_blank: dict[str, int] = dict.fromkeys(text_cols, 0)
     guessed = False
     for lineno, row in rows:
         def cell(col: str | None, row=row) -> str:
@@ -987,16 +1174,18 @@ def read_table(path: Path, data: bytes, meta: FileMeta, opts: TableOptions, *,
         texts = {c: normalise(cell(c)) for c in text_cols}
         for c, t in texts.items():
             if not t:
-                blank[c].append(lineno)
+                n_blank[c] += 1
+                if len(blank[c]) < 10:
+                    blank[c].append(lineno)
         if not any(texts.values()):
             continue
         ident = cell(opts.id_column) if opts.id_column else str(lineno - 1)
         if not ident:
             raise InputError("empty id", path=label, line=lineno, field=opts.id_column)
-        if ident in seen:
-            raise InputError(f"duplicate id {ident!r} (also on line {seen[ident]})", path=label, line=lineno,
+        first = seen.setdefault(ident, lineno)
+        if first != lineno:
+            raise InputError(f"duplicate id {ident!r} (also on line {first})", path=label, line=lineno,
                              field=opts.id_column)
-        seen[ident] = lineno
         attributes = {**meta.attributes, **{c: cell(c) for c in attr_cols if cell(c)}}
         for col, text in texts.items():
             if not text:
@@ -1008,19 +1197,20 @@ def read_table(path: Path, data: bytes, meta: FileMeta, opts: TableOptions, *,
                 attributes={**attributes, "text_column": col} if several else attributes)
             name = f"{path.stem}:{ident}:{col}" if several else f"{path.stem}:{ident}"
             doc, more = make_document(name, text, row_meta, path=f"{label}:{lineno}")
-            docs.append(doc)
             if more and not guessed:  # the language guess of the first row stands for the table
                 warnings.extend(more[:1])
                 guessed = True
+            made += 1
+            yield doc
     for col, lines in blank.items():
         if lines:
-            shown = ", ".join(map(str, lines[:10])) + (f" and {len(lines) - 10} more" if len(lines) > 10 else "")
-            warnings.append(f"{label}: {len(lines)} blank answer(s) in column {col!r} not imported "
-                            f"(line{'s' if len(lines) > 1 else ''} {shown})")
-    if not docs:
+            n = n_blank[col]
+            shown = ", ".join(map(str, lines[:10])) + (f" and {n - 10} more" if n > 10 else "")
+            warnings.append(f"{label}: {n} blank answer(s) in column {col!r} not imported "
+                            f"(line{'s' if n > 1 else ''} {shown})")
+    if not made:
         raise InputError(f"no rows with text in column{'s' if several else ''} "
                          f"{', '.join(map(repr, text_cols))}", path=label)
-    return ReadResult(docs, warnings)
 
 
 def _names(header: list[str], width: int = 200) -> str:

@@ -7,9 +7,9 @@ renders it (a table per doubtful file, one quiet line per clean one, or JSON).
 
 from __future__ import annotations
 
-import bisect
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from array import array
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 
 from tematik.models import INTERVIEWER, Document
@@ -87,7 +87,11 @@ class ImportReport:
 
 
 def _nonblank(text: str) -> int:
-    return sum(1 for ch in text if not ch.isspace())
+    """Characters that are not blank, counted a slice at a time (no copy of a long text)."""
+    step = 1 << 20
+    if len(text) <= step:
+        return len("".join(text.split()))
+    return sum(len("".join(text[i:i + step].split())) for i in range(0, len(text), step))
 
 
 def speakers_of(doc: Document) -> tuple[list[Speaker], int]:
@@ -113,14 +117,33 @@ def speakers_of(doc: Document) -> tuple[list[Speaker], int]:
     return list(by_label.values()), no_speaker
 
 
+def _spans(doc: Document, *, speakers_only: bool = False) -> tuple[array, array, bytearray, list[int] | range]:
+    """Starts, ends and has-a-speaker flags of the turns, and their order by (start, end): arrays, not a list of a
+    million turns."""
+    starts, ends, spoken = array("q"), array("q"), bytearray()
+    for t in doc.turns:
+        if t.speaker is not None or not speakers_only:
+            starts.append(t.start)
+            ends.append(t.end)
+            spoken.append(t.speaker is not None)
+    n = len(starts)
+    if all(starts[k] < starts[k + 1] or (starts[k] == starts[k + 1] and ends[k] <= ends[k + 1])
+           for k in range(n - 1)):
+        return starts, ends, spoken, range(n)
+    return starts, ends, spoken, sorted(range(n), key=lambda k: (starts[k], ends[k]))
+
+
 def _label_chars(doc: Document) -> int:
     """Non-blank characters of the speaker labels themselves (the text between a turn and the one before)."""
+    starts, ends, spoken, order = _spans(doc)
+    if not isinstance(order, range):  # by start alone, in the turns' order where two start together
+        order = sorted(range(len(starts)), key=starts.__getitem__)
     n, pos = 0, 0
-    for t in sorted(doc.turns, key=lambda t: t.start):
-        if t.speaker is not None:
-            line_start = doc.text.rfind("\n", 0, t.start) + 1
-            n += _nonblank(doc.text[max(line_start, pos):t.start])
-        pos = t.end
+    for k in order:
+        if spoken[k]:
+            line_start = doc.text.rfind("\n", 0, starts[k]) + 1
+            n += _nonblank(doc.text[max(line_start, pos):starts[k]])
+        pos = ends[k]
     return n
 
 
@@ -130,17 +153,33 @@ def labels_kept_as_text(doc: Document) -> list[tuple[int, str]]:
     Such a line's text is counted as the speech of the turn it sits in. Header lines before the first turn
     (``Tanggal: ...``) are not listed: they belong to no speaker and are counted as such.
     """
-    spans = sorted((t.start, t.end) for t in doc.turns if t.speaker is not None)
-    starts = {doc.text.rfind("\n", 0, s) + 1 for s, _ in spans}
-    out, pos = [], 0
-    for lineno, line in enumerate(doc.text.split("\n"), start=1):
+    starts, ends, _, order = _spans(doc, speakers_only=True)
+    text, out, pos, n = doc.text, [], 0, len(starts)
+    k = j = 0  # order[k - 1]: the last span starting at or before the line; order[j]: the next line start
+    line_start = text.rfind("\n", 0, starts[order[0]]) + 1 if n else -1
+    for lineno, line in enumerate(_lines(text), start=1):
+        while k < n and starts[order[k]] <= pos:
+            k += 1
+        while j < n and line_start < pos:
+            j += 1
+            line_start = text.rfind("\n", 0, starts[order[j]]) + 1 if j < n else -1
         m = _LOOKS_LIKE_LABEL.match(line)
-        if m and pos not in starts:
-            k = bisect.bisect_right(spans, (pos, len(doc.text) + 1)) - 1
-            if k >= 0 and spans[k][0] <= pos < spans[k][1]:
-                out.append((lineno, m.group("label")))
+        if m and line_start != pos and k > 0 and starts[order[k - 1]] <= pos < ends[order[k - 1]]:
+            out.append((lineno, m.group("label")))
         pos += len(line) + 1
     return out
+
+
+def _lines(text: str) -> Iterator[str]:
+    """``text.split("\\n")`` one line at a time (a long transcript is not copied into a list of its lines)."""
+    i = 0
+    while True:
+        j = text.find("\n", i)
+        if j < 0:
+            yield text[i:]
+            return
+        yield text[i:j]
+        i = j + 1
 
 
 def _key(label: str) -> str:
@@ -169,16 +208,40 @@ def build(documents: Sequence[Document], *, actions: Mapping[str, str],
     each filed under the document whose path it names; ``codings``: re-anchoring counts of replaced documents.
     """
     mappings = mappings or {}
-    interview_types = set(interview_types)
-    pending = list(warnings)
-    files = []
-    for doc in documents:
+    builder = ReportBuilder(global_mapping=global_mapping, warnings=warnings, interview_types=interview_types)
+    files = [builder.add(doc, action=actions.get(doc.name, "added"), mapping=mappings.get(doc.name),
+                         codings=codings.get(doc.name) if codings else None) for doc in documents]
+    return ImportReport(files, builder.finish())
+
+
+class ReportBuilder:
+    """:func:`build` one document at a time, so an import need not keep its documents to report on them.
+
+    Give the readers' warnings (:meth:`warn`) before the documents they are about; each document takes the ones
+    naming its path. What is kept between documents is small: the warnings not yet filed and the ``--speaker``
+    labels no document has used so far.
+    """
+
+    def __init__(self, *, global_mapping: Mapping[str, str] | None = None, warnings: Iterable[str] = (),
+                 interview_types: Iterable[str] = INTERVIEW_TYPES) -> None:
+        self.global_mapping = dict(global_mapping or {})
+        self.unused = list(self.global_mapping)  # --speaker labels no document has used yet
+        self.interview_types = set(interview_types)
+        self.pending = list(warnings)
+
+    def warn(self, warnings: Iterable[str]) -> None:
+        self.pending.extend(warnings)
+
+    def add(self, doc: Document, *, action: str = "added", mapping: tuple[str, Mapping[str, str]] | None = None,
+            codings: Mapping[str, int] | None = None) -> FileReport:
+        """The report on one document; ``mapping``: (where it was given, {label: target}) given for its file."""
+        interview_types = self.interview_types
         speakers, no_speaker = speakers_of(doc)
         mine: list[str] = []
         notes: list[str] = []
-        if doc.path:
+        if doc.path and self.pending:
             keep = []
-            for w in pending:
+            for w in self.pending:
                 if w.startswith(f"{doc.path}:") or w.startswith(f"{doc.path} ") or w == doc.path:
                     # "path:12: msg" stays "12: msg" (rendered back as path:12: msg); "path: msg" becomes "msg"
                     rest = w[len(doc.path):]
@@ -186,7 +249,7 @@ def build(documents: Sequence[Document], *, actions: Mapping[str, str],
                     (notes if any(m in text for m in NOTE_MARKERS) else mine).append(text)
                 else:
                     keep.append(w)
-            pending = keep
+            self.pending = keep
         labelled = [s for s in speakers if s.label]
         if doc.source_type in interview_types and not labelled:
             who = f"all counted as {doc.participant}'s" if doc.participant else "counted as nobody's speech"
@@ -206,22 +269,25 @@ def build(documents: Sequence[Document], *, actions: Mapping[str, str],
                 mine.append(f"speaker {s.label!r} ({s.turns} turn(s)) maps to no participant: its text is left "
                             f"out of per-participant counts; set it with `tematik speakers set {doc.name} "
                             f"'{s.label}=ID'` (or =interviewer)")
-        if doc.name in mappings:
-            origin, mapping = mappings[doc.name]
-            for label, target in mapping.items():
+        if mapping is not None:
+            origin, given = mapping
+            for label, target in given.items():
                 if not _used(label, doc):
                     mine.append(f"speaker mapping {label}={target} ({origin}) matches no label in the file")
         told = {m.group(1) for m in (re.match(r"(\d+):", w) for w in mine) if m}  # lines the reader warned about
         for lineno, label in labels_kept_as_text(doc):
             if str(lineno) not in told:
                 mine.append(f"{lineno}: {label!r} looks like a speaker label but was kept as text")
-        files.append(FileReport(
-            document=doc.name, path=doc.path, action=actions.get(doc.name, "added"), source_type=doc.source_type,
+        if self.unused:
+            self.unused = [label for label in self.unused if not _used(label, doc)]
+        return FileReport(
+            document=doc.name, path=doc.path, action=action, source_type=doc.source_type,
             participant=doc.participant, turns=len(doc.turns), speakers=speakers, no_speaker_chars=no_speaker,
-            chars=len(doc.text), warnings=mine, notes=notes, codings=dict(codings[doc.name]) if codings and
-            doc.name in codings else None))
-    general = list(pending)
-    for label, target in (global_mapping or {}).items():
-        if not any(_used(label, d) for d in documents):
-            general.append(f"--speaker {label}={target} matches no label in any imported file")
-    return ImportReport(files, general)
+            chars=len(doc.text), warnings=mine, notes=notes, codings=dict(codings) if codings is not None else None)
+
+    def finish(self) -> list[str]:
+        """The warnings about the call as a whole: those no document took, and ``--speaker`` labels never used."""
+        general = list(self.pending)
+        for label in self.unused:
+            general.append(f"--speaker {label}={self.global_mapping[label]} matches no label in any imported file")
+        return general

@@ -131,57 +131,72 @@ def import_(
     table = corpus.TableOptions(text_column=tuple(text_column or ("text",)), id_column=id_column,
                                 participant_column=participant_column,
                                 attribute_columns=tuple(c.strip() for c in columns.split(",")) if columns else None)
-    documents, warnings, people, mappings = [], [], {}, {}
-    for f in files:
-        meta = _merge(base, metas.get(f.resolve()))
-        result = corpus.read_path(f, meta, table=table, limits=limits)
-        documents.extend(result.documents)
-        warnings.extend(result.warnings)
-        given = metas.get(f.resolve())
-        if given is not None and given.speakers:
-            for d in result.documents:
-                mappings[d.name] = (given.origin or str(manifest), given.speakers)
-        if meta.participant:
-            attrs = {k: v for k, v in meta.attributes.items()} if f.resolve() in metas else {}
-            prev = people.get(meta.participant)
-            people[meta.participant] = Participant(meta.participant, meta.role or (prev.role if prev else None),
-                                                   {**(prev.attributes if prev else {}), **attrs})
+    people: dict[str, Participant] = {}
+    builder = importreport.ReportBuilder(global_mapping=base.speakers)
+    reports = _Spool()  # the per-document reports, on disk past a few MB: a million rows are not kept in memory
     path = db_path(db)
     fresh = not path.exists()
     store = open_store(db, create=True)
     try:
-        plan = store_corpus.plan_import(store, documents, replace=replace, force=force)
-        with progress("importing", len(plan.writes)) as advance:
+        # one transaction: documents are written in batches as they are read (memory grows with the largest
+        # file, not with the import), and a refused file anywhere rolls every write back
+        with progress("importing", None) as advance:
             with store.transaction():
-                store_corpus.ensure_participants(store, people.values())
-                store_corpus.apply_import(store, plan, progress=advance)
+                run = store_corpus.StreamingImport(store, replace=replace, force=force, progress=advance)
+                for f in files:
+                    given = metas.get(f.resolve())
+                    meta = _merge(base, given)
+                    result = corpus.stream_path(f, meta, table=table, limits=limits,
+                                                ids=store_corpus.TempIds(store))
+                    if meta.participant:
+                        attrs = dict(meta.attributes) if given is not None else {}
+                        prev = people.get(meta.participant)
+                        people[meta.participant] = Participant(
+                            meta.participant, meta.role or (prev.role if prev else None),
+                            {**(prev.attributes if prev else {}), **attrs})
+                        store_corpus.ensure_participants(store, [people[meta.participant]])
+                    mapping = (given.origin or str(manifest), given.speakers) if given is not None and \
+                        given.speakers else None
+                    told = 0  # the reader's warnings handed to the report so far
+                    for doc in result.documents:
+                        builder.warn(result.warnings[told:])
+                        told = len(result.warnings)
+                        action, stored, r = run.add(doc)
+                        if not run.refused:  # else only read on: a reader's error is still the one to report
+                            if r is not None:
+                                builder.warn(f"{stored.path or stored.name}: kept the project's speaker mapping "
+                                             f"{m} (set earlier; the file maps it to nobody)" for m in r.kept_speakers)
+                            reports.add(builder.add(stored, action=action, mapping=mapping,
+                                                    codings=r.counts if r is not None else None), fmt)
+                        doc = stored = r = None  # let go, so that a long text leaves memory as it is written
+                        run.release()
+                    builder.warn(result.warnings[told:])
+                run.finish()
     except BaseException:
         store.close()
+        reports.close()
         if fresh:  # a refused first import leaves no empty project behind
             for suffix in ("", "-wal", "-shm"):
                 Path(f"{path}{suffix}").unlink(missing_ok=True)
         raise
     store.close()
-    actions = {**{d.name: "added" for d in plan.add}, **{r.document.name: "replaced" for r in plan.replace},
-               **{d.name: "skipped" for d in plan.skip}}
-    replaced = {r.document.name: r.document for r in plan.replace}
-    kept = [f"{r.document.path or r.document.name}: kept the project's speaker mapping {m} (set earlier; the "
-            "file maps it to nobody)" for r in plan.replace for m in r.kept_speakers]
-    report = importreport.build([replaced.get(d.name, d) for d in documents], actions=actions, mappings=mappings,
-                                global_mapping=base.speakers, warnings=warnings + kept,
-                                codings={r.document.name: r.counts for r in plan.replace})
-    words = sum(d.words for d in plan.writes)
-    headline = (f"imported {len(plan.add)} document(s), replaced {len(plan.replace)}, skipped {len(plan.skip)} "
-                f"unchanged ({words:,} words) into {user(db_path(db))}")
-    print_import_report(report, headline, fmt)
+    report = importreport.ImportReport(reports, builder.finish())
+    headline = (f"imported {run.added} document(s), replaced {run.replaced}, skipped {run.skipped} "
+                f"unchanged ({run.words:,} words) into {user(db_path(db))}")
+    try:
+        print_import_report(report, headline, fmt, rows=reports.rows)
+    finally:
+        reports.close()
 
 
-def print_import_report(report, headline: str, fmt: ImportFormat) -> None:
-    """The import report: JSON for scripts; else one quiet line per clean file, a speaker table per doubtful one."""
+def print_import_report(report, headline: str, fmt: ImportFormat,
+                        rows: dict[str, dict[str, int]] | None = None) -> None:
+    """The import report: JSON for scripts; else one quiet line per clean file, a speaker table per doubtful one.
+
+    ``rows``: the quiet row documents already counted per table and action (then not counted again here).
+    """
     if fmt == ImportFormat.json:
-        import json
-
-        write_stdout(json.dumps({"summary": headline, **report.as_dict()}, ensure_ascii=False, indent=2) + "\n")
+        _write_json(report, headline)
         for w in report.warnings:
             warn(w)
         return
@@ -191,14 +206,16 @@ def print_import_report(report, headline: str, fmt: ImportFormat) -> None:
     from tematik.importreport import UNMAPPED, row_source
 
     console.print(headline)
-    rows: dict[str, dict[str, int]] = {}  # quiet documents from table rows: one line per table, not per row
+    counted = rows is not None
+    rows = {} if rows is None else rows  # quiet documents from table rows: one line per table, not per row
     for f in report.files:
         for n in f.notes:
             note(f"{f.path or f.document}: {n}")
         table_file = row_source(f.path)
         if not f.doubtful and table_file:
-            counts = rows.setdefault(table_file, {})
-            counts[f.action] = counts.get(f.action, 0) + 1
+            if not counted:
+                counts = rows.setdefault(table_file, {})
+                counts[f.action] = counts.get(f.action, 0) + 1
             continue
         if not f.doubtful:
             console.print(f"  {escape(f.summary())}", soft_wrap=True)
@@ -226,6 +243,63 @@ def print_import_report(report, headline: str, fmt: ImportFormat) -> None:
                       + ", ".join(f"{n} {a}" for a, n in counts.items()), soft_wrap=True)
     for w in report.warnings:
         warn(w)
+
+
+def _write_json(report, headline: str) -> None:
+    """``json.dumps({"summary": ..., **report.as_dict()}, indent=2)``, written one file report at a time."""
+    import json
+    from dataclasses import asdict
+
+    def dumps(value) -> str:
+        return json.dumps(value, ensure_ascii=False, indent=2)
+
+    write_stdout("{\n  \"summary\": " + dumps(headline) + ",\n  \"files\": [")
+    first = True
+    for f in report.files:
+        item = dumps({**asdict(f), "doubtful": f.doubtful})
+        write_stdout(("\n" if first else ",\n") + "\n".join("    " + line for line in item.split("\n")))
+        first = False
+    write_stdout("]" if first else "\n  ]")
+    write_stdout(",\n  \"warnings\": " + dumps(list(report.warnings)).replace("\n", "\n  ") + "\n}\n")
+
+
+class _Spool:
+    """The reports of an import's documents, pickled to a temporary file (in memory up to a few MB) and read back
+    in order: an import of a million rows does not keep a million reports in memory until it prints them."""
+
+    def __init__(self) -> None:
+        import tempfile
+
+        self._file = tempfile.SpooledTemporaryFile(max_size=8 << 20)
+        self.count = 0
+        self.rows: dict[str, dict[str, int]] = {}  # quiet row documents per table and action (table format)
+
+    def add(self, report, fmt: ImportFormat = ImportFormat.table) -> None:
+        """Keep a report; in the table format a quiet row document is only counted (unless it has notes)."""
+        import pickle
+
+        from tematik.importreport import row_source
+
+        if fmt == ImportFormat.table and not report.doubtful and (table_file := row_source(report.path)):
+            counts = self.rows.setdefault(table_file, {})
+            counts[report.action] = counts.get(report.action, 0) + 1
+            if not report.notes:
+                return
+        pickle.dump(report, self._file, protocol=pickle.HIGHEST_PROTOCOL)
+        self.count += 1
+
+    def __len__(self) -> int:
+        return self.count
+
+    def __iter__(self):
+        import pickle
+
+        self._file.seek(0)
+        for _ in range(self.count):
+            yield pickle.load(self._file)
+
+    def close(self) -> None:
+        self._file.close()
 
 
 def _merge(base, manifest_meta):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, MutableMapping
 from dataclasses import dataclass, field
 
 from tematik.corpus import attribute_type, sha256
@@ -183,6 +183,171 @@ def plan_import(db: Store, documents: list[Document], *, replace: bool = False, 
     return plan
 
 
+def _plan_one(db: Store, doc: Document, *, replace: bool) -> Document | Replacement | None:
+    """One document against the project: itself to add, a Replacement, or None when unchanged (skip)."""
+    row = db.conn.execute("SELECT id, sha256, text FROM documents WHERE name = ?", (doc.name,)).fetchone()
+    if row is None:
+        return doc
+    if row["sha256"] == sha256(doc.text):
+        return None
+    if not replace:
+        raise Conflict(f"document {doc.name!r} already exists with different content; "
+                       "use --replace to replace it", path=doc.path)
+    codings = db.query(
+        "SELECT id, code_id AS code, status, coder, start, end, match_start, match_end, "
+        "substr(?, start + 1, end - start) AS text FROM codings WHERE document_id = ? ORDER BY start, id",
+        (row["text"], row["id"]))
+    anchors = reanchor(row["text"], doc.text, [(c["start"], c["end"]) for c in codings])
+    doc, kept = keep_speakers(doc, _speaker_targets(db, row["id"]))
+    return Replacement(doc, row["id"], codings, anchors, kept)
+
+
+class TempIds(MutableMapping[str, int]):
+    """Row id -> line for the rows of one table read so far (``corpus.iter_table``'s ``ids``), kept in a temporary
+    table of the connection: the ids of a million rows stay out of memory. Starts empty."""
+
+    def __init__(self, db: Store) -> None:
+        self.conn = db.conn
+        self.conn.execute("CREATE TEMP TABLE IF NOT EXISTS import_ids (id TEXT PRIMARY KEY, line INTEGER)")
+        self.conn.execute("DELETE FROM temp.import_ids")
+
+    def __getitem__(self, key: str) -> int:
+        row = self.conn.execute("SELECT line FROM temp.import_ids WHERE id = ?", (key,)).fetchone()
+        if row is None:
+            raise KeyError(key)
+        return row[0]
+
+    def __setitem__(self, key: str, line: int) -> None:
+        self.conn.execute("INSERT OR REPLACE INTO temp.import_ids (id, line) VALUES (?, ?)", (key, line))
+
+    def setdefault(self, key: str, line: int) -> int:  # type: ignore[override]
+        """The line of ``key``, kept as ``line`` when it is new (one statement for a new id)."""
+        if self.conn.execute("INSERT OR IGNORE INTO temp.import_ids (id, line) VALUES (?, ?)", (key, line)).rowcount:
+            return line
+        return self[key]
+
+    def __delitem__(self, key: str) -> None:
+        if self.conn.execute("DELETE FROM temp.import_ids WHERE id = ?", (key,)).rowcount == 0:
+            raise KeyError(key)
+
+    def __iter__(self) -> Iterator[str]:
+        return (r[0] for r in self.conn.execute("SELECT id FROM temp.import_ids ORDER BY rowid"))
+
+    def __len__(self) -> int:
+        return self.conn.execute("SELECT count(*) FROM temp.import_ids").fetchone()[0]
+
+
+class StreamingImport:
+    """An import written as its documents are read, in batches, inside the caller's one transaction.
+
+    Memory grows with a batch and the largest document, not with the whole import: each document is checked
+    (:func:`plan_import`'s checks, the same messages), written with its batch and dropped. A call that must be
+    refused is refused like :func:`plan_import` would refuse it (the first duplicate name, else the first changed
+    document without ``replace``, else the codings ``replace`` would lose without ``force``), raised by
+    :meth:`finish` once every document was seen; the caller's transaction is then rolled back, so the project is
+    unchanged. The names seen so far are kept in a temporary table, not in memory.
+    """
+
+    def __init__(self, db: Store, *, replace: bool = False, force: bool = False, batch_size: int = 200,
+                 progress: Callable[[int], None] | None = None) -> None:
+        self.db, self.replace, self.force = db, replace, force
+        self.batch_size, self.progress = batch_size, progress
+        self.batch: list[Document | Replacement] = []
+        self.long: list[Document] = []  # a long added document, written alone by release()
+        self.added = self.replaced = self.skipped = self.words = 0
+        self.duplicate: InputError | None = None
+        self.conflict: Conflict | None = None
+        self.losing: list[tuple[str, dict[str, int], int, str | None]] = []  # name, counts, lost reviewed, path
+        db.conn.execute("CREATE TEMP TABLE IF NOT EXISTS import_names (name TEXT PRIMARY KEY, path TEXT)")
+        db.conn.execute("DELETE FROM temp.import_names")
+
+    @property
+    def refused(self) -> bool:
+        """The call will be refused (nothing more need be written)."""
+        return self.duplicate is not None or self.conflict is not None or bool(self.losing and not self.force)
+
+    def add(self, doc: Document) -> tuple[str, Document, Replacement | None]:
+        """Check one document and queue it: (added | replaced | skipped, the document as stored, its Replacement).
+
+        Once the call is known to be refused nothing more is written; the documents are still checked for
+        duplicate names so that :meth:`finish` raises the error :func:`plan_import` would have raised.
+        """
+        self.release()
+        conn = self.db.conn
+        if not conn.execute("INSERT OR IGNORE INTO temp.import_names (name, path) VALUES (?, ?)",
+                            (doc.name, doc.path)).rowcount:
+            if self.duplicate is None:
+                first = conn.execute("SELECT path FROM temp.import_names WHERE name = ?", (doc.name,)).fetchone()
+                self.duplicate = InputError(f"two files give the document name {doc.name!r} ({first[0]} and "
+                                            f"{doc.path}); rename one", path=doc.path)
+            return "skipped", doc, None
+        if self.duplicate is not None or self.conflict is not None:
+            return "skipped", doc, None
+        try:
+            planned = _plan_one(self.db, doc, replace=self.replace)
+        except Conflict as exc:
+            self.conflict = exc
+            self.batch.clear()
+            self.long.clear()
+            return "skipped", doc, None
+        if planned is None:
+            self.skipped += 1
+            return "skipped", doc, None
+        if isinstance(planned, Document) and len(planned.text) >= LONG_TEXT:
+            self.flush()
+            self.long.append(planned)  # written by release(), once the caller has let go of it
+        else:
+            self.batch.append(planned)
+        if isinstance(planned, Replacement):
+            self.replaced += 1
+            self.words += planned.document.words
+            if planned.lost_reviewed:
+                self.losing.append((doc.name, planned.counts, planned.lost_reviewed, doc.path))
+            result = ("replaced", planned.document, planned)
+        else:
+            self.added += 1
+            self.words += doc.words
+            result = ("added", doc, None)
+        if len(self.batch) >= self.batch_size:
+            self.flush()
+        return result
+
+    def release(self) -> None:
+        """Write a long document queued by :meth:`add`. Call it once the document (and what :meth:`add` returned
+        for it) is no longer referenced: its text is then let go while SQLite stores it, so the import holds it
+        about twice, not three times (see ``_write_long``); it is also written, held longer, by the next
+        :meth:`add` or :meth:`finish`."""
+        if self.long and not self.refused:
+            _write_long(self.db, self.long)
+            if self.progress:
+                self.progress(1)
+        self.long.clear()
+
+    def flush(self) -> None:
+        if self.batch and not self.refused:
+            _write_batch(self.db, [d for d in self.batch if isinstance(d, Document)],
+                         [r for r in self.batch if isinstance(r, Replacement)])
+            if self.progress:
+                self.progress(len(self.batch))
+        self.batch = []
+
+    def finish(self) -> None:
+        """Write what is queued, or raise the error that refuses the call (the caller rolls back)."""
+        self.db.conn.execute("DROP TABLE IF EXISTS temp.import_names")
+        if self.duplicate is not None:
+            raise self.duplicate
+        if self.conflict is not None:
+            raise self.conflict
+        if self.losing and not self.force:
+            parts = "; ".join(f"{name!r}: " + ", ".join(f"{n} {s}" for s, n in counts.items() if n)
+                              for name, counts, _, _ in self.losing)
+            raise Conflict(f"replacing would lose {sum(n for _, _, n, _ in self.losing)} coding(s) whose text was "
+                           f"deleted ({parts}); use --force to replace anyway (lost codings are kept in the audit "
+                           "log)", path=self.losing[0][3])
+        self.release()
+        self.flush()
+
+
 def _speaker_targets(db: Store, document_id: int) -> dict[str, tuple[str | None, bool]]:
     """Labels of a stored document that map to one participant or the interviewer (not unmapped, not mixed)."""
     targets: dict[str, set[tuple[str | None, bool]]] = {}
@@ -206,17 +371,64 @@ def apply_import(db: Store, plan: ImportPlan, *, batch_size: int = 200,
             progress(len(batch))
 
 
-def _write_batch(db: Store, batch: list[Document], replacements: list[Replacement]) -> None:
-    conn = db.conn
-    stamp = now()
+def _ensure_people(db: Store, documents: Iterable[Document]) -> None:
+    """The participants the documents and their turns name, created (without a role) where missing."""
     people: dict[str, Participant] = {}
-    for d in [*batch, *(r.document for r in replacements)]:
+    for d in documents:
         if d.participant:
             people.setdefault(d.participant, Participant(d.participant))
         for t in d.turns:
             if t.participant:
                 people.setdefault(t.participant, Participant(t.participant))
     ensure_participants(db, people.values(), update=False)
+
+
+#: a document at least this long (characters) is written alone, its text streamed into the row (see _write_long)
+LONG_TEXT = 1 << 22
+_SLICE = 1 << 20  # characters encoded and written at a time
+
+
+def _write_long(db: Store, box: list[Document]) -> None:
+    """Write the one added document in ``box`` (taken out of it) so that its text is not held three times.
+
+    Binding a text makes SQLite copy it twice (the bound value, then the row) beside Python's own copy. Here the
+    text's UTF-8 bytes are written a slice at a time into a zero-filled blob of a temporary table, Python's copy is
+    let go (when the caller holds no other reference: see StreamingImport.release), and the row is made from the
+    blob read back as TEXT: the same row as a plain INSERT's, about two copies of the text at the peak.
+    """
+    d = box.pop()
+    conn, text, step = db.conn, d.text, _SLICE
+    _ensure_people(db, [d])
+    conn.execute("CREATE TEMP TABLE IF NOT EXISTS import_text (id INTEGER PRIMARY KEY, bytes BLOB)")
+    conn.execute("DELETE FROM temp.import_text")
+    nbytes = sum(len(text[i:i + step].encode("utf-8")) for i in range(0, len(text), step))
+    # the blob is the row's last column: SQLite stores its zeros without making them in memory
+    slot = conn.execute("INSERT INTO temp.import_text (bytes) VALUES (zeroblob(?))", (nbytes,)).lastrowid
+    with conn.blobopen("import_text", "bytes", slot, name="temp") as blob:
+        for i in range(0, len(text), step):
+            blob.write(text[i:i + step].encode("utf-8"))
+    row = (d.name, d.source_type, d.language, d.participant, d.date, d.path, sha256(text), d.words, len(text),
+           now(), slot)
+    turns, attributes = d.turns, d.attributes
+    del d, text
+    doc_id = conn.execute(
+        "INSERT INTO documents (name, source_type, language, participant_id, date, path, text, sha256, words, "
+        "chars, imported) SELECT ?, ?, ?, ?, ?, ?, CAST(bytes AS TEXT), ?, ?, ?, ? FROM temp.import_text "
+        "WHERE id = ?", row).lastrowid
+    conn.execute("DELETE FROM temp.import_text")
+    conn.executemany(
+        "INSERT INTO turns (document_id, seq, start, end, speaker, participant_id, is_interviewer, timestamp) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        ((doc_id, n, t.start, t.end, t.speaker, t.participant, int(t.is_interviewer), t.timestamp)
+         for n, t in enumerate(turns)))
+    conn.executemany("INSERT INTO document_attributes (document_id, key, value) VALUES (?, ?, ?)",
+                     [(doc_id, k, v) for k, v in attributes.items()])
+
+
+def _write_batch(db: Store, batch: list[Document], replacements: list[Replacement]) -> None:
+    conn = db.conn
+    stamp = now()
+    _ensure_people(db, [*batch, *(r.document for r in replacements)])
     conn.executemany(
         "INSERT INTO documents (name, source_type, language, participant_id, date, path, text, sha256, words, "
         "chars, imported) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
