@@ -56,9 +56,10 @@ def _new_file_mode() -> int:
     return 0o666 & ~umask
 
 
-def _fsync_dir(folder: Path) -> None:
+def fsync_path(path: str | os.PathLike[str], *, directory: bool = False) -> None:
+    """Flush a file (or, with ``directory``, a folder's entries) to disk; where the system cannot, do nothing."""
     try:
-        fd = os.open(folder, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+        fd = os.open(path, os.O_RDONLY | (getattr(os, "O_DIRECTORY", 0) if directory else 0))
     except OSError:
         return
     try:
@@ -104,7 +105,7 @@ def atomic_open(path: str | os.PathLike[str], mode: str = "w", *, encoding: str 
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise
-        _fsync_dir(target.parent)
+        fsync_path(target.parent, directory=True)
     except OSError as exc:
         raise os_error(exc, path) from None
 
@@ -141,7 +142,7 @@ def remove_manifest(folder: str | os.PathLike[str]) -> None:
         target.unlink(missing_ok=True)
     except OSError as exc:
         raise os_error(exc, target, doing="remove") from None
-    _fsync_dir(Path(folder))
+    fsync_path(folder, directory=True)
 
 
 def write_manifest(folder: str | os.PathLike[str], files: Iterable[str | os.PathLike[str]], *,

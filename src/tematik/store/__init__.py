@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from tematik.errors import InputError, ProjectBusy, ProjectError, StorageError, TematikError
+from tematik.fileio import fsync_path
 from tematik.store.schema import MIGRATIONS, SCHEMA_VERSION
 
 DEFAULT_DB = "tematik.db"
@@ -148,19 +149,6 @@ def _sweep_stale_creations(path: Path) -> None:
         p.unlink(missing_ok=True)
 
 
-def _fsync(path: Path, *, directory: bool = False) -> None:
-    try:
-        fd = os.open(path, os.O_RDONLY | (getattr(os, "O_DIRECTORY", 0) if directory else 0))
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
-
-
 def current_user() -> str:
     """The coder name used when none is given: ``TEMATIK_CODER`` or the OS user."""
     env = os.environ.get("TEMATIK_CODER")
@@ -264,9 +252,9 @@ class Store:
                                  (now(), current_user()))
             finally:
                 conn.close()  # the last connection: the WAL is checkpointed into the file and removed
-            _fsync(tmp)
+            fsync_path(tmp)
             cls._place(tmp, path, replace_empty=leftover)
-            _fsync(path.parent, directory=True)
+            fsync_path(path.parent, directory=True)
         except OSError as exc:
             from tematik.fileio import os_error
 

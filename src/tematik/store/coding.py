@@ -199,11 +199,16 @@ def _doc_id(db: Store, name: str) -> int:
     return row[0]
 
 
-def check_text(db: Store, document_id: int, text_sha256: str, *, name: str | None = None) -> str:
+def check_text(db: Store, document_id: int, text_sha256: str | None, *, name: str | None = None) -> str:
     """Refuse work computed from a text the document no longer has: DocumentChanged unless document
     ``document_id`` still exists with text hash ``text_sha256``. Call it inside the write transaction that stores
-    the work (the write lock keeps the text from changing until the commit). Returns the hash."""
+    the work (the write lock keeps the text from changing until the commit). Returns the hash; with
+    ``text_sha256`` None (the caller did not say which text), the document's current hash, NotFound if none."""
     current = db.scalar("SELECT sha256 FROM documents WHERE id = ?", (document_id,))
+    if text_sha256 is None:
+        if current is None:
+            raise NotFound(f"no document #{document_id}")
+        return current
     if current != text_sha256:
         label = repr(name) if name else f"#{document_id}"
         what = "was removed" if current is None else "was re-imported with a different text"
@@ -238,12 +243,7 @@ def store_suggestions(db: Store, document_id: int, suggestions: Sequence[Suggest
         params += code_list
     stamp = now()
     with db.transaction():
-        if text_sha256 is not None:
-            sha = check_text(db, document_id, text_sha256, name=name)
-        else:
-            sha = db.scalar("SELECT sha256 FROM documents WHERE id = ?", (document_id,))
-            if sha is None:
-                raise NotFound(f"no document #{document_id}")
+        sha = check_text(db, document_id, text_sha256, name=name)
         db.conn.execute(_DELETE_SUGGESTIONS + code_filter, params)
         reviewed = {(r[0], r[1], r[2]) for r in db.conn.execute(
             "SELECT code_id, start, end FROM codings WHERE document_id = ? AND status != 'suggested'",

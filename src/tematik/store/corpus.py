@@ -157,30 +157,26 @@ def plan_import(db: Store, documents: list[Document], *, replace: bool = False, 
         seen[doc.name] = doc
     plan = ImportPlan()
     for doc in documents:
-        row = db.conn.execute("SELECT id, sha256, text FROM documents WHERE name = ?", (doc.name,)).fetchone()
-        if row is None:
-            plan.add.append(doc)
-        elif row["sha256"] == sha256(doc.text):
+        planned = _plan_one(db, doc, replace=replace)
+        if planned is None:
             plan.skip.append(doc)
+        elif isinstance(planned, Replacement):
+            plan.replace.append(planned)
         else:
-            if not replace:
-                raise Conflict(f"document {doc.name!r} already exists with different content; "
-                               "use --replace to replace it", path=doc.path)
-            codings = db.query(
-                "SELECT id, code_id AS code, status, coder, start, end, match_start, match_end, "
-                "substr(?, start + 1, end - start) AS text FROM codings WHERE document_id = ? ORDER BY start, id",
-                (row["text"], row["id"]))
-            anchors = reanchor(row["text"], doc.text, [(c["start"], c["end"]) for c in codings])
-            doc, kept = keep_speakers(doc, _speaker_targets(db, row["id"]))
-            plan.replace.append(Replacement(doc, row["id"], codings, anchors, kept))
-    losing = [r for r in plan.replace if r.lost_reviewed]
+            plan.add.append(planned)
+    losing = [(r.document.name, r.counts, r.lost_reviewed, r.document.path) for r in plan.replace if r.lost_reviewed]
     if losing and not force:
-        parts = "; ".join(f"{r.document.name!r}: " + ", ".join(f"{n} {s}" for s, n in r.counts.items() if n)
-                          for r in losing)
-        raise Conflict(f"replacing would lose {sum(r.lost_reviewed for r in losing)} coding(s) whose text was "
-                       f"deleted ({parts}); use --force to replace anyway (lost codings are kept in the audit "
-                       "log)", path=losing[0].document.path)
+        raise _losing(losing)
     return plan
+
+
+def _losing(losing: list[tuple[str, dict[str, int], int, str | None]]) -> Conflict:
+    """The refusal of a replacement that would lose reviewed codings: (name, counts, lost, path) per document."""
+    parts = "; ".join(f"{name!r}: " + ", ".join(f"{n} {s}" for s, n in counts.items() if n)
+                      for name, counts, _, _ in losing)
+    return Conflict(f"replacing would lose {sum(n for _, _, n, _ in losing)} coding(s) whose text was deleted "
+                    f"({parts}); use --force to replace anyway (lost codings are kept in the audit log)",
+                    path=losing[0][3])
 
 
 def _plan_one(db: Store, doc: Document, *, replace: bool) -> Document | Replacement | None:
@@ -339,11 +335,7 @@ class StreamingImport:
         if self.conflict is not None:
             raise self.conflict
         if self.losing and not self.force:
-            parts = "; ".join(f"{name!r}: " + ", ".join(f"{n} {s}" for s, n in counts.items() if n)
-                              for name, counts, _, _ in self.losing)
-            raise Conflict(f"replacing would lose {sum(n for _, _, n, _ in self.losing)} coding(s) whose text was "
-                           f"deleted ({parts}); use --force to replace anyway (lost codings are kept in the audit "
-                           "log)", path=self.losing[0][3])
+            raise _losing(self.losing)
         self.release()
         self.flush()
 
@@ -569,12 +561,7 @@ def save_segments(db: Store, document_id: int, unit: str, spans: Iterable[tuple[
 
     spans = list(spans)
     with db.transaction():
-        if text_sha256 is not None:
-            sha = check_text(db, document_id, text_sha256, name=name)
-        else:
-            sha = db.scalar("SELECT sha256 FROM documents WHERE id = ?", (document_id,))
-            if sha is None:
-                raise NotFound(f"no document #{document_id}")
+        sha = check_text(db, document_id, text_sha256, name=name)
         db.conn.execute("DELETE FROM segments WHERE document_id = ? AND unit = ?", (document_id, unit))
         db.conn.executemany("INSERT INTO segments (document_id, unit, seq, start, end) VALUES (?, ?, ?, ?, ?)",
                             [(document_id, unit, i, s, e) for i, (s, e) in enumerate(spans)])
