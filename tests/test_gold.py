@@ -7,17 +7,21 @@ codebook's ids. See corpora/ks-library/gold/README.md for how the labels were ma
 
 from __future__ import annotations
 
-import csv
 from collections import Counter
 from pathlib import Path
 
 import pytest
 
-from conftest import REPO, Cli
+from conftest import REPO
+from reference_sets import (
+    check_rows_point_at_their_sentences,
+    check_whole_sentence_units,
+    codes_of,
+    import_corpus,
+    read_rows,
+    spans_by_document,
+)
 from tematik.codebook import load_codebook
-from tematik.nlp import units
-from tematik.store import Store
-from tematik.store.corpus import load_documents
 
 CORPUS = REPO / "corpora" / "ks-library"
 GOLD = REPO / "corpora" / "ks-library" / "gold" / "ks-gold.csv"
@@ -27,47 +31,21 @@ CODEBOOK = REPO / "codebooks" / "knowledge-sharing.yaml"
 @pytest.fixture(scope="module")
 def docs(tmp_path_factory: pytest.TempPathFactory) -> dict:
     """The bundled corpus imported through the real CLI into a fresh project file."""
-    db = tmp_path_factory.mktemp("gold") / "project.db"
-    Cli(db)("import", CORPUS, "--manifest", CORPUS / "manifest.csv")
-    store = Store.open(db)
-    try:
-        loaded = {d.name: d for d in load_documents(store)}
-        roles = {r["id"]: r["role"] for r in store.query("SELECT id, role FROM participants")}
-    finally:
-        store.close()
-    return {"docs": loaded, "roles": roles}
+    return import_corpus(tmp_path_factory.mktemp("gold") / "project.db", CORPUS, CORPUS / "manifest.csv")
 
 
 @pytest.fixture(scope="module")
 def rows() -> list[dict[str, str]]:
-    with GOLD.open(encoding="utf-8", newline="") as fh:
-        reader = csv.DictReader(fh)
-        assert reader.fieldnames == ["document", "start", "end", "sentence", "codes"]
-        return list(reader)
-
-
-def codes_of(row: dict[str, str]) -> list[str]:
-    return [c for c in row["codes"].split(";") if c]
+    return read_rows(GOLD)
 
 
 def test_every_row_points_at_its_sentence_in_the_imported_document(docs, rows):
-    imported = docs["docs"]
-    for i, row in enumerate(rows, start=2):
-        assert row["document"] in imported, f"ks-gold.csv:{i}: unknown document {row['document']!r}"
-        text = imported[row["document"]].text
-        start, end = int(row["start"]), int(row["end"])
-        assert 0 <= start < end <= len(text), f"ks-gold.csv:{i}: offsets {start}:{end} outside the document"
-        assert text[start:end].replace("\n", " ") == row["sentence"], f"ks-gold.csv:{i}: text differs at {start}:{end}"
+    check_rows_point_at_their_sentences(rows, docs["docs"], "ks-gold.csv")
 
 
 def test_rows_are_whole_documents_of_non_interviewer_sentence_units(docs, rows):
     # Whole documents, so uncoded sentences occur at their natural rate, and exactly the units the auto-coder uses.
-    by_doc: dict[str, list[tuple[int, int]]] = {}
-    for row in rows:
-        by_doc.setdefault(row["document"], []).append((int(row["start"]), int(row["end"])))
-    for name, spans in by_doc.items():
-        expected = units(docs["docs"][name], "sentence", include_interviewer=False)
-        assert spans == expected, f"{name}: gold rows differ from tematik's sentence units; re-derive the fixture"
+    check_whole_sentence_units(spans_by_document(rows), docs["docs"], "gold")
 
 
 def test_codes_are_the_study_codebook_ids_in_codebook_order(rows):

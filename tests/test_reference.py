@@ -14,11 +14,16 @@ from pathlib import Path
 
 import pytest
 
-from conftest import REPO, Cli
+from conftest import REPO
+from reference_sets import (
+    check_rows_point_at_their_sentences,
+    check_whole_sentence_units,
+    codes_of,
+    import_corpus,
+    read_rows,
+    spans_by_document,
+)
 from tematik.codebook import load_codebook
-from tematik.nlp import units
-from tematik.store import Store
-from tematik.store.corpus import load_documents
 
 REFERENCE = REPO / "benchmarks" / "reference"
 ROWS = REFERENCE / "reference.csv"
@@ -31,48 +36,22 @@ LETTERS = {"T": "trust", "S": "solidarity", "O": "openness", "G": "togetherness"
 @pytest.fixture(scope="module")
 def imported(tmp_path_factory: pytest.TempPathFactory) -> dict:
     """The reference documents imported through the real CLI into a fresh project file."""
-    db = tmp_path_factory.mktemp("reference") / "project.db"
-    Cli(db)("import", REFERENCE, "--manifest", REFERENCE / "manifest.csv")
-    store = Store.open(db)
-    try:
-        docs = {d.name: d for d in load_documents(store)}
-        roles = {r["id"]: r["role"] for r in store.query("SELECT id, role FROM participants")}
-    finally:
-        store.close()
-    return {"docs": docs, "roles": roles}
+    return import_corpus(tmp_path_factory.mktemp("reference") / "project.db", REFERENCE, REFERENCE / "manifest.csv")
 
 
 @pytest.fixture(scope="module")
 def rows() -> list[dict[str, str]]:
-    with ROWS.open(encoding="utf-8", newline="") as fh:
-        reader = csv.DictReader(fh)
-        assert reader.fieldnames == ["document", "start", "end", "sentence", "codes"]
-        return list(reader)
-
-
-def codes_of(row: dict[str, str]) -> list[str]:
-    return [c for c in row["codes"].split(";") if c]
+    return read_rows(ROWS)
 
 
 def test_every_row_points_at_its_sentence_in_the_imported_document(imported, rows):
-    docs = imported["docs"]
-    for i, row in enumerate(rows, start=2):
-        assert row["document"] in docs, f"reference.csv:{i}: unknown document {row['document']!r}"
-        text = docs[row["document"]].text
-        start, end = int(row["start"]), int(row["end"])
-        assert 0 <= start < end <= len(text), f"reference.csv:{i}: offsets {start}:{end} outside the document"
-        assert text[start:end].replace("\n", " ") == row["sentence"], f"reference.csv:{i}: text differs"
+    check_rows_point_at_their_sentences(rows, imported["docs"], "reference.csv")
 
 
 def test_every_document_is_whole_and_made_of_non_interviewer_sentence_units(imported, rows):
-    by_doc: dict[str, list[tuple[int, int]]] = {}
-    for row in rows:
-        by_doc.setdefault(row["document"], []).append((int(row["start"]), int(row["end"])))
-    # Every imported reference document is in the file, none partly.
-    assert set(by_doc) == set(imported["docs"])
-    for name, spans in by_doc.items():
-        expected = units(imported["docs"][name], "sentence", include_interviewer=False)
-        assert spans == expected, f"{name}: reference rows differ from tematik's sentence units; re-derive them"
+    by_doc = spans_by_document(rows)
+    assert set(by_doc) == set(imported["docs"])  # every imported reference document is in the file, none partly
+    check_whole_sentence_units(by_doc, imported["docs"], "reference")
 
 
 def test_codes_are_the_study_codebook_ids_in_codebook_order(rows):
