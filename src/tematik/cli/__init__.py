@@ -109,6 +109,15 @@ def _register() -> None:
 _register()
 
 
+def _messages() -> None:
+    from tematik.cli.common import install_message_handler
+
+    install_message_handler()
+
+
+_messages()
+
+
 def main() -> None:
     try:
         app()

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from tematik.cli.common import DbOption, OutputOption, ReportFormat, ReportFormatOption, emit, note, open_store
+from tematik.cli.common import DbOption, OutputOption, ReportFormat, ReportFormatOption, emit, open_store
 from tematik.errors import InputError
 
 UNIT_CHOICES = ("sentence", "turn", "paragraph", "document", "char")
@@ -148,52 +148,9 @@ def _rows(frame, columns):
 
 
 def presence_from_project(store, unit: str, coder_list: list[str], code_list: list[str], status: str):
-    """Presence data from the project's codings, and a function adding readable unit labels to disagreements."""
-    from tematik import agreement as ag
+    """Presence data from the project's codings (see :meth:`tematik.project.Project._presence`)."""
     from tematik.models import CODING_STATUSES
-    from tematik.store import agreement as store_agreement
-    from tematik.store import coding as store_coding
+    from tematik.project import Project, parse_statuses
 
-    statuses = CODING_STATUSES if status.strip() == "all" else store_agreement.check_statuses(_split(status))
-    coders = store_agreement.check_coders(store, coder_list) if coder_list else store_agreement.coders(store)
-    codes = [store_coding.code_exists(store, c) for c in code_list] if code_list else store_agreement.codes(store)
-    if not codes:
-        raise InputError("no codes in the project; load a codebook first (tematik codebook load FILE)",
-                         field="--code")
-
-    if unit == "char":
-        intervals, seen, lengths = store_agreement.coding_intervals(store, coder_ids=coders, code_ids=codes,
-                                                                    statuses=statuses)
-        presence = ag.presence_from_intervals(intervals, lengths, codes=codes, seen=seen)
-        names = store_agreement.document_names(store, list(lengths))
-
-        def label_chars(frame):
-            frame = frame.copy()
-            frame["doc"] = [names.get(int(d), d) for d in frame["doc"]]
-            return frame.rename(columns={"doc": "document"})
-
-        return presence, label_chars
-
-    if unit != "document":
-        from tematik.cli.segments import ensure_segments
-
-        done = ensure_segments(store, unit)
-        if done:
-            note(f"split {done} document(s) into {unit}s")
-    import pandas as pd
-
-    rows = store_agreement.unit_rows(store, unit, coder_ids=coders, code_ids=codes, statuses=statuses)
-    frame = pd.DataFrame(rows, columns=["unit", "coder", "code"])
-    present = set(frame["coder"])
-    presence = ag.presence_from_table(frame, coders=[c for c in coders if c in present], codes=codes)
-
-    def label_units(frame):
-        info = store_agreement.unit_labels(store, unit, frame["unit"].tolist())
-        extra = pd.DataFrame([info.get(int(u), {}) for u in frame["unit"]],
-                             columns=["document", "seq", "start", "end", "text"])
-        if unit == "document":
-            extra = extra[["document"]]
-        cols = ["code", "applied_by", "not_applied_by"]
-        return pd.concat([extra, frame[cols].reset_index(drop=True)], axis=1)
-
-    return presence, label_units
+    statuses = parse_statuses(status, all_means=CODING_STATUSES)
+    return Project(store)._presence(unit, coder_list, code_list, statuses)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import sys
 from collections.abc import Callable, Sequence
@@ -93,6 +94,48 @@ OutputOption = Annotated[
 CoderOption = Annotated[
     str | None, typer.Option("--coder", help="Who is coding (default: $TEMATIK_CODER or the OS user).",
                              show_default=False)]
+
+
+def status_option(help: str) -> Any:  # noqa: A002
+    """The one ``--status`` option: repeatable, each value comma-separated, ``all`` allowed; the project API reads
+    it (:func:`tematik.project.parse_statuses`). ``help`` says the command's default and what ``all`` means."""
+    return Annotated[list[str] | None, typer.Option("--status", metavar="STATUS", show_default=False, help=help)]
+
+
+def open_project(db: Path | None, *, create: bool = False):
+    """The project API on the --db file, with the CLI's progress bars and busy message."""
+    from tematik.project import Project
+
+    project = Project.open(db_path(db), create=create, on_busy=note)
+    project.progress = progress
+    return project
+
+
+def create_project(db: Path | None):
+    from tematik.project import Project
+
+    project = Project.create(db_path(db), on_busy=note)
+    project.progress = progress
+    return project
+
+
+class _MessageHandler(logging.Handler):
+    """The API's messages on stderr: warnings as ``warning: ...``, notes (INFO) dimmed."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        message = record.getMessage()
+        if record.levelno >= logging.WARNING:
+            warn(message)
+        else:
+            note(message)
+
+
+def install_message_handler() -> None:
+    logger = logging.getLogger("tematik")
+    if not any(isinstance(h, _MessageHandler) for h in logger.handlers):
+        logger.addHandler(_MessageHandler())
+    logger.setLevel(logging.INFO)
+    logger.propagate = False
 
 
 def db_path(db: Path | None) -> Path:
