@@ -69,9 +69,9 @@ def _root(
              "up with exit code 75 and nothing changed (default: 30).")] = None,
 ) -> None:
     """tematik: qualitative coding + questionnaire scoring + triangulation, in one SQLite file."""
-    from tematik import store
+    from tematik.cli import common
 
-    store.busy_timeout_option = wait
+    common.wait_seconds = wait
 
 
 def _register() -> None:

@@ -102,11 +102,14 @@ def status_option(help: str) -> Any:  # noqa: A002
     return Annotated[list[str] | None, typer.Option("--status", metavar="STATUS", show_default=False, help=help)]
 
 
+wait_seconds: float | None = None  # the root --wait option (or $TEMATIK_BUSY_TIMEOUT); None: the API's default
+
+
 def open_project(db: Path | None, *, create: bool = False):
-    """The project API on the --db file, with the CLI's progress bars and busy message."""
+    """The project API on the --db file, with the CLI's progress bars, --wait and busy message."""
     from tematik.project import Project
 
-    project = Project.open(db_path(db), create=create, on_busy=note)
+    project = Project.open(db_path(db), create=create, wait=wait_seconds, on_busy=note)
     project.progress = progress
     return project
 
@@ -114,7 +117,7 @@ def open_project(db: Path | None, *, create: bool = False):
 def create_project(db: Path | None):
     from tematik.project import Project
 
-    project = Project.create(db_path(db), on_busy=note)
+    project = Project.create(db_path(db), wait=wait_seconds, on_busy=note)
     project.progress = progress
     return project
 
@@ -148,7 +151,7 @@ def open_store(db: Path | None, *, create: bool = False):
     from tematik.store import Store
 
     path = db_path(db)
-    store = Store.open(path, create=create, on_busy=note)
+    store = Store.open(path, create=create, timeout=wait_seconds, on_busy=note)
     return store
 
 

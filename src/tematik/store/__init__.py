@@ -28,18 +28,14 @@ APPLICATION_ID = 0x54454D41  # "TEMA": marks the file as a tematik project
 DEFAULT_BUSY_TIMEOUT = 30.0  # seconds a command waits for another process's write lock
 FIRST_WAIT = 0.25  # seconds waited silently before saying that the project is busy
 
-# The CLI's global ``--wait`` (None: $TEMATIK_BUSY_TIMEOUT, else DEFAULT_BUSY_TIMEOUT).
-busy_timeout_option: float | None = None
-
 
 def default_db_path() -> Path:
     return Path(os.environ.get("TEMATIK_DB") or DEFAULT_DB)
 
 
 def busy_timeout() -> float:
-    """Seconds to wait for a project another process is writing: ``--wait``, $TEMATIK_BUSY_TIMEOUT or 30."""
-    if busy_timeout_option is not None:
-        return busy_timeout_option
+    """Seconds to wait for a project another process is writing when the caller gives none (the CLI's ``--wait``,
+    the API's ``wait=``): $TEMATIK_BUSY_TIMEOUT or 30."""
     env = os.environ.get("TEMATIK_BUSY_TIMEOUT")
     if not env:
         return DEFAULT_BUSY_TIMEOUT
