@@ -7,8 +7,7 @@ from typing import Annotated
 
 import typer
 
-from tematik.cli.common import DbOption, console, note, open_store, user, warn
-from tematik.errors import InputError
+from tematik.cli.common import DbOption, console, note, open_project, status_option, user, warn
 
 
 def register(app: typer.Typer) -> None:
@@ -24,33 +23,27 @@ def register(app: typer.Typer) -> None:
 
 def export_codings(
     file: Annotated[Path, typer.Argument(help="CSV file to write.", dir_okay=False)],
-    status: Annotated[list[str] | None, typer.Option(help="Only these statuses (repeatable or comma-separated).")
-                      ] = None,
+    status: status_option("Only these statuses (repeatable or comma-separated; default and 'all': every status, "
+                          "rejected too).") = None,
     coder: Annotated[list[str] | None, typer.Option("--coder", help="Only these coders.")] = None,
     db: DbOption = None,
 ) -> None:
     """Write codings as CSV rows that `tematik import-codings` places in another copy of the project
     (documents named by content hash)."""
-    from tematik.cli.coding import _split
-    from tematik.export.tables import to_csv
-    from tematik.fileio import write_text
-    from tematik.store import exchange
-
-    with open_store(db) as store:
-        rows = exchange.coding_rows(store, _split(status) or None, _split(coder) or None)
-    write_text(file, to_csv(exchange.EXCHANGE_COLUMNS, rows))
-    console.print(f"wrote {len(rows)} coding(s) to {user(file)}")
+    with open_project(db) as p:
+        result = p.export_codings(file, status=status, coder=coder)
+    console.print(f"wrote {result.codings} coding(s) to {user(file)}")
 
 
-def _report(report, what: str) -> None:
-    console.print(f"{what}: {report.added} coding(s) added"
-                  + (f" by {user(', '.join(sorted(report.coders)))}" if report.coders else "")
-                  + f", {report.present} already here, {len(report.unplaced)} could not be placed"
-                  + (f"; codes added: {user(', '.join(report.codes_added))}" if report.codes_added else ""))
-    for where, why in report.unplaced[:50]:
+def _report(result, what: str) -> None:
+    console.print(f"{what}: {result.added} coding(s) added"
+                  + (f" by {user(', '.join(result.coders))}" if result.coders else "")
+                  + f", {result.present} already here, {len(result.unplaced)} could not be placed"
+                  + (f"; codes added: {user(', '.join(result.codes_added))}" if result.codes_added else ""))
+    for where, why in result.unplaced[:50]:
         warn(f"{where}: {why}")
-    if len(report.unplaced) > 50:
-        warn(f"... and {len(report.unplaced) - 50} more")
+    if len(result.unplaced) > 50:
+        warn(f"... and {len(result.unplaced) - 50} more")
 
 
 def merge(
@@ -60,16 +53,9 @@ def merge(
 ) -> None:
     """Bring another coder's codings into this project: documents matched by content hash, coder identity
     kept, nothing overwritten; what cannot be placed is reported."""
-    from tematik.store import exchange
-
-    if not other.exists():
-        raise InputError("no such project file", path=str(other))
-    rows, codes = exchange.read_other_project(other)
-    with open_store(db) as store:
-        if store.path.resolve() == other.resolve():
-            raise InputError("cannot merge a project into itself", path=str(other))
-        report = exchange.place_codings(store, rows, codes=codes, origin=other.name)
-    _report(report, f"merged {other}")
+    with open_project(db) as p:
+        result = p.merge(other)
+    _report(result, f"merged {other}")
 
 
 def import_codings(
@@ -79,24 +65,8 @@ def import_codings(
     db: DbOption = None,
 ) -> None:
     """Import codings from a CSV, placing them by document content hash; never overwrites."""
-    from tematik import corpus
-    from tematik.escape import csv_uncell
-    from tematik.store import exchange
-
-    if not file.exists():
-        raise InputError("no such file", path=str(file))
-    header, rows = corpus.read_rows(file, corpus.read_bytes(file))
-    missing = [c for c in ("document_sha256", "code", "start", "end", "coder") if c not in header]
-    if missing:
-        raise InputError(f"missing column(s): {', '.join(missing)}", path=str(file), line=1)
-    records = []
-    for lineno, row in rows:
-        # csv_uncell: undo the spreadsheet-formula guard of our own export (a ' before = + - @ tab CR)
-        rec: dict = {c: csv_uncell(row[i]) if i < len(row) else "" for i, c in enumerate(header)}
-        rec["_line"] = lineno
-        records.append(rec)
-    with open_store(db) as store:
-        report = exchange.place_codings(store, records, origin=str(file))
-    _report(report, f"imported {file}")
-    if not records:
+    with open_project(db) as p:
+        result = p.import_codings(file)
+    _report(result, f"imported {file}")
+    if not result.rows:
         note("the file holds no coding rows")
