@@ -193,7 +193,7 @@ class SurveyMixin(ProjectBase):
             return []
         return check_factor_links(cb, [f.id for f in instrument.scored], f"instrument '{instrument.id}'")
 
-    def _score_inputs(self, instrument: str | None, scale: str | None) -> tuple[Responses, CategoryScale]:
+    def _survey_inputs(self, instrument: str | None, scale: str | None) -> tuple[Responses, CategoryScale]:
         from tematik.instrument import category_scale
         from tematik.store import survey as store_survey
 
@@ -221,7 +221,7 @@ class SurveyMixin(ProjectBase):
 
         check_score_options(by, per_respondent)
         lang = _value(lang)
-        data, categories = self._score_inputs(instrument, scale)
+        data, categories = self._survey_inputs(instrument, scale)
         if per_respondent:
             frame = respondent_scores(data, scale=categories, lang=lang)
         else:
@@ -235,7 +235,7 @@ class SurveyMixin(ProjectBase):
         frame.attrs["categories"] = categories
         if chart is not None:
             whole = frame if not (by or per_respondent) else score_factors(data, scale=categories, lang=lang)
-            self._draw_chart(whole, chart, data, categories, lang)
+            self._draw_score_chart(whole, chart, data, categories, lang)
         return frame
 
     def score_chart(self, chart: str | os.PathLike[str], instrument: str | None = None, *, scale: str | None = None,
@@ -245,10 +245,10 @@ class SurveyMixin(ProjectBase):
         from tematik.survey import score as score_factors
 
         lang = _value(lang)
-        data, categories = self._score_inputs(instrument, scale)
-        return self._draw_chart(score_factors(data, scale=categories, lang=lang), chart, data, categories, lang)
+        data, categories = self._survey_inputs(instrument, scale)
+        return self._draw_score_chart(score_factors(data, scale=categories, lang=lang), chart, data, categories, lang)
 
-    def _draw_chart(self, whole: pd.DataFrame, chart: str | os.PathLike[str], data: Responses,
+    def _draw_score_chart(self, whole: pd.DataFrame, chart: str | os.PathLike[str], data: Responses,
                     categories: CategoryScale, lang: str) -> Path:
         from tematik.export.charts import factor_chart
 
