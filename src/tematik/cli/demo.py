@@ -76,9 +76,9 @@ def step_import(store, source: Path, output: Path) -> None:
 def step_autocode(store, source: Path, output: Path) -> None:
     """Load the study's codebook and auto-code every document (suggestions only: nobody has reviewed them)."""
     from tematik import corpus
-    from tematik.cli.codebook import code_rows
     from tematik.cli.coding import run_autocode
     from tematik.codebook import codebook_hash, load_codebook
+    from tematik.project.codebook import code_rows
     from tematik.store import coding as store_coding
 
     _heading("2 · codebook and auto-coding")
