@@ -104,7 +104,7 @@ def test_accept_and_reject_change_the_same_codings(coded_base, tmp_path):
         steps = [
             (("code", "accept", "--code", "communication", "--coder", "ana"),
              lambda: p.accept(code="communication", coder="ana")),
-            (("code", "reject", "--id", str(ids[0]), "--id", str(ids[1])), lambda: p.reject(ids=ids[:2])),
+            (("code", "reject", "--id", str(ids[0]), "--id", str(ids[1])), lambda: p.reject(id=ids[:2])),
             (("code", "accept", "--rule", "togetherness/*", "--doc", "doc1"),
              lambda: p.accept(rule="togetherness/*", doc="doc1")),
             (("code", "reject", "--all", "--coder", "bo"), lambda: p.reject(all=True, coder="bo")),
@@ -262,7 +262,7 @@ def reviewed(tmp_path_factory) -> Path:
         open_ = p.codings(status="suggested", doc=["school_a", "school_b"])
         parents = open_[open_["text"].str.contains("Parents")]["id"].tolist()  # not "colleagues" here
         if parents:
-            p.reject(ids=parents, coder="ana")
+            p.reject(id=parents, coder="ana")
         p.accept(doc=["school_a", "school_b"], coder="ana")
         for doc, code, match in [("school_a", "workload", "Marking the exercise books"),
                                  ("school_a", "colleagues", "Bu Rina covers"),

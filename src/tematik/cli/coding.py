@@ -21,7 +21,7 @@ from tematik.cli.common import (
     user,
 )
 from tematik.errors import InputError
-from tematik.project._base import split_list
+from tematik.project import split_list
 
 code_app = typer.Typer(help="Review suggestions in bulk and code by hand.", no_args_is_help=True)
 memo_app = typer.Typer(help="Memos on the project, codes, documents, codings and participants.",
@@ -89,7 +89,7 @@ def _bulk(status: str, code: list[str] | None, rule: list[str] | None, doc: list
         raise InputError("say which suggestions: --code, --rule, --doc, --id or --all")
     with open_project(db) as p:
         decide = p.accept if status == "accepted" else p.reject
-        n = decide(code=code, rule=rule, doc=doc, all=all_, ids=ids, coder=coder)
+        n = decide(code=code, rule=rule, doc=doc, all=all_, id=ids, coder=coder)
     console.print(f"{status} {n} suggestion(s)")
 
 

@@ -62,7 +62,7 @@ def review(
 ) -> None:
     """Review suggestions: the unit with the match highlighted, the code's definition, and single keys."""
     from tematik.errors import NotFound
-    from tematik.project.coding import default_coder
+    from tematik.project.coding import ReviewDecision, default_coder
 
     who = coder or default_coder()
     with open_project(db) as p:
@@ -71,7 +71,7 @@ def review(
             console.print("no open suggestions to review")
             return
         items = queue.items
-        history: list[tuple[int, object]] = []  # (index, the decision)
+        history: list[tuple[int, ReviewDecision]] = []  # (index in the queue, the decision)
         counts = {"skipped": 0, "memos": 0}
         i = 0
         while True:

@@ -103,10 +103,6 @@ class LearnResult:
                       title=f"Model v{self.version}: cross-validated on your decisions ({self.cv})")
 
 
-#: The name ``tematik.learning.train`` gave its result.
-Trained = LearnResult
-
-
 def training_units(store: Store, cb: Codebook, document_ids: Sequence[int], *, unit: str = "sentence",
                    include_interviewer: bool = False) -> list:
     """The units of these documents with their questions and the codes the codebook's rules find in them."""
@@ -416,6 +412,7 @@ class CodingMixin(ProjectBase):
 
     # ------------------------------------------------------------------ decisions
     def _bulk(self, status: str, code, rule, doc, all_: bool, ids, coder: str | None) -> int:
+        """Set ``status`` on the open suggestions matching the filters; how many changed."""
         from tematik.store import coding as store_coding
         from tematik.store import corpus as store_corpus
 
@@ -431,18 +428,18 @@ class CodingMixin(ProjectBase):
 
     def accept(self, *, code: str | Iterable[str] | None = None, rule: str | Iterable[str] | None = None,
                doc: str | Iterable[str] | None = None, all: bool = False,  # noqa: A002 - the option --all
-               ids: int | Iterable[int] | None = None, coder: str | None = None) -> int:
+               id: int | Iterable[int] | None = None, coder: str | None = None) -> int:  # noqa: A002 - --id
         """Accept the open suggestions matching the filters (``code``, ``rule`` with ``*`` wildcards, ``doc``,
-        ``ids``; or ``all=True`` for every open suggestion); each decision goes to the audit log. Returns how
-        many were accepted."""
-        return self._bulk("accepted", code, rule, doc, all, ids, coder)
+        ``id``: coding ids; or ``all=True`` for every open suggestion); each decision goes to the audit log.
+        Returns how many were accepted."""
+        return self._bulk("accepted", code, rule, doc, all, id, coder)
 
     def reject(self, *, code: str | Iterable[str] | None = None, rule: str | Iterable[str] | None = None,
                doc: str | Iterable[str] | None = None, all: bool = False,  # noqa: A002 - the option --all
-               ids: int | Iterable[int] | None = None, coder: str | None = None) -> int:
+               id: int | Iterable[int] | None = None, coder: str | None = None) -> int:  # noqa: A002 - --id
         """Reject the open suggestions matching the filters (as :meth:`accept`); a rejected suggestion is not
         suggested again. Returns how many were rejected."""
-        return self._bulk("rejected", code, rule, doc, all, ids, coder)
+        return self._bulk("rejected", code, rule, doc, all, id, coder)
 
     def add_coding(self, document: str | int, code: str, *, span: str | tuple[int, int] | None = None,
                    sentence: int | None = None, turn: int | None = None, match: str | None = None,
@@ -641,5 +638,5 @@ class CodingMixin(ProjectBase):
 
 
 __all__ = ["AutocodeResult", "CodingAdded", "CodingMixin", "CodingRemoved", "LearnResult", "MemoAdded",
-           "ReviewDecision", "ReviewQueue", "Trained", "default_coder", "load_model", "order_items", "train",
+           "ReviewDecision", "ReviewQueue", "default_coder", "load_model", "order_items", "train",
            "training_units"]
