@@ -16,7 +16,7 @@ and participant turns. Figures (words = whitespace-separated words of the whole 
   tokenizer only (``spacy.blank("id").make_doc``; tematik's pipeline, which also computes each new word's
   lemma) and ``nlp.autocode`` with the study codebook over the same
   documents, interviewer turns included (same text as the tokenizer) and skipped (the default); and the whole
-  ``tematik autocode`` path (``run_autocode``) on a project file: segments and suggestions stored per document;
+  ``tematik autocode`` path (``Project.autocode``) on a project file: segments and suggestions stored per document;
   then, after the first 100 documents' suggestions are accepted and ``learn`` has run, ``autocode --redo`` with
   the rules and the model.
 """
@@ -227,8 +227,9 @@ def main() -> None:
 
     # the whole `tematik autocode` path: project file, segments and suggestions stored document by document
     from tematik.cli.codebook import code_rows
-    from tematik.cli.coding import run_autocode
     from tematik.codebook import codebook_hash
+    from tematik.project import Project
+    from tematik.project.coding import train
     from tematik.store import Store
     from tematik.store import coding as store_coding
     from tematik.store import corpus as store_corpus
@@ -244,24 +245,22 @@ def main() -> None:
         nlp.lemma.cache_clear()
         nlp._stemmer.cache_clear()
         t = time.perf_counter()
-        stored = run_autocode(store, cb, digest)
+        stored = vars(Project(store)._autocode(cb, digest))  # the codebook is stored without its source
         negative = store.scalar("SELECT count(*) FROM codings WHERE polarity = 'negative'")
         results["autocode + store (tematik autocode)"] = (time.perf_counter() - t, stored["stored"], negative)
         # with a learned model: the suggestions of the first 100 documents accepted, `learn`, then `autocode --redo`
-        from tematik import learning
-
         first = [store_corpus.document_id(store, d.name) for d in docs[:100]]
         rows = store_coding.query_codings(store, statuses=["suggested"], documents=first)
         store_coding.set_status(store, [r["id"] for r in rows], "accepted", who="bench")
         t = time.perf_counter()
-        trained = learning.train(store, cb, digest)
+        trained = train(store, cb, digest)
         learn_s = time.perf_counter() - t
         figures["learn"] = {"seconds": round(learn_s, 3), "units": trained.units, "documents": trained.documents,
                             "codes_with_a_model": len(trained.model.codes)}
         print(f"learn on {trained.documents} documents ({trained.units} units, {len(trained.model.codes)} codes "
               f"with a model): {learn_s:.2f} s")
         t = time.perf_counter()
-        stored = run_autocode(store, cb, digest, redo=True)
+        stored = vars(Project(store)._autocode(cb, digest, redo=True))
         negative = store.scalar("SELECT count(*) FROM codings WHERE polarity = 'negative'")
         results["autocode --redo with the model"] = (time.perf_counter() - t, stored["stored"], negative)
         store.close()

@@ -10,9 +10,9 @@ when an auto-coding suggestion of that code overlaps it.
 ``--curve`` is the learning loop, measured on the held-out reference benchmarks/reference/reference.csv (10 documents
 written and hand-coded after the rules were tuned; see its README): the researcher reviews the first k documents
 (manifest order): the rules' suggestions there are accepted where the reference has the code and rejected where
-not, and what the rules missed is coded by hand; then ``learn`` (tematik.learning.train, on a real temporary
+not, and what the rules missed is coded by hand; then ``learn`` (tematik.project.coding.train, on a real temporary
 project file) and auto-coding of the remaining documents is scored: rules alone, model alone, both (the same
-tematik.learning.combine that ``autocode`` uses). Per-code and macro F1 with 95% bootstrap intervals (units of the
+tematik.learn.combine that ``autocode`` uses). Per-code and macro F1 with 95% bootstrap intervals (units of the
 scored documents resampled, seeded). ``--alternatives`` also scores other learners (linear SVM, words only, no
 codebook seeds) as the model alone.
 
@@ -159,9 +159,10 @@ def learning_curve(codebook_path: Path, ks=(1, 2, 3, 5), boot: int = 1000, seed:
     import shutil
     import time
 
-    from tematik import learning, nlp
+    from tematik import learn, nlp
     from tematik.agreement import score_against_reference
     from tematik.codebook import codebook_hash
+    from tematik.project.coding import train
     from tematik.store import Store
     from tematik.store import corpus as store_corpus
 
@@ -190,13 +191,13 @@ def learning_curve(codebook_path: Path, ks=(1, 2, 3, 5), boot: int = 1000, seed:
                 rules = dict(nlp.autocode(documents, cb))
                 for learner, options in learners:
                     t0 = time.perf_counter()
-                    trained = learning.train(store, cb, digest, seed=seed, **options)
+                    trained = train(store, cb, digest, seed=seed, **options)
                     seconds = time.perf_counter() - t0
                     modes = ("rules", "model", "both") if learner == "logreg" else ("model",)
                     for mode in modes:
                         found = [{"document": d.name, "code": s.code, "start": s.start, "end": s.end}
                                  for d in documents
-                                 for s in learning.combine(d, rules[d], mode=mode, model=trained.model,
+                                 for s in learn.combine(d, rules[d], mode=mode, model=trained.model,
                                                            version=trained.version)]
                         pred, truth = _bits(units, found, codes)
                         f1 = _f1(pred, truth)

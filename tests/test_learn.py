@@ -158,8 +158,8 @@ def test_same_seed_same_model_and_the_stored_model_predicts_like_the_fitted_one(
 
     import numpy as np
 
-    from tematik import learning
-    from tematik.cli.codebook import project_codebook
+    from tematik.project import Project
+    from tematik.project import coding as learning
     from tematik.store import Store
     from tematik.store import corpus as store_corpus
 
@@ -167,11 +167,11 @@ def test_same_seed_same_model_and_the_stored_model_predicts_like_the_fitted_one(
     copy = tmp_path / "copy.db"
     shutil.copy(cli.db, copy)
     with Store.open(copy) as store:
-        cb, digest = project_codebook(store)
+        cb, digest = Project(store)._codebook()
         first = learning.train(store, cb, digest, seed=7)
         second = learning.train(store, cb, digest, seed=7)
         other = learning.train(store, cb, digest, seed=7, estimator="svm")
-        version, reloaded, row = learning.load(store)
+        version, reloaded, row = learning.load_model(store)
         ids = list(store_corpus.document_ids_by_name(store).values())
         units = learning.training_units(store, cb, ids)
     assert second.version == first.version + 1 and first.fingerprint == second.fingerprint
@@ -244,7 +244,7 @@ def test_model_only_without_a_model_is_a_one_line_error(tmp_path):
 
 
 def test_review_orders_by_confidence_and_by_uncertainty(study):
-    from tematik import learning
+    from tematik.project import coding as learning
     from tematik.store import Store
 
     cli, _ = study
@@ -260,7 +260,7 @@ def test_review_orders_by_confidence_and_by_uncertainty(study):
     conf = shown("confidence")
     assert len(conf) == n and conf == sorted(conf, reverse=True)
     with Store.open(cli.db) as store:
-        thresholds = {c: t for c, t in learning.load(store)[1].thresholds.items() if t <= 1}  # muted: 0.5
+        thresholds = {c: t for c, t in learning.load_model(store)[1].thresholds.items() if t <= 1}  # muted: 0.5
     out = cli("review", "--order", "uncertain", input="s" * n + "q").stdout
     panels = out.split("confidence ")[1:]
     codes = [p.split("\n") for p in out.split("\n") if " · confidence " in p]
@@ -276,7 +276,7 @@ def test_review_orders_by_confidence_and_by_uncertainty(study):
 
 
 def test_import_tematik_does_not_import_scikit_learn():
-    code = ("import sys, tematik, tematik.learn, tematik.learning, tematik.cli; "
+    code = ("import sys, tematik, tematik.learn, tematik.project.coding, tematik.cli; "
             "print(any(m == 'sklearn' or m.startswith('sklearn.') for m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"

@@ -27,14 +27,15 @@ from __future__ import annotations
 
 import base64
 import bisect
+import hashlib
 import json
 import math
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from tematik.errors import InputError
-from tematik.models import Codebook, Document
+from tematik.models import Codebook, Document, Suggestion
 
 if TYPE_CHECKING:
     import numpy as np
@@ -556,3 +557,60 @@ def macro_f1(scores: Sequence[CodeScore]) -> float | None:
 
 def sigmoid(z: float) -> float:
     return 1.0 / (1.0 + math.exp(-z))
+
+
+# --------------------------------------------------------------------------- the model in auto-coding
+# (moved from tematik.learning: the pure steps; reading decisions and storing models is tematik.project.coding's)
+
+MODES = ("both", "rules", "model")
+
+
+def fingerprint(rows: Sequence[dict[str, Any]], digest: str, seed: int, unit: str, coder: str | None) -> str:
+    """A hash of what a model was fitted on: the decisions (by text hash, code, span, status), the codebook hash,
+    the seed, the unit and the coder. The same fingerprint means the same training data."""
+    data = sorted((r["sha256"], r["code"], r["start"], r["end"], r["status"]) for r in rows)
+    blob = json.dumps({"decisions": data, "codebook": digest, "seed": seed, "unit": unit, "coder": coder})
+    return hashlib.sha256(blob.encode("utf-8")).hexdigest()
+
+
+def rule_confidence(record: dict[str, tuple[int, int]], rule: str) -> float:
+    """How often the researcher accepted this rule's suggestions (Laplace-smoothed: 0.5 before any decision)."""
+    accepted, rejected = record.get(rule, (0, 0))
+    return (accepted + 1) / (accepted + rejected + 2)
+
+
+def combine(document: Document, rule_suggestions: Sequence[Suggestion], *, mode: str = "both",
+            model: Model | None = None, version: int | None = None, unit: str = "sentence",
+            include_interviewer: bool = False, rule_record: dict[str, tuple[int, int]] | None = None
+            ) -> list[Suggestion]:
+    """One document's suggestions from the rules, the model, or both (``mode``: both, rules, model).
+
+    Every suggestion carries an origin (the rule id, ``model:vN``, or ``<rule id>+model:vN`` when both found it)
+    and a confidence: the model's probability for that code and unit when the model has the code (the rule hit is
+    one of its features), else how often the researcher accepted that rule before. With ``both``, a rule's
+    suggestion is kept even when the model scores it under its threshold (it then ranks as uncertain)."""
+    if mode not in MODES:
+        raise InputError(f"unknown mode {mode!r} (expected one of: {', '.join(MODES)})", field="mode")
+    record = rule_record or {}
+    by_key = {(s.code, s.start, s.end): s for s in rule_suggestions}
+    out: dict[tuple[str, int, int], Suggestion] = {}
+    if mode != "model":
+        for key, s in by_key.items():
+            out[key] = replace(s, origin=s.rule, confidence=rule_confidence(record, s.rule))
+    if model is None or not model.codes:
+        return list(out.values()) if mode != "model" else []
+    tag = f"model:v{version}"
+    units = document_units(document, [(s.code, s.start, s.end) for s in rule_suggestions], unit,
+                           include_interviewer)
+    probs = model.probabilities(units)
+    for u, row in zip(units, probs, strict=True):
+        for code, p in zip(model.codes, row, strict=True):
+            key = (code, u.start, u.end)
+            rule = by_key.get(key)
+            above = p >= model.thresholds[code]
+            if rule is not None and (mode == "both" or above):
+                out[key] = replace(rule, origin=f"{rule.rule}+{tag}" if above else rule.rule, confidence=float(p))
+            elif rule is None and above and mode != "rules":
+                out[key] = Suggestion(code=code, start=u.start, end=u.end, match_start=u.start, match_end=u.end,
+                                      matched=u.text[:80], rule=tag, unit=unit, origin=tag, confidence=float(p))
+    return sorted(out.values(), key=lambda s: (s.start, s.code))

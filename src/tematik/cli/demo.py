@@ -76,8 +76,8 @@ def step_import(store, source: Path, output: Path) -> None:
 def step_autocode(store, source: Path, output: Path) -> None:
     """Load the study's codebook and auto-code every document (suggestions only: nobody has reviewed them)."""
     from tematik import corpus
-    from tematik.cli.coding import run_autocode
     from tematik.codebook import codebook_hash, load_codebook
+    from tematik.project import Project
     from tematik.project.codebook import code_rows
     from tematik.store import coding as store_coding
 
@@ -87,7 +87,7 @@ def step_autocode(store, source: Path, output: Path) -> None:
     digest = codebook_hash(cb)
     store_coding.save_codebook(store, name=cb.name, version=cb.version, digest=digest,
                                source=path.read_text(encoding="utf-8"), fmt="yaml", codes=code_rows(cb))
-    result = run_autocode(store, cb, digest) or {"done": 0, "stored": 0, "words": 0}
+    result = vars(Project(store).autocode())
     rows = store_coding.suggestion_summary(store)
     emit(["code", "name", "suggestions", "documents", "negative"], rows,
          title=f"Themes suggested by auto-coding ({result['stored']} suggestions in {result['done']} documents)",

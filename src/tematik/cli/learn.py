@@ -6,9 +6,7 @@ from typing import Annotated
 
 import typer
 
-from tematik.cli.common import DbOption, FormatOption, TableFormat, console, emit, note, open_store, user, warn
-
-COLUMNS = ["code", "support", "units", "precision", "recall", "f1", "threshold", "note"]
+from tematik.cli.common import DbOption, FormatOption, TableFormat, console, emit, note, open_project, user, warn
 
 
 def register(app: typer.Typer) -> None:
@@ -28,21 +26,11 @@ def learn(
 
     `tematik autocode` then adds the model's suggestions to the rules' (see --no-model / --model-only).
     """
-    from tematik import learning
-    from tematik.cli.codebook import project_codebook
-
-    with open_store(db) as store:
-        cb, digest = project_codebook(store)
-        trained = learning.train(store, cb, digest, coder=coder, seed=seed)
-        path = store.path
+    with open_project(db) as p:
+        trained = p.learn(coder=coder, seed=seed)
+        path = p.path
     model = trained.model
-    rows = []
-    for s in model.scores:
-        row = {k: getattr(s, k) for k in COLUMNS}
-        for k in ("precision", "recall", "f1", "threshold"):
-            if row[k] is not None:
-                row[k] = round(row[k], 3)
-        rows.append(row)
+    rows = trained.score_rows()
     if fmt == TableFormat.json:
         import json
 
@@ -51,8 +39,8 @@ def learn(
                                        "decisions": trained.decisions, "cv": model.info["cv"],
                                        "fingerprint": trained.fingerprint, "scores": rows}, ensure_ascii=False))
     else:
-        emit(COLUMNS, rows, fmt, title=f"Model v{trained.version}: cross-validated on your decisions "
-                                       f"({model.info['cv']})", decimals=3)
+        frame = trained.to_frame()
+        emit(list(frame.columns), rows, fmt, title=frame.attrs["title"], decimals=3)
     who = f" by {coder}" if coder else ""
     note(f"model v{trained.version} stored in {user(str(path))}: {trained.units} units of {trained.documents} "
          f"reviewed document(s), {trained.decisions} decision(s){who}, {model.info['seed_units']} codebook "
@@ -60,7 +48,6 @@ def learn(
     if trained.documents < 3:
         warn(f"only {trained.documents} reviewed document(s): the scores above are rough; review more and run "
              "`tematik learn` again")
-    untrained = [s.code for s in model.scores if s.code not in model.codes]
-    if untrained:
-        note("no model for " + ", ".join(untrained) + " (too few coded units): their suggestions come from the "
-             "rules only")
+    if trained.untrained:
+        note("no model for " + ", ".join(trained.untrained) + " (too few coded units): their suggestions come from "
+             "the rules only")

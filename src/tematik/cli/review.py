@@ -13,7 +13,7 @@ import typer
 from rich.panel import Panel
 from rich.text import Text
 
-from tematik.cli.common import CoderOption, DbOption, console, open_store, same_length, user
+from tematik.cli.common import CoderOption, DbOption, console, open_project, same_length, user
 
 KEYS = "\\[a]ccept  \\[r]eject  \\[s]kip  \\[c]hange code  \\[m]emo  \\[u]ndo  \\[q]uit"
 
@@ -22,24 +22,6 @@ class Order(StrEnum):
     document = "document"
     confidence = "confidence"
     uncertain = "uncertain"
-
-
-def order_items(items: list[dict], order: str, thresholds: dict[str, float]) -> list[dict]:
-    """Suggestions in review order: ``document`` (document, position), ``confidence`` (most confident first) or
-    ``uncertain`` (closest to the code's threshold first: the decisions that teach the model most; without a
-    model's threshold for a code, 0.5). Suggestions without a confidence come last, in document order."""
-    def place(it: dict) -> tuple:
-        return (it["document_id"], it["start"], it["id"])
-
-    if order == "document":
-        return sorted(items, key=place)
-    scored = [it for it in items if it.get("confidence") is not None]
-    rest = sorted((it for it in items if it.get("confidence") is None), key=place)
-    if order == "confidence":
-        scored.sort(key=lambda it: (-it["confidence"], *place(it)))
-    else:
-        scored.sort(key=lambda it: (abs(it["confidence"] - thresholds.get(it["code"], 0.5)), *place(it)))
-    return scored + rest
 
 
 def register(app: typer.Typer) -> None:
@@ -79,29 +61,17 @@ def review(
     db: DbOption = None,
 ) -> None:
     """Review suggestions: the unit with the match highlighted, the code's definition, and single keys."""
-    from tematik.cli.coding import _coder, _split
     from tematik.errors import NotFound
-    from tematik.store import coding as store_coding
-    from tematik.store import corpus as store_corpus
+    from tematik.project.coding import ReviewDecision, default_coder
 
-    who = _coder(coder)
-    with open_store(db) as store:
-        codes = [store_coding.code_exists(store, c) for c in _split(code)]
-        docs = [store_corpus.document_id(store, d) for d in _split(doc)]
-        items = store_coding.query_codings(store, statuses=["suggested"], codes=codes, documents=docs)
-        if not items:
+    who = coder or default_coder()
+    with open_project(db) as p:
+        queue = p.review_queue(code=code, doc=doc, order=order.value)
+        if not queue.items:
             console.print("no open suggestions to review")
             return
-        thresholds: dict[str, float] = {}
-        if order == Order.uncertain:
-            from tematik import learning
-
-            loaded = learning.load(store)
-            thresholds = {c: t for c, t in loaded[1].thresholds.items() if t <= 1} if loaded else {}
-        items = order_items(items, order.value, thresholds)
-        definitions = {c["id"]: c for c in store_coding.list_codes(store)}
-        texts: dict[int, str] = {}
-        history: list[tuple[int, int, str, str]] = []  # (index, coding id, status before, code before)
+        items = queue.items
+        history: list[tuple[int, ReviewDecision]] = []  # (index in the queue, the decision)
         counts = {"skipped": 0, "memos": 0}
         i = 0
         while True:
@@ -109,23 +79,20 @@ def review(
                 console.print("[bold]end of the selection[/]: \\[u]ndo the last decision, any other key to finish")
                 if read_key().lower() != "u" or not history:
                     break
-                i, cid, status, old_code = history.pop()
-                store_coding.restore_coding(store, cid, status=status, code=old_code, who=who)
-                items[i]["code"] = old_code
-                console.print(f"[yellow]undone: coding {cid} is {status} again[/]")
+                i, decision = history.pop()
+                p.review_undo(decision, coder=who)
+                items[i]["code"] = decision.code_before
+                console.print(f"[yellow]undone: coding {decision.coding_id} is {decision.status_before} again[/]")
                 continue
             item = items[i]
-            if item["document_id"] not in texts:
-                texts[item["document_id"]] = store_corpus.document_text(store, item["document_id"])
-            _show(item, texts[item["document_id"]], definitions.get(item["code"], {}), i, len(items), context)
+            _show(item, queue.text(item["document_id"]), queue.definitions.get(item["code"], {}), i, len(items),
+                  context)
             key = read_key().lower()
             if key == "a":
-                history.append((i, item["id"], item["status"], item["code"]))
-                store_coding.set_status(store, [item["id"]], "accepted", who=who)
+                history.append((i, p.review_accept(item["id"], coder=who)))
                 i += 1
             elif key == "r":
-                history.append((i, item["id"], item["status"], item["code"]))
-                store_coding.set_status(store, [item["id"]], "rejected", who=who)
+                history.append((i, p.review_reject(item["id"], coder=who)))
                 i += 1
             elif key == "s":
                 counts["skipped"] += 1
@@ -133,39 +100,35 @@ def review(
             elif key == "c":
                 new = read_line("code id: ")
                 try:
-                    new = store_coding.code_exists(store, new)
+                    decision = p.review_recode(item["id"], new, coder=who)
                 except NotFound as exc:
                     console.print(f"[red]{user(exc.format())}[/]")
                     continue
-                history.append((i, item["id"], item["status"], item["code"]))
-                with store.transaction():
-                    store_coding.change_code(store, item["id"], new, who=who)
-                    store_coding.set_status(store, [item["id"]], "accepted", who=who)
-                item["code"] = new
+                history.append((i, decision))
+                item["code"] = decision.code
                 i += 1
             elif key == "m":
                 body = read_line("memo: ")
                 if body:
-                    store_coding.add_memo(store, "coding", str(item["id"]), body, who=who)
+                    p.add_memo("coding", item["id"], body, coder=who)
                     counts["memos"] += 1
                     console.print("[green]memo saved[/]")
             elif key == "u":
                 if not history:
                     console.print("[yellow]nothing to undo[/]")
                     continue
-                i, cid, status, old_code = history.pop()
-                store_coding.restore_coding(store, cid, status=status, code=old_code, who=who)
-                items[i]["code"] = old_code
-                console.print(f"[yellow]undone: coding {cid} is {status} again[/]")
+                i, decision = history.pop()
+                p.review_undo(decision, coder=who)
+                items[i]["code"] = decision.code_before
+                console.print(f"[yellow]undone: coding {decision.coding_id} is {decision.status_before} again[/]")
             elif key == "q":
                 break
             else:
                 console.print(f"[dim]{KEYS}[/]")
-        decided = store_coding.query_codings(store, ids=[it["id"] for it in items])
-    status = [d["status"] for d in decided]
-    console.print(f"reviewed: {status.count('accepted')} accepted, {status.count('rejected')} rejected, "
+        tally = p.review_tally(it["id"] for it in items)
+    console.print(f"reviewed: {tally['accepted']} accepted, {tally['rejected']} rejected, "
                   f"{counts['skipped']} skipped, {counts['memos']} memo(s); "
-                  f"{status.count('suggested')} still open in this selection")
+                  f"{tally['suggested']} still open in this selection")
 
 
 def _show(item: dict, text: str, code: dict, i: int, n: int, context: int) -> None:
