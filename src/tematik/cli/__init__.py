@@ -20,8 +20,11 @@ class _Group(TyperGroup):
     """Turns domain errors into a one-line message and an exit code, for every (sub)command."""
 
     def invoke(self, ctx):  # type: ignore[override]
+        from tematik.cli.common import api_messages
+
         try:
-            return super().invoke(ctx)
+            with api_messages():
+                return super().invoke(ctx)
         except TematikError as exc:
             from tematik.cli.common import err_console
 
@@ -107,15 +110,6 @@ def _register() -> None:
 
 
 _register()
-
-
-def _messages() -> None:
-    from tematik.cli.common import install_message_handler
-
-    install_message_handler()
-
-
-_messages()
 
 
 def main() -> None:

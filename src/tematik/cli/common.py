@@ -133,12 +133,24 @@ class _MessageHandler(logging.Handler):
             note(message)
 
 
-def install_message_handler() -> None:
+@contextmanager
+def api_messages():
+    """While a command runs, the API's log messages go to stderr (warnings as ``warning: ...``, notes dimmed) and
+    nowhere else; afterwards the ``tematik`` logger is as it was (a notebook in the same process is unaffected)."""
     logger = logging.getLogger("tematik")
-    if not any(isinstance(h, _MessageHandler) for h in logger.handlers):
-        logger.addHandler(_MessageHandler())
+    if any(isinstance(h, _MessageHandler) for h in logger.handlers):  # a nested group: already on
+        yield
+        return
+    handler, before = _MessageHandler(), (logger.level, logger.propagate)
+    logger.addHandler(handler)
     logger.setLevel(logging.INFO)
     logger.propagate = False
+    try:
+        yield
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(before[0])
+        logger.propagate = before[1]
 
 
 def db_path(db: Path | None) -> Path:
