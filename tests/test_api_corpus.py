@@ -246,3 +246,11 @@ def test_api_errors_are_exceptions_and_nothing_is_printed(ward, tmp_path, capsys
         assert result.added == 1 and "<ImportResult: imported 1 document(s)" in repr(result)
     captured = capsys.readouterr()
     assert captured.out == "" and captured.err == ""
+
+
+def test_a_refused_first_import_leaves_no_project_behind(tmp_path):
+    cli = Cli(tmp_path / "new.db")
+    cli.fails("participants", "import", tmp_path / "missing.csv")
+    cli.fails("import", IMPORT / "interview_id.txt", "--source-type", "Bad Type")
+    cli.fails("import", IMPORT / "interview_id.txt", IMPORT / "binary.txt")
+    assert list(tmp_path.iterdir()) == []

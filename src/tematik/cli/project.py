@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -24,6 +26,9 @@ from tematik.cli.common import (
     write_stdout,
 )
 from tematik.export.tables import as_rows
+
+if TYPE_CHECKING:
+    from tematik.project import Project
 
 StatusOption = status_option("Codings to highlight: statuses, repeatable or comma-separated (default: accepted, "
                              "manual, suggested); 'all': every status, rejected included.")
@@ -97,24 +102,31 @@ def import_(
     Identical re-imports are skipped; nothing is written if any file is refused. With --replace a changed file
     keeps its codings where their text still exists (moved, changed or lost are counted per document).
     """
+    with _open_or_create(db) as p:
+        result = p.import_files(
+            paths, manifest=manifest, source_type=source_type, language=language, participant=participant,
+            role=role, date=date, speaker=speaker, interviewer=interviewer, text_column=text_column,
+            id_column=id_column, participant_column=participant_column, columns=columns, limit=limit,
+            replace=replace, force=force, row_reports=fmt == ImportFormat.json)
+    try:
+        print_import_report(result.report, result.headline(user(db_path(db))), fmt, rows=result.rows)
+    finally:
+        result.close()
+
+
+@contextmanager
+def _open_or_create(db: Path | None) -> Iterator[Project]:
+    """The project, created when missing; a refused first import leaves no empty project behind."""
     path = db_path(db)
     fresh = not path.exists()
     try:
         with open_project(db, create=True) as p:
-            result = p.import_files(
-                paths, manifest=manifest, source_type=source_type, language=language, participant=participant,
-                role=role, date=date, speaker=speaker, interviewer=interviewer, text_column=text_column,
-                id_column=id_column, participant_column=participant_column, columns=columns, limit=limit,
-                replace=replace, force=force, row_reports=fmt == ImportFormat.json)
+            yield p
     except BaseException:
-        if fresh:  # a refused first import leaves no empty project behind
+        if fresh:
             for suffix in ("", "-wal", "-shm"):
                 Path(f"{path}{suffix}").unlink(missing_ok=True)
         raise
-    try:
-        print_import_report(result.report, result.headline(user(path)), fmt, rows=result.rows)
-    finally:
-        result.close()
 
 
 def print_import_report(report, headline: str, fmt: ImportFormat,
@@ -233,7 +245,7 @@ def participants_import(
     db: DbOption = None,
 ) -> None:
     """Import a roster of participants (creates or updates them)."""
-    with open_project(db, create=True) as p:
+    with _open_or_create(db) as p:
         done = p.import_participants(file, id_column=id_column)
     console.print(f"{done.participants} participant(s) in {user(file.name)}: {done.created} new, "
                   f"{done.updated} updated")
