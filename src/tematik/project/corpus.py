@@ -114,7 +114,7 @@ class _Spool:
         self._file.close()
 
 
-@dataclass(frozen=True, repr=False)
+@dataclass(frozen=True, repr=False, eq=False)
 class ImportResult:
     """What :meth:`CorpusMixin.import_files` did.
 
@@ -205,7 +205,7 @@ def _merge(base: FileMeta, manifest_meta: FileMeta | None) -> FileMeta:
 # --------------------------------------------------------------------------- show
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class DocumentView:
     """A document as ``tematik show`` shows it: the :class:`tematik.models.Document` (text, turns with speakers,
     attributes), its codings ``marks`` (dicts: id, code, code_name, colour, start, end, status, coder, polarity,
