@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -13,16 +15,23 @@ from tematik.cli.common import (
     FormatOption,
     TableFormat,
     console,
+    create_project,
     db_path,
     emit,
     note,
-    open_store,
-    progress,
+    open_project,
+    status_option,
     user,
     warn,
     write_stdout,
 )
-from tematik.errors import InputError
+from tematik.export.tables import as_rows
+
+if TYPE_CHECKING:
+    from tematik.project import Project
+
+StatusOption = status_option("Codings to highlight: statuses, repeatable or comma-separated (default: accepted, "
+                             "manual, suggested); 'all': every status, rejected included.")
 
 
 class ImportFormat(StrEnum):
@@ -44,12 +53,9 @@ def register(app: typer.Typer) -> None:
 
 def init(db: DbOption = None) -> None:
     """Create a new, empty project file."""
-    from tematik.store import Store
-
     path = db_path(db)
-    store = Store.create(path, on_busy=note)
-    console.print(f"created project [bold]{user(path)}[/] (schema version {store.schema_version})")
-    store.close()
+    with create_project(db) as p:
+        console.print(f"created project [bold]{user(path)}[/] (schema version {p.schema_version})")
 
 
 def import_(
@@ -96,97 +102,31 @@ def import_(
     Identical re-imports are skipped; nothing is written if any file is refused. With --replace a changed file
     keeps its codings where their text still exists (moved, changed or lost are counted per document).
     """
-    from tematik import corpus, importreport
-    from tematik.models import Participant
-    from tematik.store import corpus as store_corpus
+    with _open_or_create(db) as p:
+        result = p.import_files(
+            paths, manifest=manifest, source_type=source_type, language=language, participant=participant,
+            role=role, date=date, speaker=speaker, interviewer=interviewer, text_column=text_column,
+            id_column=id_column, participant_column=participant_column, columns=columns, limit=limit,
+            replace=replace, force=force, row_reports=fmt == ImportFormat.json)
+    try:
+        print_import_report(result.report, result.headline(user(db_path(db))), fmt, rows=result.rows)
+    finally:
+        result.close()
 
-    base = corpus.FileMeta(participant=participant, role=role, source_type=source_type, language=language,
-                           date=date, speakers=corpus.speaker_options(speaker, interviewer))
-    from tematik.models import source_type_problem
 
-    if source_type and source_type_problem(source_type):
-        raise InputError(source_type_problem(source_type), field="--source-type")
-    if language and language not in ("id", "en"):
-        raise InputError(f"unknown language {language!r}; expected id|en", field="--language")
-    from dataclasses import replace as with_fields
-
-    from tematik import limits as limits_
-
-    limits = limits_.current(limits_.parse_overrides(limit))
-    base = with_fields(base, date=corpus.check_date(date, field="--date"))
-    metas = corpus.read_manifest(manifest) if manifest else {}
-    scan = corpus.scan_paths(paths, only=metas.keys() if manifest else None, limits=limits)
-    for line in scan.notes(str(manifest) if manifest else None):
-        note(line)
-    files = scan.files
-    if manifest:
-        found = {f.resolve() for f in files}
-        absent = [str(p) for p in metas if p not in found]
-        if absent:
-            note(f"listed in {manifest} but not under the paths named, so not imported: "
-                 + ", ".join(absent[:20]) + (f" and {len(absent) - 20} more" if len(absent) > 20 else ""))
-    if not files:
-        raise InputError("no importable files found (.txt .md .docx .vtt .srt .csv .xlsx)",
-                         path=", ".join(map(str, paths)))
-    table = corpus.TableOptions(text_column=tuple(text_column or ("text",)), id_column=id_column,
-                                participant_column=participant_column,
-                                attribute_columns=tuple(c.strip() for c in columns.split(",")) if columns else None)
-    people: dict[str, Participant] = {}
-    builder = importreport.ReportBuilder(global_mapping=base.speakers)
-    reports = _Spool()  # the per-document reports, on disk past a few MB: a million rows are not kept in memory
+@contextmanager
+def _open_or_create(db: Path | None) -> Iterator[Project]:
+    """The project, created when missing; a refused first import leaves no empty project behind."""
     path = db_path(db)
     fresh = not path.exists()
-    store = open_store(db, create=True)
     try:
-        # one transaction: documents are written in batches as they are read (memory grows with the largest
-        # file, not with the import), and a refused file anywhere rolls every write back
-        with progress("importing", None) as advance:
-            with store.transaction():
-                run = store_corpus.StreamingImport(store, replace=replace, force=force, progress=advance)
-                for f in files:
-                    given = metas.get(f.resolve())
-                    meta = _merge(base, given)
-                    result = corpus.stream_path(f, meta, table=table, limits=limits,
-                                                ids=store_corpus.TempIds(store))
-                    if meta.participant:
-                        attrs = dict(meta.attributes) if given is not None else {}
-                        prev = people.get(meta.participant)
-                        people[meta.participant] = Participant(
-                            meta.participant, meta.role or (prev.role if prev else None),
-                            {**(prev.attributes if prev else {}), **attrs})
-                        store_corpus.ensure_participants(store, [people[meta.participant]])
-                    mapping = (given.origin or str(manifest), given.speakers) if given is not None and \
-                        given.speakers else None
-                    told = 0  # the reader's warnings handed to the report so far
-                    for doc in result.documents:
-                        builder.warn(result.warnings[told:])
-                        told = len(result.warnings)
-                        action, stored, r = run.add(doc)
-                        if not run.refused:  # else only read on: a reader's error is still the one to report
-                            if r is not None:
-                                builder.warn(f"{stored.path or stored.name}: kept the project's speaker mapping "
-                                             f"{m} (set earlier; the file maps it to nobody)" for m in r.kept_speakers)
-                            reports.add(builder.add(stored, action=action, mapping=mapping,
-                                                    codings=r.counts if r is not None else None), fmt)
-                        doc = stored = r = None  # let go, so that a long text leaves memory as it is written
-                        run.release()
-                    builder.warn(result.warnings[told:])
-                run.finish()
+        with open_project(db, create=True) as p:
+            yield p
     except BaseException:
-        store.close()
-        reports.close()
-        if fresh:  # a refused first import leaves no empty project behind
+        if fresh:
             for suffix in ("", "-wal", "-shm"):
                 Path(f"{path}{suffix}").unlink(missing_ok=True)
         raise
-    store.close()
-    report = importreport.ImportReport(reports, builder.finish())
-    headline = (f"imported {run.added} document(s), replaced {run.replaced}, skipped {run.skipped} "
-                f"unchanged ({run.words:,} words) into {user(db_path(db))}")
-    try:
-        print_import_report(report, headline, fmt, rows=reports.rows)
-    finally:
-        reports.close()
 
 
 def print_import_report(report, headline: str, fmt: ImportFormat,
@@ -263,71 +203,12 @@ def _write_json(report, headline: str) -> None:
     write_stdout(",\n  \"warnings\": " + dumps(list(report.warnings)).replace("\n", "\n  ") + "\n}\n")
 
 
-class _Spool:
-    """The reports of an import's documents, pickled to a temporary file (in memory up to a few MB) and read back
-    in order: an import of a million rows does not keep a million reports in memory until it prints them."""
-
-    def __init__(self) -> None:
-        import tempfile
-
-        self._file = tempfile.SpooledTemporaryFile(max_size=8 << 20)
-        self.count = 0
-        self.rows: dict[str, dict[str, int]] = {}  # quiet row documents per table and action (table format)
-
-    def add(self, report, fmt: ImportFormat = ImportFormat.table) -> None:
-        """Keep a report; in the table format a quiet row document is only counted (unless it has notes)."""
-        import pickle
-
-        from tematik.importreport import row_source
-
-        if fmt == ImportFormat.table and not report.doubtful and (table_file := row_source(report.path)):
-            counts = self.rows.setdefault(table_file, {})
-            counts[report.action] = counts.get(report.action, 0) + 1
-            if not report.notes:
-                return
-        pickle.dump(report, self._file, protocol=pickle.HIGHEST_PROTOCOL)
-        self.count += 1
-
-    def __len__(self) -> int:
-        return self.count
-
-    def __iter__(self):
-        import pickle
-
-        self._file.seek(0)
-        for _ in range(self.count):
-            yield pickle.load(self._file)
-
-    def close(self) -> None:
-        self._file.close()
-
-
-def _merge(base, manifest_meta):
-    """Command-line options win over the manifest only where the manifest is silent."""
-    from dataclasses import replace
-
-    if manifest_meta is None:
-        return base
-    return replace(
-        manifest_meta,
-        participant=manifest_meta.participant or base.participant,
-        role=manifest_meta.role or base.role,
-        source_type=manifest_meta.source_type or base.source_type,
-        language=manifest_meta.language or base.language,
-        date=manifest_meta.date or base.date,
-        speakers={**base.speakers, **manifest_meta.speakers},
-    )
-
-
 def docs(fmt: FormatOption = TableFormat.table, db: DbOption = None) -> None:
     """List the documents in the project: turns, speaker labels (and how many map to nobody), codings."""
-    from tematik.store import corpus as store_corpus
-
-    with open_store(db) as store:
-        rows = store_corpus.list_documents(store)
-    emit(["id", "name", "source_type", "language", "participant", "role", "date", "words", "turns", "speakers",
-          "unmapped", "codings"], rows, fmt, title="Documents",
-         caption="speakers: distinct speaker labels; unmapped: labels mapped to nobody (see `tematik speakers`)",
+    with open_project(db) as p:
+        df = p.docs()
+    columns, rows = as_rows(df)
+    emit(columns, rows, fmt, title=df.attrs["title"], caption=df.attrs["caption"],
          cell_style=lambda c, r: "yellow" if (c == "unmapped" and r["unmapped"]) or (
              c == "speakers" and not r["speakers"] and r["source_type"] == "interview") else None)
 
@@ -337,11 +218,10 @@ def participants(ctx: typer.Context, fmt: FormatOption = TableFormat.table, db: 
     """List participants with their role, attributes and documents."""
     if ctx.invoked_subcommand is not None:
         return
-    from tematik.store import corpus as store_corpus
-
-    with open_store(db) as store:
-        columns, rows = store_corpus.list_participants(store)
-    emit(columns, rows, fmt, title="Participants")
+    with open_project(db) as p:
+        df = p.participants()
+    columns, rows = as_rows(df)
+    emit(columns, rows, fmt, title=df.attrs["title"])
 
 
 @participants_app.command("set")
@@ -352,20 +232,9 @@ def participants_set(
     db: DbOption = None,
 ) -> None:
     """Set attributes of a participant: `tematik participants set P07 role=pustakawan years=12`."""
-    from tematik.store import corpus as store_corpus
-
-    pairs = {}
-    for v in values:
-        if "=" not in v or not v.partition("=")[0].strip():
-            raise InputError(f"expected KEY=VALUE, got {v!r}", field="values")
-        k, _, val = v.partition("=")
-        pairs[k.strip()] = val.strip()
-    with open_store(db) as store:
-        with store.transaction():
-            before = store_corpus.participant_attributes(store, participant_id)
-            store_corpus.set_attributes(store, participant_id, pairs)
-            store.audit("set", "participant", participant_id, before=before, after=pairs)
-    console.print(f"{user(participant_id)}: " + ", ".join(f"{user(k)}={user(v)}" for k, v in pairs.items()))
+    with open_project(db) as p:
+        change = p.set_participant(participant_id, values)
+    console.print(f"{user(participant_id)}: " + ", ".join(f"{user(k)}={user(v)}" for k, v in change.values.items()))
 
 
 @participants_app.command("import")
@@ -376,38 +245,16 @@ def participants_import(
     db: DbOption = None,
 ) -> None:
     """Import a roster of participants (creates or updates them)."""
-    from tematik import corpus
-    from tematik.models import Participant
-    from tematik.store import corpus as store_corpus
-
-    if not file.exists():
-        raise InputError("no such file", path=str(file))
-    header, rows = corpus.read_rows(file, corpus.read_bytes(file))
-    if id_column not in header:
-        raise InputError(f"no {id_column!r} column; the file has: {', '.join(header)}", path=str(file), line=1)
-    people, seen = [], {}
-    for lineno, row in rows:
-        cells = {c: (row[i].strip() if i < len(row) else "") for i, c in enumerate(header) if c}
-        pid = cells.pop(id_column)
-        if not pid:
-            raise InputError("empty id", path=str(file), line=lineno, field=id_column)
-        if pid in seen:
-            raise InputError(f"duplicate id {pid!r} (also on line {seen[pid]})", path=str(file), line=lineno,
-                             field=id_column)
-        seen[pid] = lineno
-        role = cells.pop("role", "") or None
-        people.append(Participant(pid, role, {k: v for k, v in cells.items() if v}))
-    with open_store(db, create=True) as store:
-        with store.transaction():
-            created = store_corpus.ensure_participants(store, people)
-    console.print(f"{len(people)} participant(s) in {user(file.name)}: {created} new, {len(people) - created} updated")
+    with _open_or_create(db) as p:
+        done = p.import_participants(file, id_column=id_column)
+    console.print(f"{done.participants} participant(s) in {user(file.name)}: {done.created} new, "
+                  f"{done.updated} updated")
 
 
 def show(
     document: Annotated[str, typer.Argument(metavar="DOC", help="Document name or id.")],
     codings: Annotated[bool, typer.Option("--codings/--no-codings", help="Highlight codings.")] = True,
-    status: Annotated[str, typer.Option(help="Codings to highlight: comma-separated statuses, or 'all'.")
-                      ] = "accepted,manual,suggested",
+    status: StatusOption = None,
     units: Annotated[str | None, typer.Option(help="Instead of the text, list its numbered units: sentence, turn "
                                                   "or paragraph (the numbers `code add --sentence/--turn` take).")
                      ] = None,
@@ -416,23 +263,11 @@ def show(
 ) -> None:
     """Print a document with its turns (speakers highlighted) and its codings, or its numbered units."""
     from tematik.cli import render
-    from tematik.store import corpus as store_corpus
 
-    with open_store(db) as store:
-        doc = store_corpus.get_document(store, document)
-        marks = render.document_marks(store, doc.name, status) if codings else []
-    if units is None:
-        render.print_document(doc, marks)
+    with open_project(db) as p:
+        view = p.show(document, codings=codings, status=status, units=units)
+    if view.units is None:
+        render.print_document(view.document, view.marks)
         return
-    from tematik import nlp
-
-    spans = [(t.start, t.end) for t in doc.turns] if units == "turn" and doc.turns else nlp.units(doc, units)
-    rows = []
-    for n, (start, end) in enumerate(spans, start=1):
-        turn = next((t for t in doc.turns if t.start <= start < t.end), None) if doc.turns else None
-        rows.append({"n": n, "start": start, "end": end, "speaker": turn.speaker if turn else None,
-                     "interviewer": bool(turn and turn.is_interviewer),
-                     "codes": ", ".join(sorted({m["code"] for m in marks if m["start"] < end and start < m["end"]})),
-                     "text": " ".join(doc.text[start:end].split())})
-    emit(["n", "start", "end", "speaker", "interviewer", "codes", "text"], rows, fmt,
-         title=f"{doc.name}: {len(rows)} {units}s")
+    columns, rows = as_rows(view.units)
+    emit(columns, rows, fmt, title=view.units.attrs["title"])

@@ -7,21 +7,9 @@ from rich.panel import Panel
 from rich.text import Text
 
 from tematik.cli.common import console, same_length
-from tematik.models import CODING_STATUSES, Document
+from tematik.models import Document
 
 _FALLBACK = ["#e6a100", "#2a9d8f", "#e76f51", "#8ab17d", "#9b5de5", "#457b9d", "#f4a261", "#d62828"]
-
-
-def document_marks(store, name: str, status: str) -> list[dict]:
-    from tematik.errors import InputError
-    from tematik.store import coding as store_coding
-    from tematik.store import corpus as store_corpus
-
-    statuses = None if status == "all" else tuple(s.strip() for s in status.split(",") if s.strip())
-    for s in statuses or ():
-        if s not in CODING_STATUSES:
-            raise InputError(f"unknown status {s!r}; expected {', '.join(CODING_STATUSES)} or all", field="--status")
-    return store_coding.codings_for_document(store, store_corpus.document_id(store, name), statuses)
 
 
 def _colour(code: str, given: str | None, palette: dict[str, str]) -> str:

@@ -6,10 +6,9 @@ from typing import Annotated
 
 import typer
 
-from tematik.cli.common import DbOption, FormatOption, TableFormat, console, emit, note, open_store
+from tematik.cli.common import DbOption, FormatOption, TableFormat, console, emit, open_project
 from tematik.errors import InputError
-
-COLUMNS = ["document", "label", "turns", "chars", "maps_to"]
+from tematik.export.tables import as_rows
 
 
 def register(app: typer.Typer) -> None:
@@ -45,56 +44,24 @@ def speakers(
     if len(args) > 1:
         raise InputError(f"expected at most one document, got {len(args)}: {' '.join(args)}; "
                          "to change a mapping: tematik speakers set DOC LABEL=ID")
-    from tematik.store import corpus as store_corpus
-
-    with open_store(db) as store:
-        ids = [store_corpus.document_id(store, args[0])] if args else None
-        rows = store_corpus.document_speakers(store, ids)
-    out = [{"document": r["document"], "label": r["label"] if r["label"] is not None else "(no label)",
-            "turns": r["turns"], "chars": r["chars"],
-            "maps_to": store_corpus._target(r["participant"], r["interviewer"])
-            if r["label"] is not None else "-"} for r in rows]
-    emit(COLUMNS, out, fmt, title="Speakers", caption="change one: tematik speakers set DOC|--all LABEL=ID "
-         "(or =interviewer, or = for unmapped)",
+    with open_project(db) as p:
+        df = p.speakers(args[0] if args else None)
+    columns, rows = as_rows(df)
+    emit(columns, rows, fmt, title=df.attrs["title"], caption=df.attrs["caption"],
          cell_style=lambda c, r: "yellow" if c == "maps_to" and r["maps_to"] == "unmapped" else None)
 
 
-def _parse(pair: str) -> tuple[str, str | None, bool]:
-    if "=" not in pair:
-        raise InputError(f"expected LABEL=PARTICIPANT, LABEL=interviewer or LABEL= (unmapped), got {pair!r}",
-                         field="LABEL=TARGET")
-    label, _, target = pair.rpartition("=")
-    label, target = label.strip(), target.strip()
-    if not label:
-        raise InputError(f"empty label in {pair!r}", field="LABEL=TARGET")
-    if target.casefold() == "interviewer":
-        return label, None, True
-    return label, target or None, False
-
-
 def _set(args: list[str], *, all_documents: bool, create: bool, fmt: TableFormat, db) -> None:
-    from tematik.store import corpus as store_corpus
-
     if all_documents:
         doc, pairs = None, args
     else:
         if not args or "=" in args[0]:
             raise InputError("give the document (name or id) before LABEL=TARGET, or --all", field="DOC")
         doc, pairs = args[0], args[1:]
-    if not pairs:
-        raise InputError("nothing to set: give LABEL=PARTICIPANT, LABEL=interviewer or LABEL=", field="LABEL=TARGET")
-    parsed = [_parse(p) for p in pairs]
-    changes: list[dict] = []
-    with open_store(db) as store:
-        ids = [store_corpus.document_id(store, doc)] if doc is not None else None
-        with store.transaction():  # all pairs or none
-            for label, participant, interviewer in parsed:
-                changes += store_corpus.set_speaker(store, ids, label, participant=participant,
-                                                    interviewer=interviewer, create=create)
-    for participant in dict.fromkeys(c["after"] for c in changes if c.get("created")):
-        note(f"created participant {participant}")
-    emit(["document", "label", "turns", "before", "after"], changes, fmt, title="Speakers changed")
+    with open_project(db) as p:
+        df = p.set_speaker(doc, pairs, all_documents=all_documents, create=create)
+    columns, rows = as_rows(df)
+    emit(columns, rows, fmt, title=df.attrs["title"])
     if fmt == TableFormat.table:
-        n = sum(c["changed"] for c in changes)
-        console.print(f"{n} document(s) changed; codings keep their text, freq/triangulate/report now count "
-                      "the new speakers")
+        console.print(f"{df.attrs['changed']} document(s) changed; codings keep their text, freq/triangulate/report "
+                      "now count the new speakers")

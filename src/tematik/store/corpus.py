@@ -665,3 +665,11 @@ _ROLE = re.compile(r"\s*\([^()]*\)\s*$")  # a trailing "(Role)" of a label
 
 def _target(participant: str | None, interviewer: bool | int) -> str:
     return "interviewer" if interviewer else (participant or "unmapped")
+
+
+# --- added for the project API (issue 17)
+
+
+def speaker_target(participant: str | None, interviewer: bool | int) -> str:
+    """What a speaker label's turns map to, as the commands show it: a participant id, interviewer or unmapped."""
+    return _target(participant, interviewer)
