@@ -754,6 +754,12 @@ class CodeAgreement:
 AGREEMENT_FRAME_COLUMNS = ["scope", "code", "units", "units_pairable", "percent_agreement", "cohen_kappa",
                            "kappa_reading", "krippendorff_alpha", "alpha_reading", "alpha_low", "alpha_high",
                            "gwet_ac1", "ac1_reading", "brennan_prediger", "bp_reading", "note"]
+#: The agreement table as ``tematik agree`` shows it (after ``scope``): each interval beside its statistic.
+AGREEMENT_COLUMNS = ["code", "units", "units_pairable", "percent_agreement", "cohen_kappa", "kappa_reading",
+                     "krippendorff_alpha", "alpha_low", "alpha_high", "alpha_reading", "gwet_ac1", "ac1_reading",
+                     "brennan_prediger", "bp_reading", "note"]
+#: The columns of :func:`reference_scores` as ``tematik agree --reference`` shows them.
+REFERENCE_COLUMNS = ["coder", "code", "units", "tp", "fp", "fn", "precision", "recall", "f1", "note"]
 
 
 @dataclass(frozen=True)
@@ -1081,8 +1087,7 @@ def reference_scores(data: Any, reference: Any, *, coders: Sequence[Any] | None 
                 "precision": float(s.precision), "recall": float(s.recall), "f1": float(s.f1),
                 "note": "; ".join(f"{x.name}: {x.reason}" for x in (s.precision, s.recall, s.f1) if x.reason),
             })
-    df = pd.DataFrame(rows, columns=["coder", "code", "units", "tp", "fp", "fn", "precision", "recall", "f1",
-                                     "note"])
+    df = pd.DataFrame(rows, columns=REFERENCE_COLUMNS)
     df.attrs.update({"reference": reference, "unit": p.unit_label})
     return df
 
