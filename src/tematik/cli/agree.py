@@ -7,7 +7,6 @@ from typing import Annotated
 
 import typer
 
-from tematik.agreement import AGREEMENT_COLUMNS, REFERENCE_COLUMNS  # noqa: F401  (AGREEMENT_COLUMNS: re-export)
 from tematik.cli.common import (
     DbOption,
     OutputOption,
@@ -45,6 +44,16 @@ TableOption = Annotated[Path | None, typer.Option(
 StatusOption = status_option(
     "Coding statuses that count (repeat or comma-separate; default: suggested,accepted,manual; all: every status, "
     "rejected included).")
+
+
+def __getattr__(name: str):
+    """``AGREEMENT_COLUMNS`` and ``REFERENCE_COLUMNS`` (now in :mod:`tematik.agreement`) stay importable from here
+    for the callers not yet on the project API, without loading pandas when the CLI starts."""
+    if name in ("AGREEMENT_COLUMNS", "REFERENCE_COLUMNS"):
+        from tematik import agreement
+
+        return getattr(agreement, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def register(app: typer.Typer) -> None:
