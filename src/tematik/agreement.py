@@ -38,7 +38,9 @@ Two layers:
    per-code values (over the codes where a value is defined) is given as well. Alpha carries a bootstrap
    confidence interval (units resampled with replacement; percentile interval; seeded).
 
-Percent agreement is a proportion in [0, 1], not a percentage.
+Percent agreement is a proportion in [0, 1], not a percentage. The command ``tematik agree`` and the method
+``Project.agree`` call :func:`agreement` (also named :func:`agree`), :func:`reference_scores` and
+:func:`disagreements`.
 """
 
 from __future__ import annotations
@@ -990,6 +992,9 @@ def agreement(data: Any, *, coders: Sequence[Any] | None = None, codes: Sequence
                    intervals[-1] if len(used) else None)
     return Agreement(coders=p.coders, unit_label=p.unit_label, per_code=tuple(c for c in built if c.applied),
                      pooled=pooled, unused=tuple(c for c in built if not c.applied), level=level)
+
+
+agree = agreement  # the command's name: command `agree` -> Project.agree -> agreement.agree
 
 
 def agreement_table(data: Any, *, coders: Sequence[Any] | None = None,

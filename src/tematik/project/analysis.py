@@ -8,8 +8,8 @@ command's ``--chart``. The numbers are computed by the pure modules :mod:`temati
 :mod:`tematik.agreement` on data read by :mod:`tematik.store.analysis` and :mod:`tematik.store.agreement`.
 
 Names are the same at every layer: command ``cooccur`` -> :meth:`AnalysisMixin.cooccur` ->
-:func:`tematik.analysis.cooccur` (also known as ``cooccurrence``), and likewise ``freq``, ``matrix``, ``quotes``,
-``agree``.
+:func:`tematik.analysis.cooccur` (also known as ``cooccurrence``), and likewise ``freq``, ``matrix``, ``quotes``
+and ``agree`` (:func:`tematik.agreement.agree`).
 """
 
 from __future__ import annotations
@@ -177,7 +177,7 @@ def _agreement_frame(presence, mode: str, reference: str | None, labels, bootstr
         if labels is not None:
             frame = labels(frame)
         return _with_attrs(frame, mode=mode, sheet="disagreements", title=f"Disagreements ({source}): {len(frame)}")
-    result = ag.agreement(presence, bootstrap=bootstrap, seed=seed)
+    result = ag.agree(presence, bootstrap=bootstrap, seed=seed)
     full = result.to_frame()
     frame = full[["scope", *ag.AGREEMENT_COLUMNS]].copy()
     frame.attrs = dict(full.attrs)
@@ -261,7 +261,7 @@ class AnalysisMixin(ProjectBase):
         _check_by(data, by)
         measure = MEASURE.get(value, value)
         sort_key = MEASURE.get(sort, sort)
-        total = analysis.frequencies(data, rollup_codes=rollup)
+        total = analysis.freq(data, rollup_codes=rollup)
         eligible = int(total["eligible"].iloc[0]) if len(total) else 0
         scope = scope_sentence(filters, include_interviewer)
         statuses = ",".join(filters.statuses)
@@ -282,7 +282,7 @@ class AnalysisMixin(ProjectBase):
                 log.info(f"wrote {chart}")
             return frame
 
-        per_group = analysis.frequencies(data, by=by, rollup_codes=rollup)
+        per_group = analysis.freq(data, by=by, rollup_codes=rollup)
         eligible_by_group = per_group.drop_duplicates("group").set_index("group")["eligible"].to_dict()
         if long:
             table = per_group.rename(columns={"group": by})
@@ -349,7 +349,7 @@ class AnalysisMixin(ProjectBase):
                 log.info(f"computed {unit} units for {done} document(s)")
             units = store_analysis.segments(self.store, unit, filters)
         data = self._analysis_data(filters, texts=False, include_interviewer=include_interviewer)
-        table = analysis.cooccurrence(data, units, rollup_codes=rollup)
+        table = analysis.cooccur(data, units, rollup_codes=rollup)
         scope = scope_sentence(filters, include_interviewer)
         how = (f"Unit: {unit}. A coding counts in every {unit} it overlaps; a code counts once per "
                f"{unit} however many of its codings (nested, overlapping, other coders) fall in it. "
@@ -407,7 +407,7 @@ class AnalysisMixin(ProjectBase):
         values = _choice(values, MATRIX_VALUES, "--values")
         filters = _filters(status, coder, source_type, language, doc, polarity)
         data = self._analysis_data(filters, texts=values == "words", include_interviewer=include_interviewer)
-        frame = analysis.case_matrix(data, rows=rows, values=values, rollup_codes=rollup)
+        frame = analysis.matrix(data, rows=rows, values=values, rollup_codes=rollup)
         ids = set(data.codes["id"].astype(str))
         scope = scope_sentence(filters, include_interviewer)
         return _with_attrs(
@@ -442,7 +442,7 @@ class AnalysisMixin(ProjectBase):
         mapping = analysis.descendants(data.codes, wanted) if children else {c: c for c in wanted}
         raw = store_analysis.quotes(self.store, filters, list(mapping))
         _check_by(data, by)
-        table = analysis.quote_table(data, raw, codes=wanted, by=by, limit=limit, include_children=children)
+        table = analysis.quotes(data, raw, codes=wanted, by=by, limit=limit, include_children=children)
         scope = scope_sentence(filters, include_interviewer)
         if by is None:
             return _with_attrs(
