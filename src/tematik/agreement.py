@@ -38,7 +38,9 @@ Two layers:
    per-code values (over the codes where a value is defined) is given as well. Alpha carries a bootstrap
    confidence interval (units resampled with replacement; percentile interval; seeded).
 
-Percent agreement is a proportion in [0, 1], not a percentage.
+Percent agreement is a proportion in [0, 1], not a percentage. The command ``tematik agree`` and the method
+``Project.agree`` call :func:`agreement` (also named :func:`agree`), :func:`reference_scores` and
+:func:`disagreements`.
 """
 
 from __future__ import annotations
@@ -754,6 +756,12 @@ class CodeAgreement:
 AGREEMENT_FRAME_COLUMNS = ["scope", "code", "units", "units_pairable", "percent_agreement", "cohen_kappa",
                            "kappa_reading", "krippendorff_alpha", "alpha_reading", "alpha_low", "alpha_high",
                            "gwet_ac1", "ac1_reading", "brennan_prediger", "bp_reading", "note"]
+#: The agreement table as ``tematik agree`` shows it (after ``scope``): each interval beside its statistic.
+AGREEMENT_COLUMNS = ["code", "units", "units_pairable", "percent_agreement", "cohen_kappa", "kappa_reading",
+                     "krippendorff_alpha", "alpha_low", "alpha_high", "alpha_reading", "gwet_ac1", "ac1_reading",
+                     "brennan_prediger", "bp_reading", "note"]
+#: The columns of :func:`reference_scores` as ``tematik agree --reference`` shows them.
+REFERENCE_COLUMNS = ["coder", "code", "units", "tp", "fp", "fn", "precision", "recall", "f1", "note"]
 
 
 @dataclass(frozen=True)
@@ -986,6 +994,9 @@ def agreement(data: Any, *, coders: Sequence[Any] | None = None, codes: Sequence
                      pooled=pooled, unused=tuple(c for c in built if not c.applied), level=level)
 
 
+agree = agreement  # the command's name: command `agree` -> Project.agree -> agreement.agree
+
+
 def agreement_table(data: Any, *, coders: Sequence[Any] | None = None,
                     codes: Sequence[Any] | None = None) -> pd.DataFrame:
     """Agreement per code and overall as a DataFrame (see :meth:`Agreement.to_frame`)."""
@@ -1081,8 +1092,7 @@ def reference_scores(data: Any, reference: Any, *, coders: Sequence[Any] | None 
                 "precision": float(s.precision), "recall": float(s.recall), "f1": float(s.f1),
                 "note": "; ".join(f"{x.name}: {x.reason}" for x in (s.precision, s.recall, s.f1) if x.reason),
             })
-    df = pd.DataFrame(rows, columns=["coder", "code", "units", "tp", "fp", "fn", "precision", "recall", "f1",
-                                     "note"])
+    df = pd.DataFrame(rows, columns=REFERENCE_COLUMNS)
     df.attrs.update({"reference": reference, "unit": p.unit_label})
     return df
 

@@ -1,7 +1,10 @@
 """Theme frequencies, co-occurrence, case x code matrices and quotes: pure functions over pandas DataFrames.
 
 Nothing here reads the database, prints or parses options: ``tematik.store.analysis`` loads a
-:class:`CodingData` bundle and the CLI renders what these functions return. The work is done on numpy arrays
+:class:`CodingData` bundle, the project API (:mod:`tematik.project.analysis`) calls these functions and the CLI
+renders what it returns. Each command's function also goes by the command's name: :func:`freq`
+(:func:`frequencies`), :func:`cooccur` (:func:`cooccurrence`), :func:`matrix` (:func:`case_matrix`),
+:func:`quotes` (:func:`quote_table`). The work is done on numpy arrays
 (sorting, ``searchsorted``, ``bincount``), never in a Python loop over codings.
 
 Definitions (the CLI's captions repeat them):
@@ -841,9 +844,15 @@ def quote_matrix(table: pd.DataFrame, codes: Sequence[str], groups: Sequence[str
     return pd.DataFrame(rows, columns=["group", *codes])
 
 
+# The commands' names for the same functions: command `cooccur` -> Project.cooccur -> analysis.cooccur.
+freq = frequencies
+cooccur = cooccurrence
+matrix = case_matrix
+quotes = quote_table
+
 __all__ = [
     "CodingData", "Groups", "assign_speakers", "case_matrix", "code_roots", "cooccurrence",
     "cooccurrence_matrix", "crosstab", "descendants", "eligible_participants", "frequencies", "group_choices",
     "group_codings", "prepare", "presence", "quote_matrix", "quote_table", "rollup", "sort_table", "span_words",
-    "unit_membership", "word_ranges", "words_coded",
+    "unit_membership", "word_ranges", "words_coded", "freq", "cooccur", "matrix", "quotes",
 ]

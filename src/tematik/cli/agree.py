@@ -7,19 +7,21 @@ from typing import Annotated
 
 import typer
 
-from tematik.cli.common import DbOption, OutputOption, ReportFormat, ReportFormatOption, emit, open_store
-from tematik.errors import InputError
+from tematik.cli.common import (
+    DbOption,
+    OutputOption,
+    ReportFormat,
+    ReportFormatOption,
+    emit,
+    open_project,
+    status_option,
+)
+from tematik.project.analysis import presence_from_project  # noqa: F401  (re-export for cli/triangulate)
 
-UNIT_CHOICES = ("sentence", "turn", "paragraph", "document", "char")
-
-AGREEMENT_COLUMNS = ["code", "units", "units_pairable", "percent_agreement", "cohen_kappa", "kappa_reading",
-                     "krippendorff_alpha", "alpha_low", "alpha_high", "alpha_reading", "gwet_ac1", "ac1_reading",
-                     "brennan_prediger", "bp_reading", "note"]
 HEADERS = {"units_pairable": "pairable", "percent_agreement": "agreement", "cohen_kappa": "kappa",
            "kappa_reading": "kappa reading", "krippendorff_alpha": "alpha", "alpha_low": "alpha 95% low",
            "alpha_high": "alpha 95% high", "alpha_reading": "alpha reading", "gwet_ac1": "AC1",
            "ac1_reading": "AC1 reading", "brennan_prediger": "BP kappa", "bp_reading": "BP reading"}
-REFERENCE_COLUMNS = ["coder", "code", "units", "tp", "fp", "fn", "precision", "recall", "f1", "note"]
 
 
 CodersOption = Annotated[str | None, typer.Option(
@@ -39,20 +41,23 @@ DisagreementsOption = Annotated[bool, typer.Option(
 TableOption = Annotated[Path | None, typer.Option(
     "--table", metavar="FILE.csv", dir_okay=False, show_default=False,
     help="Read (unit, coder, code) rows from this CSV instead of the project.")]
-StatusOption = Annotated[str, typer.Option(
-    "--status", metavar="STATUSES", help="Coding statuses that count, comma-separated, or all.")]
+StatusOption = status_option(
+    "Coding statuses that count (repeat or comma-separate; default: suggested,accepted,manual; all: every status, "
+    "rejected included).")
+
+
+def __getattr__(name: str):
+    """``AGREEMENT_COLUMNS`` and ``REFERENCE_COLUMNS`` (now in :mod:`tematik.agreement`) stay importable from here
+    for the callers not yet on the project API, without loading pandas when the CLI starts."""
+    if name in ("AGREEMENT_COLUMNS", "REFERENCE_COLUMNS"):
+        from tematik import agreement
+
+        return getattr(agreement, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def register(app: typer.Typer) -> None:
     app.command("agree")(agree)
-
-
-def _split(values: list[str] | str | None) -> list[str]:
-    if not values:
-        return []
-    if isinstance(values, str):
-        values = [values]
-    return [v.strip() for item in values for v in item.split(",") if v.strip()]
 
 
 def agree(
@@ -62,7 +67,7 @@ def agree(
     reference: ReferenceOption = None,
     disagreements: DisagreementsOption = False,
     table: TableOption = None,
-    status: StatusOption = "suggested,accepted,manual",
+    status: StatusOption = None,
     fmt: ReportFormatOption = ReportFormat.table,
     output: OutputOption = None,
     bootstrap: Annotated[int, typer.Option(
@@ -79,78 +84,31 @@ def agree(
     which they coded anything; units a coder did not see are missing data for alpha and are left out of the
     pairwise statistics. Readings: Landis & Koch (1977) for kappa-type values, Krippendorff (2004) for alpha.
     """
-    from tematik import agreement as ag
+    options = dict(coders=coders, code=code, reference=reference, disagreements=disagreements,
+                   bootstrap=bootstrap, seed=seed)
+    if table is not None:  # no project needed
+        from tematik.project.analysis import agree_table
 
-    coder_list = _split(coders)
-    code_list = _split(code)
-    if reference and coder_list and reference not in coder_list:
-        coder_list = [reference, *coder_list]
-    if reference and disagreements:
-        raise InputError("choose either --reference or --disagreements", field="--reference")
-    mode = "reference" if reference else "disagreements" if disagreements else "agreement"
-    if table is not None:
-        if unit is not None:
-            raise InputError("--unit is for the project's codings; a --table brings its own units", field="--unit")
-        presence = ag.presence_from_table(ag.read_agreement_csv(table), coders=coder_list or None,
-                                          codes=code_list or None)
-        frame, result = _report(presence, mode, reference, None, bootstrap, seed)
-        source = str(table)
+        frame = agree_table(table, unit=unit, **options)
     else:
-        unit = unit or "sentence"
-        if unit not in UNIT_CHOICES:
-            raise InputError(f"unknown unit {unit!r}; expected {', '.join(UNIT_CHOICES)}", field="--unit")
-        with open_store(db) as store:
-            presence, labels = presence_from_project(store, unit, coder_list, code_list, status)
-            frame, result = _report(presence, mode, reference, labels, bootstrap, seed)
-        source = f"{unit} units"
-
+        with open_project(db) as p:
+            frame = p.agree(unit=unit, status=status, **options)
+    mode = frame.attrs["mode"]
+    columns, rows = _records(frame)
     if mode == "reference":
-        columns, rows = _rows(frame, REFERENCE_COLUMNS)
-        emit(columns, rows, fmt, output=output, decimals=3, sheet="reference",
-             title=f"Against reference coder {reference} ({source})",
-             caption="precision = tp / (tp + fp), recall = tp / (tp + fn), F1 = 2 tp / (2 tp + fp + fn), over the "
-                     "units both saw; ALL (pooled) sums the counts over codes.")
+        emit(columns, rows, fmt, output=output, decimals=3, sheet=frame.attrs["sheet"], title=frame.attrs["title"],
+             caption=frame.attrs["caption"])
     elif mode == "disagreements":
-        columns, rows = _rows(frame, [str(c) for c in frame.columns])
-        emit(columns, rows, fmt, output=output, sheet="disagreements", title=f"Disagreements ({source}): {len(rows)}")
+        emit(columns, rows, fmt, output=output, sheet=frame.attrs["sheet"], title=frame.attrs["title"])
     else:
         table_view = fmt == ReportFormat.table and output is None
-        columns, rows = _rows(frame, AGREEMENT_COLUMNS if table_view else ["scope", *AGREEMENT_COLUMNS])
-        kappa_note = "" if len(result.coders) == 2 else " Cohen's kappa needs exactly two coders (use --coders A,B)."
+        if table_view:
+            columns = [c for c in columns if c != "scope"]
         emit(columns, rows, fmt, output=output, decimals=3, headers=HEADERS if table_view else None,
-             sheet="agreement", title=f"Intercoder agreement: {', '.join(map(str, result.coders))} ({source})",
-             caption="Per code on presence/absence in each unit; ALL (pooled) treats every (unit, code) decision "
-                     "of the applied codes as one case; codes no coder applied are listed last and left out of the "
-                     "pooled and mean rows. alpha's 95% interval: bootstrap over units "
-                     f"({bootstrap} resamples, percentile, seed {seed}). "
-                     "AC1: Gwet (2008), stable when a code is rare. Readings: kappa, AC1 and BP after Landis & Koch "
-                     f"(1977), alpha after Krippendorff (2004): >= .800 reliable, >= .667 tentative.{kappa_note}")
+             sheet=frame.attrs["sheet"], title=frame.attrs["title"], caption=frame.attrs["caption"])
 
 
-def _report(presence, mode: str, reference: str | None, labels, bootstrap: int = 1000, seed: int = 2011):
-    """(DataFrame to show, Agreement or None) for the chosen mode; runs while the store is still open."""
-    from tematik import agreement as ag
-
-    if mode == "reference":
-        return ag.reference_scores(presence, reference), None
-    if mode == "disagreements":
-        frame = ag.disagreements(presence)
-        return (labels(frame) if labels is not None else frame), None
-    result = ag.agreement(presence, bootstrap=bootstrap, seed=seed)
-    return result.to_frame(), result
-
-
-def _rows(frame, columns):
+def _records(frame):
     from tematik.export.tables import as_rows
 
-    _, rows = as_rows(frame)
-    return columns, rows
-
-
-def presence_from_project(store, unit: str, coder_list: list[str], code_list: list[str], status: str):
-    """Presence data from the project's codings (see :meth:`tematik.project.Project._presence`)."""
-    from tematik.models import CODING_STATUSES
-    from tematik.project import Project, parse_statuses
-
-    statuses = parse_statuses(status, all_means=CODING_STATUSES)
-    return Project(store)._presence(unit, coder_list, code_list, statuses)
+    return as_rows(frame)

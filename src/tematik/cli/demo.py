@@ -179,6 +179,7 @@ def step_report(store, source: Path, output: Path) -> None:
 def step_tables(store, source: Path, output: Path) -> None:
     """Theme frequencies by source type and the frequency and co-occurrence charts (suggestions counted, and said)."""
     from tematik.cli.analysis import demo_tables
+    from tematik.project import Project
 
     _heading("4 · theme frequencies and co-occurrence")
-    demo_tables(store, output, DEMO_STATUSES)
+    demo_tables(Project(store), output, DEMO_STATUSES)

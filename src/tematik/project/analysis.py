@@ -1,13 +1,499 @@
-"""The project API for analysis: freq, cooccur, matrix, quotes, agree."""
+"""The project API for analysis: ``freq``, ``cooccur``, ``matrix``, ``quotes`` and ``agree``.
+
+Each method returns the table that the command of the same name prints with ``--format json``, as a pandas
+DataFrame (``tematik.export.tables.as_rows(df)`` gives the JSON's rows). ``df.attrs`` carries what the CLI prints
+around it: ``title``, ``caption``, ``sheet`` (the xlsx sheet name), ``scope`` (which codings were counted) and a
+few hints for drawing the table (which columns are groups or codes, the flagged pairs). ``chart=`` draws the
+command's ``--chart``. The numbers are computed by the pure modules :mod:`tematik.analysis` and
+:mod:`tematik.agreement` on data read by :mod:`tematik.store.analysis` and :mod:`tematik.store.agreement`.
+
+Names are the same at every layer: command ``cooccur`` -> :meth:`AnalysisMixin.cooccur` ->
+:func:`tematik.analysis.cooccur` (also known as ``cooccurrence``), and likewise ``freq``, ``matrix``, ``quotes``
+and ``agree`` (:func:`tematik.agreement.agree`).
+"""
 
 from __future__ import annotations
 
+import os
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
 from tematik.errors import InputError
-from tematik.project._base import ProjectBase, log
+from tematik.project._base import COUNTED_STATUSES, DEFAULT_STATUSES, ProjectBase, log, parse_statuses, split_list
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from tematik.store.analysis import Filters
+
+Strings = str | Iterable[str] | None
+PathLike = str | os.PathLike[str]
+
+#: ``freq(value=...)``: the measure in the crosstab cells (pct = % of participants).
+FREQ_VALUES = ("units", "documents", "participants", "pct", "words", "negative")
+#: ``freq(sort=...)``: codebook order, A-Z by id or name, or a measure over all groups (largest first).
+SORT_KEYS = ("codebook", "code", "name", *FREQ_VALUES)
+#: ``cooccur(unit=...)``.
+COOCCUR_UNITS = ("sentence", "turn", "paragraph", "document")
+#: ``cooccur(show=...)``: units with both codes, the c-coefficient or the Jaccard index.
+COOCCUR_SHOW = ("count", "c", "jaccard")
+#: ``matrix(rows=...)`` and ``matrix(values=...)``.
+MATRIX_ROWS = ("document", "participant")
+MATRIX_VALUES = ("presence", "count", "words")
+#: ``agree(unit=...)``.
+AGREE_UNITS = ("sentence", "turn", "paragraph", "document", "char")
+#: What ``agree`` counts by default (unreviewed suggestions included: the auto-coder is a coder too).
+AGREE_STATUSES = ("suggested", "accepted", "manual")
+
+MEASURE = {"pct": "participants_pct"}
+#: Readable names of the measures (the table headers and chart labels).
+MEASURE_LABELS = {"units": "coded units", "participants_pct": "%", "eligible": "of", "negative": "negative units",
+                  "words": "words coded"}
+FREQ_COLUMNS = ["code", "name", "units", "documents", "participants", "eligible", "participants_pct", "words",
+                "negative"]
+FREQ_DEFINITIONS = ("Coded units = distinct coded spans; words coded = words in the union of each code's spans "
+                    "(overlaps counted once); % = of the participants who could have said it (speak in a "
+                    "non-interviewer turn or are a document's participant).")
+COOCCUR_VALUE = {"count": "n_ab", "c": "c", "jaccard": "jaccard"}
+
+
+# --------------------------------------------------------------------------- options
+
+
+def _choice(value: Any, choices: Sequence[str], field: str) -> str:
+    """An option with a fixed set of values (a string, or an enum whose value is one)."""
+    v = str(getattr(value, "value", value))
+    if v not in choices:
+        raise InputError(f"unknown value {v!r}; expected one of: {', '.join(choices)}", field=field)
+    return v
+
+
+def _filters(status: Strings, coder: Strings, source_type: Strings, language: Strings, doc: Strings,
+             polarity: str | None) -> Filters:
+    from tematik.store.analysis import Filters
+
+    statuses = parse_statuses(status, default=DEFAULT_STATUSES, all_means=COUNTED_STATUSES)
+    return Filters(statuses=statuses, coders=tuple(split_list(coder)), source_types=tuple(split_list(source_type)),
+                   languages=tuple(split_list(language)), documents=tuple(split_list(doc)),
+                   polarity=polarity or None).check()
+
+
+def _check_chart(chart: PathLike | None) -> Path | None:
+    if chart is None:
+        return None
+    chart = Path(chart)
+    if chart.suffix.lower() not in (".png", ".svg"):
+        raise InputError(f"a chart is written as .png or .svg, not '{chart.suffix}'", path=str(chart),
+                         field="--chart")
+    return chart
+
+
+def _check_by(data, by: str | None) -> None:
+    from tematik import analysis
+
+    if by is not None and by not in analysis.group_choices(data):
+        raise InputError(f"cannot group by {by!r}; choose one of: {', '.join(analysis.group_choices(data))}",
+                         field="--by")
+
+
+def scope_sentence(filters: Filters, include_interviewer: bool) -> str:
+    """The sentence every caption starts with: what was counted."""
+    parts = [f"statuses counted: {', '.join(filters.statuses)}"]
+    if "suggested" in filters.statuses:
+        parts.append("this includes UNREVIEWED auto-coding suggestions")
+    if filters.coders:
+        parts.append(f"coders: {', '.join(filters.coders)}")
+    if filters.source_types:
+        parts.append(f"source types: {', '.join(filters.source_types)}")
+    if filters.languages:
+        parts.append(f"languages: {', '.join(filters.languages)}")
+    if filters.documents:
+        parts.append(f"documents: {', '.join(filters.documents)}")
+    if filters.polarity:
+        parts.append(f"{filters.polarity} codings only")
+    parts.append("interviewer turns included (attributed to no participant)" if include_interviewer
+                 else "codings in interviewer turns excluded")
+    return "; ".join(parts) + "."
+
+
+def _chart_note(filters: Filters) -> str:
+    statuses = ", ".join(filters.statuses)
+    if "suggested" in filters.statuses:
+        return f"Statuses counted: {statuses} (includes unreviewed suggestions)"
+    return f"Statuses counted: {statuses}"
+
+
+def _with_attrs(frame: pd.DataFrame, **attrs: Any) -> pd.DataFrame:
+    frame.attrs.update(attrs)
+    return frame
+
+
+# --------------------------------------------------------------------------- agreement without a project
+
+
+def agree_table(table: PathLike, *, coders: Strings = None, code: Strings = None, reference: str | None = None,
+                disagreements: bool = False, bootstrap: int = 1000, seed: int = 2011,
+                unit: str | None = None) -> pd.DataFrame:
+    """``tematik agree --table FILE.csv``: intercoder agreement on ``(unit, coder, code)`` rows read from a CSV
+    file instead of a project (no project is needed). Arguments and result as :meth:`AnalysisMixin.agree`; the
+    file brings its own units, so ``unit`` must not be given."""
+    from tematik import agreement as ag
+
+    coder_list, code_list, mode = _agree_mode(coders, code, reference, disagreements, bootstrap)
+    if unit is not None:
+        raise InputError("--unit is for the project's codings; a --table brings its own units", field="--unit")
+    presence = ag.presence_from_table(ag.read_agreement_csv(table), coders=coder_list or None,
+                                      codes=code_list or None)
+    return _agreement_frame(presence, mode, reference, None, bootstrap, seed, source=str(table))
+
+
+def _agree_mode(coders: Strings, code: Strings, reference: str | None, disagreements: bool,
+                bootstrap: int) -> tuple[list[str], list[str], str]:
+    coder_list = split_list(coders)
+    code_list = split_list(code)
+    if reference and coder_list and reference not in coder_list:
+        coder_list = [reference, *coder_list]
+    if reference and disagreements:
+        raise InputError("choose either --reference or --disagreements", field="--reference")
+    if bootstrap < 0:
+        raise InputError("the number of bootstrap resamples cannot be negative", field="--bootstrap")
+    return coder_list, code_list, "reference" if reference else "disagreements" if disagreements else "agreement"
+
+
+def _agreement_frame(presence, mode: str, reference: str | None, labels, bootstrap: int, seed: int, *,
+                     source: str) -> pd.DataFrame:
+    """The table of one agree mode, with its title and caption in attrs."""
+    from tematik import agreement as ag
+
+    if mode == "reference":
+        frame = ag.reference_scores(presence, reference)
+        return _with_attrs(frame[ag.REFERENCE_COLUMNS].copy(), mode=mode, sheet="reference",
+                           title=f"Against reference coder {reference} ({source})",
+                           caption="precision = tp / (tp + fp), recall = tp / (tp + fn), F1 = 2 tp / (2 tp + fp + "
+                                   "fn), over the units both saw; ALL (pooled) sums the counts over codes.")
+    if mode == "disagreements":
+        frame = ag.disagreements(presence)
+        if labels is not None:
+            frame = labels(frame)
+        return _with_attrs(frame, mode=mode, sheet="disagreements", title=f"Disagreements ({source}): {len(frame)}")
+    result = ag.agree(presence, bootstrap=bootstrap, seed=seed)
+    full = result.to_frame()
+    frame = full[["scope", *ag.AGREEMENT_COLUMNS]].copy()
+    frame.attrs = dict(full.attrs)
+    kappa_note = "" if len(result.coders) == 2 else " Cohen's kappa needs exactly two coders (use --coders A,B)."
+    return _with_attrs(
+        frame, mode=mode, sheet="agreement",
+        title=f"Intercoder agreement: {', '.join(map(str, result.coders))} ({source})",
+        caption="Per code on presence/absence in each unit; ALL (pooled) treats every (unit, code) decision of the "
+                "applied codes as one case; codes no coder applied are listed last and left out of the pooled and "
+                f"mean rows. alpha's 95% interval: bootstrap over units ({bootstrap} resamples, percentile, seed "
+                f"{seed}). AC1: Gwet (2008), stable when a code is rare. Readings: kappa, AC1 and BP after Landis & "
+                f"Koch (1977), alpha after Krippendorff (2004): >= .800 reliable, >= .667 tentative.{kappa_note}")
+
+
+def presence_from_project(store, unit: str, coder_list: list[str], code_list: list[str], status: Strings):
+    """Presence data from a store's codings (see :meth:`AnalysisMixin._presence`); ``all`` = every status."""
+    from tematik.models import CODING_STATUSES
+    from tematik.project import Project
+
+    statuses = parse_statuses(status, default=AGREE_STATUSES, all_means=CODING_STATUSES)
+    return Project(store)._presence(unit, coder_list, code_list, statuses)
+
+
+# --------------------------------------------------------------------------- the methods
 
 
 class AnalysisMixin(ProjectBase):
     """Tables over the coded corpus; each returns a DataFrame with the columns of the command's --format json."""
+
+    def _analysis_data(self, filters: Filters, *, texts: bool, include_interviewer: bool):
+        """The codings, codes, documents, participants and turns the analyses read (``analysis.CodingData``)."""
+        from tematik import analysis
+        from tematik.store import analysis as store_analysis
+
+        if filters.documents:
+            known = set(store_analysis.document_names(self.store))
+            missing = [d for d in filters.documents if d not in known]
+            if missing:
+                from tematik.errors import NotFound
+
+                raise NotFound(f"no document {missing[0]!r}", field="--doc")
+        data = store_analysis.load(self.store, filters, with_texts=texts, include_interviewer=include_interviewer)
+        if data.codes.empty:
+            log.warning("the project has no codes yet; load a codebook first (tematik codebook load FILE)")
+        return analysis.prepare(data, include_interviewer=include_interviewer)
+
+    # ------------------------------------------------------------------ freq
+    def freq(self, by: str | None = None, value: str = "units", long: bool = False, sort: str = "codebook",
+             rollup: bool = False, status: Strings = None, coder: Strings = None, source_type: Strings = None,
+             language: Strings = None, doc: Strings = None, polarity: str | None = None,
+             include_interviewer: bool = False, chart: PathLike | None = None) -> pd.DataFrame:
+        """Theme frequencies per code, as ``tematik freq --format json`` gives them.
+
+        Without ``by``: one row per code with ``code``, ``name``, ``units`` (coded units = distinct coded spans),
+        ``documents``, ``participants`` (who said it), ``eligible`` (participants who could have said it),
+        ``participants_pct``, ``words`` (words in the union of the code's spans), ``negative`` (negative-polarity
+        units) and ``statuses`` (the statuses counted, comma-separated).
+
+        ``by`` (source_type, language, document, participant, role or a participant attribute): the crosstab,
+        one row per code (``code``, ``name``), one column per group and ``total`` (counted over all groups, not
+        summed), the cells holding ``value`` (units, documents, participants, pct = % of participants, words,
+        negative); ``long=True`` gives one row per group and code with every measure instead (first column named
+        after ``by``). ``sort``: codebook, code, name or a measure (largest first). ``rollup=True`` counts child
+        codes for their top-level code.
+
+        Which codings count: ``status`` (default accepted,manual; ``all`` = suggested,accepted,manual), ``coder``,
+        ``source_type``, ``language``, ``doc`` (document names), ``polarity`` (positive or negative); codings in
+        interviewer turns only with ``include_interviewer=True``. Each of these list options takes a string
+        (comma-separated) or a list. ``chart``: also draw the chart into this .png or .svg file.
+
+        ``df.attrs``: ``title``, ``caption``, ``sheet``, ``scope``; with ``by`` also ``groups`` (the group columns)
+        and ``eligible`` (participants who could have said it, per group).
+        """
+        from tematik import analysis
+
+        value = _choice(value, FREQ_VALUES, "--value")
+        sort = _choice(sort, SORT_KEYS, "--sort")
+        filters = _filters(status, coder, source_type, language, doc, polarity)
+        chart = _check_chart(chart)
+        data = self._analysis_data(filters, texts=True, include_interviewer=include_interviewer)
+        _check_by(data, by)
+        measure = MEASURE.get(value, value)
+        sort_key = MEASURE.get(sort, sort)
+        total = analysis.freq(data, rollup_codes=rollup)
+        eligible = int(total["eligible"].iloc[0]) if len(total) else 0
+        scope = scope_sentence(filters, include_interviewer)
+        statuses = ",".join(filters.statuses)
+        order = analysis.sort_table(total, sort_key)["code"].tolist()
+
+        if by is None:
+            table = analysis.sort_table(total, sort_key)
+            frame = table[FREQ_COLUMNS].reset_index(drop=True).assign(statuses=statuses)
+            _with_attrs(frame, sheet="frequencies", scope=scope, caption=f"{scope} {FREQ_DEFINITIONS}",
+                        title=f"Theme frequencies ({eligible} participants could have said each theme)")
+            if chart is not None:
+                from tematik.export import charts
+
+                charts.frequency_chart(table.set_index("code")[["units"]].rename(columns={"units": "coded units"}),
+                                       chart, labels=dict(zip(table["code"], table["name"], strict=True)),
+                                       value_label="coded units", title="Theme frequencies",
+                                       note=_chart_note(filters))
+                log.info(f"wrote {chart}")
+            return frame
+
+        per_group = analysis.freq(data, by=by, rollup_codes=rollup)
+        eligible_by_group = per_group.drop_duplicates("group").set_index("group")["eligible"].to_dict()
+        if long:
+            table = per_group.rename(columns={"group": by})
+            table = table.assign(_o=table["code"].map({c: i for i, c in enumerate(order)})) \
+                .sort_values(["_o"], kind="stable").drop(columns="_o")
+            frame = table[[by, *FREQ_COLUMNS]].reset_index(drop=True).assign(statuses=statuses)
+            _with_attrs(frame, sheet="frequencies", scope=scope, title=f"Theme frequencies by {by}",
+                        caption=f"{scope} {FREQ_DEFINITIONS}")
+            groups = list(dict.fromkeys(per_group["group"].tolist()))
+        else:
+            wide = analysis.crosstab(per_group, measure, total=total)
+            position = {c: i for i, c in enumerate(order)}
+            wide = wide.sort_values("code", key=lambda s: s.map(position), kind="stable").reset_index(drop=True)
+            groups = [c for c in wide.columns if c not in ("code", "name", "total")]
+            frame = wide.assign(statuses=statuses)
+            _with_attrs(frame, sheet="crosstab", scope=scope, value=measure,
+                        title=f"Theme frequencies by {by}: {MEASURE_LABELS.get(measure, measure)}",
+                        caption=f"{scope} {FREQ_DEFINITIONS} 'total' is counted over all groups, not summed.")
+        _with_attrs(frame, groups=[str(g) for g in groups],
+                    eligible={str(g): int(n) for g, n in eligible_by_group.items()})
+        if chart is not None:
+            from tematik.export import charts
+
+            groups_frame = analysis.crosstab(per_group, measure).set_index("code").drop(columns="name") \
+                .reindex(order)
+            charts.frequency_chart(groups_frame, chart, labels=dict(zip(total["code"], total["name"], strict=True)),
+                                   value_label=MEASURE_LABELS.get(measure, measure).replace("%", "% of participants"),
+                                   stacked=measure in ("units", "words", "negative"), legend_title=by,
+                                   title=f"Theme frequencies by {by}", note=_chart_note(filters))
+            log.info(f"wrote {chart}")
+        return frame
+
+    # ------------------------------------------------------------------ cooccur
+    def cooccur(self, unit: str = "sentence", show: str = "count", pairs: bool = False, rollup: bool = False,
+                status: Strings = None, coder: Strings = None, source_type: Strings = None,
+                language: Strings = None, doc: Strings = None, polarity: str | None = None,
+                include_interviewer: bool = False, chart: PathLike | None = None) -> pd.DataFrame:
+        """Code x code co-occurrence, as ``tematik cooccur --format json`` gives it.
+
+        A coding belongs to every ``unit`` (sentence, turn, paragraph; units are computed first when missing) it
+        overlaps, or with ``unit="document"`` to its document; a code counts once per unit.
+
+        The matrix (default): one row per code with ``code``, ``name`` and one column per code id holding
+        ``show``: ``count`` (units with both codes; the diagonal: units with the code), ``c`` (c-coefficient) or
+        ``jaccard`` (diagonal empty). ``pairs=True``: one row per pair of codes with ``code_a``, ``code_b``,
+        ``n_a``, ``n_b``, ``n_ab``, ``c``, ``jaccard``, ``overlap`` (n_ab / min(n_a, n_b)), ``ratio`` and
+        ``fivefold`` (frequencies differ more than fivefold: c and Jaccard understate the link).
+
+        Filters, ``rollup`` and ``chart`` (a heatmap) as in :meth:`freq`. ``df.attrs``: ``title``, ``caption``,
+        ``sheet``, ``scope``; for the matrix also ``codes`` (the code columns), ``flags`` (the fivefold pairs as
+        (code_a, code_b)) and ``heat_max`` (the largest off-diagonal value).
+        """
+        from tematik import analysis
+        from tematik.store import analysis as store_analysis
+
+        unit = _choice(unit, COOCCUR_UNITS, "--unit")
+        value = COOCCUR_VALUE[_choice(show, COOCCUR_SHOW, "--show")]
+        filters = _filters(status, coder, source_type, language, doc, polarity)
+        chart = _check_chart(chart)
+        units = None
+        if unit != "document":
+            done = self._ensure_segments(unit)
+            if done:
+                log.info(f"computed {unit} units for {done} document(s)")
+            units = store_analysis.segments(self.store, unit, filters)
+        data = self._analysis_data(filters, texts=False, include_interviewer=include_interviewer)
+        table = analysis.cooccur(data, units, rollup_codes=rollup)
+        scope = scope_sentence(filters, include_interviewer)
+        how = (f"Unit: {unit}. A coding counts in every {unit} it overlaps; a code counts once per "
+               f"{unit} however many of its codings (nested, overlapping, other coders) fall in it. "
+               if unit != "document" else
+               "Unit: document. A code counts once per document however many codings it has there. ")
+        flagged = table[table["fivefold"]]
+        flags = [(str(a), str(b)) for a, b in zip(flagged["code_a"], flagged["code_b"], strict=True)]
+        flag_text = (f"{len(flagged)} pair(s) whose frequencies differ more than fivefold are marked \u2020 "
+                     "(c and Jaccard understate them; see --pairs, column overlap)." if len(flagged) else
+                     "No pair's frequencies differ more than fivefold.")
+        coeff = "c = n12/(n1+n2-n12) counted in units, which equals the Jaccard index here. "
+        m = analysis.cooccurrence_matrix(table, value) if chart is not None or not pairs else None
+        names = dict(zip(data.codes["id"].astype(str), data.codes["name"], strict=True))
+        if pairs:
+            frame = _with_attrs(table.reset_index(drop=True), sheet="cooccurrence", scope=scope,
+                                title=f"Code co-occurrence in {unit} units: pairs",
+                                caption=f"{scope} {how}{coeff}n_a, n_b: {unit}s with each code; n_ab: with both; "
+                                        "overlap = n_ab/min(n_a, n_b); fivefold: max/min > 5.")
+        else:
+            matrix_names = {c: names.get(c, c) for c in m.index} if rollup else names
+            frame = m.reset_index(names="code")
+            frame.insert(1, "name", frame["code"].map(matrix_names))
+            diag = "diagonal: units with the code" if value == "n_ab" else "diagonal left empty"
+            label = {"n_ab": "units with both codes", "c": "c-coefficient", "jaccard": "Jaccard index"}[value]
+            _with_attrs(frame, sheet="cooccurrence", scope=scope, value=value, codes=[str(c) for c in m.columns],
+                        flags=flags, heat_max=float(table[value].max()) if len(table) else 0.0,
+                        title=f"Code co-occurrence in {unit} units: {label}",
+                        caption=f"{scope} {how}{coeff}{diag}. {flag_text}")
+        if chart is not None:
+            from tematik.export import charts
+
+            charts.cooccurrence_heatmap(m, chart, labels={c: names.get(c, c) for c in m.index},
+                                        value_label={"n_ab": f"{unit}s with both codes", "c": "c-coefficient",
+                                                     "jaccard": "Jaccard index"}[value],
+                                        flags=set(flags), title=f"Code co-occurrence ({unit} units)",
+                                        note=_chart_note(filters))
+            log.info(f"wrote {chart}")
+        return frame
+
+    # ------------------------------------------------------------------ matrix
+    def matrix(self, rows: str = "document", values: str = "presence", rollup: bool = False,
+               status: Strings = None, coder: Strings = None, source_type: Strings = None,
+               language: Strings = None, doc: Strings = None, polarity: str | None = None,
+               include_interviewer: bool = False) -> pd.DataFrame:
+        """The quantitized case x code matrix, as ``tematik matrix --format json`` gives it.
+
+        One row per case (``rows``: document or participant; participant rows are the participants who could have
+        said something), with the case's fields and attributes, then one column per code id holding ``values``:
+        presence (1/0), count (coded units) or words (words in the union of the spans). Filters and ``rollup`` as
+        in :meth:`freq`. ``df.attrs``: ``title``, ``caption``, ``sheet``, ``scope``, ``codes`` (the code columns).
+        """
+        from tematik import analysis
+
+        rows = _choice(rows, MATRIX_ROWS, "--rows")
+        values = _choice(values, MATRIX_VALUES, "--values")
+        filters = _filters(status, coder, source_type, language, doc, polarity)
+        data = self._analysis_data(filters, texts=values == "words", include_interviewer=include_interviewer)
+        frame = analysis.matrix(data, rows=rows, values=values, rollup_codes=rollup)
+        ids = set(data.codes["id"].astype(str))
+        scope = scope_sentence(filters, include_interviewer)
+        return _with_attrs(
+            frame, sheet="matrix", scope=scope, codes=[str(c) for c in frame.columns if str(c) in ids],
+            title=f"{rows.capitalize()} x code matrix ({values}, {len(frame)} {rows}s)",
+            caption=f"{scope} presence = 1 if the case has a coded unit of the code; count = coded units (distinct "
+                    "spans); words = words in the union of the spans.")
+
+    # ------------------------------------------------------------------ quotes
+    def quotes(self, code: str | Iterable[str], by: str | None = None, limit: int | None = None,
+               children: bool = False, status: Strings = None, coder: Strings = None, source_type: Strings = None,
+               language: Strings = None, doc: Strings = None, polarity: str | None = None,
+               include_interviewer: bool = False) -> pd.DataFrame:
+        """Coded text of the ``code`` (an id or name, or several), as ``tematik quotes --format json`` gives it.
+
+        One row per coded unit with ``code``, ``participant``, ``role``, ``document``, ``line`` (where the quote
+        starts), ``turn``, ``text`` and the statuses and coders that coded it. ``by`` (as in :meth:`freq`): the
+        quote matrix instead, one row per group (first column named after ``by``), one column per code, each cell
+        the group's quotes. ``limit``: at most N quotes per code (and group). ``children=True`` also quotes the
+        child codes' codings. Filters as in :meth:`freq`. ``df.attrs``: ``title``, ``caption``, ``sheet``,
+        ``scope``, ``codes`` (the code ids quoted).
+        """
+        from tematik import analysis
+        from tematik.store import analysis as store_analysis
+        from tematik.store import coding as store_coding
+
+        if limit is not None and limit < 1:
+            raise InputError(f"--limit must be at least 1, not {limit}", field="--limit")
+        filters = _filters(status, coder, source_type, language, doc, polarity)
+        wanted = list(dict.fromkeys(store_coding.code_exists(self.store, c) for c in split_list(code)))
+        data = self._analysis_data(filters, texts=False, include_interviewer=include_interviewer)
+        mapping = analysis.descendants(data.codes, wanted) if children else {c: c for c in wanted}
+        raw = store_analysis.quotes(self.store, filters, list(mapping))
+        _check_by(data, by)
+        table = analysis.quotes(data, raw, codes=wanted, by=by, limit=limit, include_children=children)
+        scope = scope_sentence(filters, include_interviewer)
+        if by is None:
+            return _with_attrs(
+                table, sheet="quotes", scope=scope, codes=wanted, title=f"Quotes: {', '.join(wanted)} ({len(table)})",
+                caption=f"{scope} line = line of the document where the quote starts; turn = speaker turn number.")
+        wide = analysis.quote_matrix(table, wanted, groups=table.attrs.get("groups"))
+        frame = wide.rename(columns={"group": by})
+        frame.attrs = {}
+        return _with_attrs(frame, sheet="quote matrix", scope=scope, codes=wanted,
+                           title=f"Quote matrix: {', '.join(wanted)} by {by}",
+                           caption=f"{scope} Each quote is followed by (participant, document:line).")
+
+    # ------------------------------------------------------------------ agree
+    def agree(self, coders: Strings = None, unit: str | None = None, code: Strings = None,
+              reference: str | None = None, disagreements: bool = False, table: PathLike | None = None,
+              status: Strings = None, bootstrap: int = 1000, seed: int = 2011) -> pd.DataFrame:
+        """Intercoder agreement per code on code presence in units, as ``tematik agree --format json`` gives it.
+
+        ``coders``: who to compare (default: everyone with codings); ``unit``: sentence (default), turn,
+        paragraph, document or char; ``code``: only these codes (ids or names); ``status``: the statuses that
+        count (default suggested,accepted,manual; ``all`` = every status, rejected included). ``table``: read
+        ``(unit, coder, code)`` rows from this CSV file instead of the project (see also :func:`agree_table`).
+
+        The result, by mode:
+
+        - default: one row per code, then ``ALL (pooled)`` and ``MEAN (of codes)``, then codes nobody applied;
+          columns ``scope`` (code, pooled, mean, unused), ``code``, ``units``, ``units_pairable``,
+          ``percent_agreement``, ``cohen_kappa``, ``kappa_reading``, ``krippendorff_alpha``, ``alpha_low``,
+          ``alpha_high`` (bootstrap 95% interval: ``bootstrap`` resamples, ``seed``), ``alpha_reading``,
+          ``gwet_ac1``, ``ac1_reading``, ``brennan_prediger``, ``bp_reading``, ``note``;
+        - ``reference="CODER"``: the other coders scored against that one: ``coder``, ``code``, ``units``,
+          ``tp``, ``fp``, ``fn``, ``precision``, ``recall``, ``f1``, ``note``;
+        - ``disagreements=True``: the units where the coders differ on a code: the unit (``document``, ``seq``,
+          ``start``, ``end``, ``text``; ``document`` only for document units), ``code``, ``applied_by``,
+          ``not_applied_by``.
+
+        ``df.attrs``: ``title``, ``caption`` (agreement and reference), ``sheet``, ``mode``; in the default mode
+        also ``coders``, ``method`` and the references of the readings.
+        """
+        if table is not None:
+            return agree_table(table, coders=coders, code=code, reference=reference, disagreements=disagreements,
+                               bootstrap=bootstrap, seed=seed, unit=unit)
+        from tematik.models import CODING_STATUSES
+
+        coder_list, code_list, mode = _agree_mode(coders, code, reference, disagreements, bootstrap)
+        unit = "sentence" if unit is None else str(getattr(unit, "value", unit))
+        if unit not in AGREE_UNITS:
+            raise InputError(f"unknown unit {unit!r}; expected {', '.join(AGREE_UNITS)}", field="--unit")
+        statuses = parse_statuses(status, default=AGREE_STATUSES, all_means=CODING_STATUSES)
+        presence, labels = self._presence(unit, coder_list, code_list, statuses)
+        return _agreement_frame(presence, mode, reference, labels, bootstrap, seed, source=f"{unit} units")
 
     def _presence(self, unit: str, coder_list: list[str], code_list: list[str], statuses: tuple[str, ...]):
         """Presence data for agreement from the project's codings (``statuses`` counted), and a function that
@@ -61,4 +547,5 @@ class AnalysisMixin(ProjectBase):
         return presence, label_units
 
 
-__all__ = ["AnalysisMixin"]
+__all__ = ["AGREE_STATUSES", "AGREE_UNITS", "COOCCUR_SHOW", "COOCCUR_UNITS", "FREQ_VALUES", "MATRIX_ROWS",
+           "MATRIX_VALUES", "SORT_KEYS", "AnalysisMixin", "agree_table", "presence_from_project", "scope_sentence"]
