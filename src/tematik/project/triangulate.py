@@ -60,7 +60,7 @@ def _frame(columns: Sequence[str], rows: Sequence[dict[str, Any]]) -> pd.DataFra
     return frame
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class Triangulation:
     """The joint display of a project: themes beside questionnaire factors with their convergence codes.
 
@@ -73,6 +73,15 @@ class Triangulation:
     display: JointDisplay
     quotes: int | None = None
     warnings: tuple[str, ...] = ()
+
+    def __repr__(self) -> str:
+        counts = ", ".join(f"{s['convergence']} {s['final']}" for s in self.display.summary()
+                           if s["convergence"] != "total" and s["final"])
+        return (f"<Triangulation: {len(self.rows)} rows ({counts or 'none'}), {self.overridden} overridden; "
+                f"codings counted: {', '.join(self.statuses)}>")
+
+    def _repr_html_(self) -> str:  # Jupyter shows the table
+        return self.to_frame()._repr_html_()
 
     @property
     def statuses(self) -> tuple[str, ...]:
@@ -241,6 +250,12 @@ def _lang(lang: str) -> str:
     return value
 
 
+def _at_least_zero(**counts: int) -> None:
+    for name, value in counts.items():
+        if value < 0:
+            raise InputError(f"must be 0 or more, not {value}", field=f"--{name}")
+
+
 def _optional_path(path: PathLike | None) -> Path | None:
     return Path(path) if path is not None else None
 
@@ -354,8 +369,7 @@ class TriangulateMixin(ProjectBase):
         Returns a :class:`Triangulation` (``.to_frame()`` = the rows of ``--format json``). Warnings (no codings
         counted, no questionnaire, links to unknown themes or factors) are logged and kept in ``.warnings``.
         """
-        if quotes < 0:
-            raise InputError(f"--quotes must be 0 or more, not {quotes}", field="--quotes")
+        _at_least_zero(quotes=quotes)
         statuses = parse_statuses(status)
         rules = make_rules(prominence, positive, polarity, negative_share)
         g = self._gather(statuses=statuses, rules=rules, links_file=_optional_path(links), quotes=quotes,
@@ -551,9 +565,7 @@ class TriangulateMixin(ProjectBase):
         from tematik.export import report as writers
         from tematik.fileio import make_folder, remove_manifest
 
-        if quotes < 0 or appendix < 0:
-            raise InputError(f"{'--quotes' if quotes < 0 else '--appendix'} must be 0 or more",
-                             field="--quotes" if quotes < 0 else "--appendix")
+        _at_least_zero(quotes=quotes, appendix=appendix)
         statuses = parse_statuses(status)
         rules = make_rules(prominence, positive, polarity, negative_share)
         lang = _lang(lang)
