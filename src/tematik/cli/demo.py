@@ -148,30 +148,23 @@ def step_triangulate(store, source: Path, output: Path) -> None:
     """The side-by-side joint display of the six themes and the questionnaire factors, with convergence codes.
 
     The demo's codings are unreviewed auto-coding suggestions, so they are counted, and the display says so."""
-    from tematik.cli.common import warn
-    from tematik.cli.triangulate import DisplayFormat, gather, show_display
-    from tematik.triangulate import Rules
+    from tematik.cli.triangulate import DisplayFormat, show_display
+    from tematik.project import Project
 
     _heading("5 · triangulation: themes beside factor scores")
     console.print("[bold yellow]The demo counts UNREVIEWED auto-coding suggestions (nobody has reviewed them); "
                   "in a real project review them first, and `tematik triangulate` counts accepted and manual "
                   "codings only.[/]")
-    g = gather(store, statuses=DEMO_STATUSES, rules=Rules(), quotes=1)
-    for w in g.warnings:
-        warn(w)
-    show_display(g.display, DisplayFormat.table, None, quotes=1)
+    result = Project(store).triangulate(status=DEMO_STATUSES, quotes=1)  # warnings are logged
+    show_display(result, DisplayFormat.table, None)
 
 
 def step_report(store, source: Path, output: Path) -> None:
     """The findings report (HTML, Markdown, XLSX, DOCX) in output/report."""
-    from tematik.cli.triangulate import build, gather
-    from tematik.export import report as writers
-    from tematik.triangulate import Rules
+    from tematik.project import Project
 
     _heading("6 · the findings report")
-    folder = output / "report"
-    g = gather(store, statuses=DEMO_STATUSES, rules=Rules(), quotes=2)
-    written = writers.write_all(build(store, g, folder), folder)
+    written = Project(store).report(output / "report", status=DEMO_STATUSES, quotes=2)
     for kind, path in written.items():
         note(f"wrote {kind:5} {path}")
 
