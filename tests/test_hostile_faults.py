@@ -77,16 +77,16 @@ def test_suggestions_from_a_replaced_text_are_refused_inside_the_write_transacti
     """The race in the order that reproduces it: suggestions computed from the old text, the document replaced by
     another connection, then the store call: refused, nothing written, not marked done."""
     from tematik import nlp
-    from tematik.cli.codebook import project_codebook
     from tematik.corpus import sha256
     from tematik.errors import DocumentChanged
     from tematik.models import Coding
+    from tematik.project import Project
     from tematik.store import Store
     from tematik.store import coding as store_coding
     from tematik.store import corpus as store_corpus
 
     with Store.open(project.db) as store:
-        cb, digest_ = project_codebook(store)
+        cb, digest_ = Project(store)._codebook()
         doc_id = store_corpus.document_id(store, "doc1")
         old = store_corpus.get_document(store, "doc1")
         [(_, suggestions)] = list(nlp.autocode([old], cb))
@@ -139,8 +139,8 @@ def test_autocode_recodes_a_document_replaced_while_it_runs(project, tmp_path, m
 
 def test_a_replacement_that_keeps_the_id_is_auto_coded_and_segmented_again(project):
     """Re-anchoring `import --replace` keeps document ids: the text hash, not the id, says what is pending."""
-    from tematik.cli.segments import ensure_segments
     from tematik.corpus import sha256
+    from tematik.project import Project
     from tematik.store import Store
     from tematik.store import corpus as store_corpus
 
@@ -153,7 +153,7 @@ def test_a_replacement_that_keeps_the_id_is_auto_coded_and_segmented_again(proje
             store.conn.execute("DELETE FROM codings WHERE document_id = ?", (doc_id,))
             store.conn.execute("DELETE FROM turns WHERE document_id = ?", (doc_id,))
         assert store_corpus.documents_without_segments(store, "sentence") == [doc_id]
-        assert ensure_segments(store, "sentence") == 1
+        assert Project(store)._ensure_segments("sentence") == 1
         spans = store.query("SELECT start, end FROM segments WHERE document_id = ? AND unit = 'sentence'",
                             (doc_id,))
         assert all(s["end"] <= len(REPLACEMENT) for s in spans)

@@ -16,7 +16,6 @@ from tematik.cli.common import (
     open_project,
     status_option,
 )
-from tematik.project.analysis import presence_from_project  # noqa: F401  (re-export for cli/triangulate)
 
 HEADERS = {"units_pairable": "pairable", "percent_agreement": "agreement", "cohen_kappa": "kappa",
            "kappa_reading": "kappa reading", "krippendorff_alpha": "alpha", "alpha_low": "alpha 95% low",
@@ -45,15 +44,6 @@ StatusOption = status_option(
     "Coding statuses that count (repeat or comma-separate; default: suggested,accepted,manual; all: every status, "
     "rejected included).")
 
-
-def __getattr__(name: str):
-    """``AGREEMENT_COLUMNS`` and ``REFERENCE_COLUMNS`` (now in :mod:`tematik.agreement`) stay importable from here
-    for the callers not yet on the project API, without loading pandas when the CLI starts."""
-    if name in ("AGREEMENT_COLUMNS", "REFERENCE_COLUMNS"):
-        from tematik import agreement
-
-        return getattr(agreement, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def register(app: typer.Typer) -> None:

@@ -17,6 +17,7 @@ from tematik.cli.common import (
     open_project,
     status_option,
 )
+from tematik.cli.render import heat
 
 
 def register(app: typer.Typer) -> None:
@@ -118,16 +119,6 @@ def _bar(value: float | None, top: float, width: int = 20) -> str:
                                          "\u2589")[eighths % 8]
 
 
-def _heat(value: Any, top: float) -> str | None:
-    """A background from white to deep blue for value/top, with a readable foreground."""
-    if not isinstance(value, (int, float)) or isinstance(value, bool) or value != value or top <= 0 or value <= 0:
-        return None
-    x = min(float(value) / top, 1.0)
-    r, g, b = (int(round(255 + (t - 255) * x)) for t in (33, 102, 172))
-    fg = "white" if x > 0.55 else "black"
-    return f"{fg} on #{r:02x}{g:02x}{b:02x}"
-
-
 
 # --------------------------------------------------------------------------- freq
 
@@ -192,7 +183,7 @@ def freq(
         pct = measure == "participants_pct"
         headers = {g: f"{g}\n(n={df.attrs['eligible'].get(g, 0)})" for g in groups} if pct else {}
         emit(cols, rows, fmt, output=output, decimals={g: 1 for g in [*groups, "total"]} if pct else 1,
-             headers=headers, sheet=sheet, cell_style=(lambda c, r: _heat(r.get(c), top) if c in groups else None),
+             headers=headers, sheet=sheet, cell_style=(lambda c, r: heat(r.get(c), top) if c in groups else None),
              title=title, caption=caption)
 
 
@@ -246,7 +237,7 @@ def cooccur(
             for r, text in zip(rows, texts, strict=True):
                 r[c] = text.rjust(width)
     emit(cols, rows, fmt, output=output, decimals=3, sheet=sheet,
-         cell_style=(lambda c, r: "dim" if c == r["code"] else _heat(_number(r.get(c)), top) if c in ids else None),
+         cell_style=(lambda c, r: "dim" if c == r["code"] else heat(_number(r.get(c)), top) if c in ids else None),
          title=title, caption=caption)
 
 
@@ -293,7 +284,7 @@ def matrix(
     codes = set(df.attrs["codes"])
     top = max((r[c] or 0 for r in out_rows for c in cols if c in codes), default=0)
     emit(cols, out_rows, fmt, output=output, sheet=df.attrs["sheet"],
-         cell_style=(lambda c, r: _heat(r.get(c), top) if c in codes else None),
+         cell_style=(lambda c, r: heat(r.get(c), top) if c in codes else None),
          title=df.attrs["title"], caption=df.attrs["caption"])
 
 
@@ -337,24 +328,3 @@ def quotes(
             r["text"] = " ".join(str(r["text"]).split())
     emit(cols, rows, fmt, output=output, sheet=df.attrs["sheet"], title=df.attrs["title"],
          caption=df.attrs["caption"])
-
-
-# --------------------------------------------------------------------------- demo
-
-
-def demo_tables(project, output: Path, statuses) -> None:
-    """For `tematik demo`: the theme frequency table by source type, and the frequency and co-occurrence charts."""
-    wide = project.freq(by="source_type", status=statuses, chart=output / "theme_frequencies.png")
-    total = project.freq(status=statuses)
-    groups = wide.attrs["groups"]
-    wide = wide.drop(columns="statuses")
-    wide["participants_pct"] = total.set_index("code")["participants_pct"].reindex(wide["code"]).to_numpy()
-    eligible = int(total["eligible"].iloc[0]) if len(total) else 0
-    cols, rows = _records(wide)
-    top = max((r[g] or 0 for r in rows for g in groups), default=0)
-    emit(cols, rows, title="Theme frequencies by source type: coded units",
-         headers={"participants_pct": f"% of {eligible}\nparticipants"}, decimals={"participants_pct": 1},
-         cell_style=lambda c, r: _heat(r.get(c), top) if c in groups else None,
-         caption=f"{total.attrs['scope']} Review them (`tematik review`) before reading the table as findings. "
-                 "Coded units = distinct coded spans.")
-    project.cooccur(unit="sentence", status=statuses, chart=output / "cooccurrence.png")

@@ -50,13 +50,6 @@ def validate(file: Annotated[Path, typer.Argument(help="Codebook YAML file.")]) 
         note(result.note)
 
 
-def project_codebook(store):
-    """Deprecated: use ``Project._codebook()`` (tematik.project._base). Kept until the commands that still call
-    it with a store are moved onto the project API."""
-    from tematik.project._base import ProjectBase
-
-    return ProjectBase(store)._codebook()
-
 
 @codebook_app.command("load")
 def load(

@@ -21,7 +21,6 @@ from tematik.cli.common import (
     user,
 )
 from tematik.errors import InputError
-from tematik.project import split_list
 
 code_app = typer.Typer(help="Review suggestions in bulk and code by hand.", no_args_is_help=True)
 memo_app = typer.Typer(help="Memos on the project, codes, documents, codings and participants.",
@@ -37,7 +36,6 @@ def register(app: typer.Typer) -> None:
 
 
 # cli/exchange.py still imports this (until its own change lands); no command of this module uses it
-_split = split_list
 
 
 class Unit(StrEnum):

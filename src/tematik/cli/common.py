@@ -154,17 +154,9 @@ def api_messages():
 
 
 def db_path(db: Path | None) -> Path:
-    from tematik.store import default_db_path
+    from tematik.project import default_path
 
-    return db if db is not None else default_db_path()
-
-
-def open_store(db: Path | None, *, create: bool = False):
-    from tematik.store import Store
-
-    path = db_path(db)
-    store = Store.open(path, create=create, timeout=wait_seconds, on_busy=note)
-    return store
+    return db if db is not None else default_path()
 
 
 def warn(message: str) -> None:

@@ -1,12 +1,15 @@
-"""Rich rendering of documents: speakers, turns and highlighted codings with a legend."""
+"""Renderers more than one command uses: a document with its speakers, turns and highlighted codings; the joint
+display; the heat-map cell style; the banner over counts that include unreviewed suggestions."""
 
 from __future__ import annotations
+
+from typing import Any
 
 from rich.console import Group
 from rich.panel import Panel
 from rich.text import Text
 
-from tematik.cli.common import console, same_length
+from tematik.cli.common import console, emit, same_length
 from tematik.models import Document
 
 _FALLBACK = ["#e6a100", "#2a9d8f", "#e76f51", "#8ab17d", "#9b5de5", "#457b9d", "#f4a261", "#d62828"]
@@ -55,3 +58,80 @@ def print_document(doc: Document, marks: list[dict]) -> None:
         legend.append("   background = accepted/manual, underline = suggested", style="dim")
         items += [Text(""), legend]
     console.print(Panel(Group(*items), expand=True))
+
+
+def heat(value: Any, top: float) -> str | None:
+    """A background from white to deep blue for value/top, with a readable foreground."""
+    if not isinstance(value, (int, float)) or isinstance(value, bool) or value != value or top <= 0 or value <= 0:
+        return None
+    x = min(float(value) / top, 1.0)
+    r, g, b = (int(round(255 + (t - 255) * x)) for t in (33, 102, 172))
+    fg = "white" if x > 0.55 else "black"
+    return f"{fg} on #{r:02x}{g:02x}{b:02x}"
+
+
+def unreviewed_banner(statuses: tuple[str, ...]) -> None:
+    """Said above every table that counts unreviewed suggestions."""
+    if "suggested" in statuses:
+        console.print("[bold yellow]These counts include UNREVIEWED auto-coding suggestions (status 'suggested'): "
+                      "read them as provisional.[/]")
+
+
+CONVERGENCE_STYLES = {"agreement": "bold green", "partial agreement": "bold yellow", "silence": "bold white",
+                      "dissonance": "bold red"}
+
+
+def print_joint_display(display, quotes: int | None) -> None:
+    """The joint display on the terminal: the table, why each code, the summary and the overall score."""
+    from rich.markup import escape
+
+    unreviewed_banner(display.statuses)
+    rows = []
+    for r in display.rows:
+        rec = r.record(quotes=quotes)
+        voiced = (f"{rec['participants']}/{rec['participants_total']} ({rec['participants_pct']:.0f}%)"
+                  if rec["participants_pct"] is not None else ("" if r.kind == "factor" else "0"))
+        conv = rec["convergence"]
+        if rec["override"]:
+            conv = f"{rec['override']} ✎ (computed: {rec['computed']})"
+        rows.append({"theme": rec["name"] + (" (factor)" if r.kind == "factor" else ""), "voiced": voiced,
+                     "units": rec["units"], "neg %": rec["negative_share"], "data": rec["methods"],
+                     "quotes": rec["quotes"].replace(" | ", "\n"), "linked factors": rec["factors"].replace("; ", "\n"),
+                     "convergence": conv, "meta-inference": rec["meta_inference"], "_code": r.convergence,
+                     "_override": bool(rec["override"])})
+    columns = ["theme", "voiced", "units", "neg %", "data", "quotes", "linked factors", "convergence",
+               "meta-inference"]
+    if not any(r["meta-inference"] for r in rows):
+        columns.remove("meta-inference")
+    if not quotes:
+        columns.remove("quotes")
+
+    def style(column: str, row: dict) -> str | None:
+        if column != "convergence":
+            return None
+        base = CONVERGENCE_STYLES.get(row["_code"], "")
+        return base + (" reverse" if row["_override"] else "")
+
+    emit(columns, rows, "table", decimals={"neg %": 0}, cell_style=style,
+         title="Joint display: themes and questionnaire factors",
+         caption=f"Codings counted: {', '.join(display.statuses)}. ✎ = the researcher's override (reverse video); "
+                 "Factor scores: percent of maximum with category. ✓/✗ = the factor reads / does not read in the "
+                 "expected direction. " + display.readings)
+    console.print("[bold]Why each code[/]")
+    for r in display.rows:
+        mark = ""
+        if r.override:
+            mark = (f" → overridden: {r.override.convergence} ✎ by {r.override.who} ({(r.override.at or '')[:10]}): "
+                    f"{r.override.note}")
+        meta = f" Meta-inference: {r.meta_inference}" if r.meta_inference else ""
+        console.print(f"[{CONVERGENCE_STYLES.get(r.computed.code, '')}]{escape(r.computed.code)}[/] "
+                      f"[bold]{escape(r.name)}[/]: {escape(r.computed.reason)}{escape(mark)}{escape(meta)}",
+                      soft_wrap=True)
+    summary = display.summary()
+    console.print("[bold]Summary[/] " + ", ".join(
+        f"{s['convergence']}: {s['final']}" + (f" (computed {s['computed']})" if s["computed"] != s["final"] else "")
+        for s in summary if s["convergence"] != "total") + f" — {len(display.rows)} rows, {display.overridden} "
+        "overridden", soft_wrap=True)
+    if display.overall is not None and display.overall.percent is not None:
+        console.print(f"Overall: {escape(display.overall.name)} {display.overall.percent:.1f}% "
+                      f"({escape(display.overall.category or '')})", soft_wrap=True)

@@ -19,6 +19,7 @@ from tematik.cli.common import (
     status_option,
     write_stdout,
 )
+from tematik.cli.render import print_joint_display, unreviewed_banner
 from tematik.errors import InputError
 
 if TYPE_CHECKING:
@@ -92,12 +93,6 @@ InstrumentOption = Annotated[str | None, typer.Option(
 LangOption = Annotated[Lang, typer.Option("--lang", help="Language of factor names and category labels.")]
 
 
-def _unreviewed_banner(statuses: tuple[str, ...]) -> None:
-    if "suggested" in statuses:
-        console.print("[bold yellow]These counts include UNREVIEWED auto-coding suggestions (status 'suggested'): "
-                      "read them as provisional.[/]")
-
-
 # --------------------------------------------------------------------------- the joint display
 
 
@@ -165,66 +160,7 @@ def show_display(result: Triangulation, fmt: DisplayFormat, output: Path | None)
         result.write(output, kind)
         note(f"wrote {output}")
         return
-    _print_table(result.display, result.quotes)
-
-
-CONVERGENCE_STYLES = {"agreement": "bold green", "partial agreement": "bold yellow", "silence": "bold white",
-                      "dissonance": "bold red"}
-
-
-def _print_table(display, quotes: int | None) -> None:
-    from rich.markup import escape
-
-    _unreviewed_banner(display.statuses)
-    rows = []
-    for r in display.rows:
-        rec = r.record(quotes=quotes)
-        voiced = (f"{rec['participants']}/{rec['participants_total']} ({rec['participants_pct']:.0f}%)"
-                  if rec["participants_pct"] is not None else ("" if r.kind == "factor" else "0"))
-        conv = rec["convergence"]
-        if rec["override"]:
-            conv = f"{rec['override']} ✎ (computed: {rec['computed']})"
-        rows.append({"theme": rec["name"] + (" (factor)" if r.kind == "factor" else ""), "voiced": voiced,
-                     "units": rec["units"], "neg %": rec["negative_share"], "data": rec["methods"],
-                     "quotes": rec["quotes"].replace(" | ", "\n"), "linked factors": rec["factors"].replace("; ", "\n"),
-                     "convergence": conv, "meta-inference": rec["meta_inference"], "_code": r.convergence,
-                     "_override": bool(rec["override"])})
-    columns = ["theme", "voiced", "units", "neg %", "data", "quotes", "linked factors", "convergence",
-               "meta-inference"]
-    if not any(r["meta-inference"] for r in rows):
-        columns.remove("meta-inference")
-    if not quotes:
-        columns.remove("quotes")
-
-    def style(column: str, row: dict) -> str | None:
-        if column != "convergence":
-            return None
-        base = CONVERGENCE_STYLES.get(row["_code"], "")
-        return base + (" reverse" if row["_override"] else "")
-
-    emit(columns, rows, "table", decimals={"neg %": 0}, cell_style=style,
-         title="Joint display: themes and questionnaire factors",
-         caption=f"Codings counted: {', '.join(display.statuses)}. ✎ = the researcher's override (reverse video); "
-                 "Factor scores: percent of maximum with category. ✓/✗ = the factor reads / does not read in the "
-                 "expected direction. " + display.readings)
-    console.print("[bold]Why each code[/]")
-    for r in display.rows:
-        mark = ""
-        if r.override:
-            mark = (f" → overridden: {r.override.convergence} ✎ by {r.override.who} ({(r.override.at or '')[:10]}): "
-                    f"{r.override.note}")
-        meta = f" Meta-inference: {r.meta_inference}" if r.meta_inference else ""
-        console.print(f"[{CONVERGENCE_STYLES.get(r.computed.code, '')}]{escape(r.computed.code)}[/] "
-                      f"[bold]{escape(r.name)}[/]: {escape(r.computed.reason)}{escape(mark)}{escape(meta)}",
-                      soft_wrap=True)
-    summary = display.summary()
-    console.print("[bold]Summary[/] " + ", ".join(
-        f"{s['convergence']}: {s['final']}" + (f" (computed {s['computed']})" if s["computed"] != s["final"] else "")
-        for s in summary if s["convergence"] != "total") + f" — {len(display.rows)} rows, {display.overridden} "
-        "overridden", soft_wrap=True)
-    if display.overall is not None and display.overall.percent is not None:
-        console.print(f"Overall: {escape(display.overall.name)} {display.overall.percent:.1f}% "
-                      f"({escape(display.overall.category or '')})", soft_wrap=True)
+    print_joint_display(result.display, result.quotes)
 
 
 def _emit_by_theme(frame, fmt: DisplayFormat, output: Path | None) -> None:
@@ -240,7 +176,7 @@ def _emit_by_theme(frame, fmt: DisplayFormat, output: Path | None) -> None:
         raise InputError("statistics by themes are written as table, md, csv, json or xlsx; the report "
                          "(tematik report) holds them in html and docx", field="--format")
     if kind == "table":
-        _unreviewed_banner(frame.attrs["statuses"])
+        unreviewed_banner(frame.attrs["statuses"])
     columns = list(BY_THEME_COLUMNS)
     notes = []
     if kind == "table":  # a terminal is narrow: the interval in one column, the notes under the table
@@ -361,6 +297,6 @@ def report(
         written = p.report(output, status=status, quotes=quotes, appendix=appendix, links=links,
                            prominence=prominence, positive=positive, polarity=polarity.value,
                            negative_share=negative_share, instrument=instrument, lang=lang.value)
-    _unreviewed_banner(parse_statuses(status))
+    unreviewed_banner(parse_statuses(status))
     for kind, path in written.items():
         console.print(f"wrote {kind:5} {path}")

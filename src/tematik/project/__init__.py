@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 
-from tematik.project._base import COUNTED_STATUSES, DEFAULT_STATUSES, parse_statuses, split_list
+from tematik.project._base import COUNTED_STATUSES, DEFAULT_STATUSES, default_path, parse_statuses, split_list
 from tematik.project.analysis import AnalysisMixin
 from tematik.project.codebook import CodebookMixin
 from tematik.project.coding import CodingMixin
@@ -39,4 +39,5 @@ def create(path: str | os.PathLike[str], *, wait: float | None = None,
     return Project.create(path, wait=wait, on_busy=on_busy)
 
 
-__all__ = ["COUNTED_STATUSES", "DEFAULT_STATUSES", "Project", "create", "open", "parse_statuses", "split_list"]
+__all__ = ["COUNTED_STATUSES", "DEFAULT_STATUSES", "Project", "create", "default_path", "open",
+           "parse_statuses", "split_list"]

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -19,6 +19,8 @@ from tematik.errors import CodebookError, InputError, NotFound
 from tematik.models import CODING_STATUSES
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from tematik.models import Codebook
     from tematik.store import Store
 
@@ -62,12 +64,42 @@ def parse_statuses(values: str | Iterable[str] | None, *, default: Iterable[str]
     return tuple(dict.fromkeys(wanted))
 
 
+def dataframe(columns: Sequence[str], rows: Iterable[Mapping[str, Any]], **attrs: Any) -> pd.DataFrame:
+    """A DataFrame of ``rows`` whose cells give back the same Python values (``export.tables.as_rows``): whole
+    numbers with gaps become nullable integers, yes/no with gaps nullable booleans, mixed columns stay objects.
+    ``attrs`` (title, caption, ...) go into ``DataFrame.attrs``."""
+    import pandas as pd
+
+    rows = list(rows)
+    frame = pd.DataFrame([{c: r.get(c) for c in columns} for r in rows], columns=list(columns))
+    for c in columns:
+        values = [r.get(c) for r in rows]
+        present = [v for v in values if v is not None]
+        if not present or len(present) == len(values) and len({type(v) for v in present}) == 1:
+            continue  # no gaps and one type: pandas keeps the values as they are
+        if all(isinstance(v, bool) for v in present):
+            frame[c] = pd.array(values, dtype="boolean")
+        elif all(isinstance(v, int) and not isinstance(v, bool) for v in present):
+            frame[c] = pd.array(values, dtype="Int64")
+        elif not all(isinstance(v, float) for v in present):
+            frame[c] = pd.Series(values, dtype=object)
+    frame.attrs.update({k: v for k, v in attrs.items() if v is not None})
+    return frame
+
+
 def split_list(values: str | Iterable[str] | None) -> list[str]:
     """A list option as given on the command line or in Python: a string or strings, each comma-separated."""
     if values is None:
         return []
     items = [values] if isinstance(values, str) else list(values)
     return [v.strip() for item in items for v in str(item).split(",") if v.strip()]
+
+
+def default_path() -> Path:
+    """The project file used when none is named: $TEMATIK_DB, else ./tematik.db."""
+    from tematik.store import default_db_path
+
+    return default_db_path()
 
 
 class ProjectBase:
@@ -161,5 +193,6 @@ class ProjectBase:
         return done
 
 
-__all__ = ["COUNTED_STATUSES", "DEFAULT_STATUSES", "ProjectBase", "log", "no_progress", "parse_statuses",
+__all__ = ["COUNTED_STATUSES", "DEFAULT_STATUSES", "ProjectBase", "default_path", "dataframe",
+           "log", "no_progress", "parse_statuses",
            "split_list"]

@@ -192,14 +192,6 @@ def _agreement_frame(presence, mode: str, reference: str | None, labels, bootstr
                 f"Koch (1977), alpha after Krippendorff (2004): >= .800 reliable, >= .667 tentative.{kappa_note}")
 
 
-def presence_from_project(store, unit: str, coder_list: list[str], code_list: list[str], status: Strings):
-    """Presence data from a store's codings (see :meth:`AnalysisMixin._presence`); ``all`` = every status."""
-    from tematik.models import CODING_STATUSES
-    from tematik.project import Project
-
-    statuses = parse_statuses(status, default=AGREE_STATUSES, all_means=CODING_STATUSES)
-    return Project(store)._presence(unit, coder_list, code_list, statuses)
-
 
 # --------------------------------------------------------------------------- the methods
 
@@ -548,4 +540,4 @@ class AnalysisMixin(ProjectBase):
 
 
 __all__ = ["AGREE_STATUSES", "AGREE_UNITS", "COOCCUR_SHOW", "COOCCUR_UNITS", "FREQ_VALUES", "MATRIX_ROWS",
-           "MATRIX_VALUES", "SORT_KEYS", "AnalysisMixin", "agree_table", "presence_from_project", "scope_sentence"]
+           "MATRIX_VALUES", "SORT_KEYS", "AnalysisMixin", "agree_table", "scope_sentence"]

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from tematik.errors import InputError, NotFound
-from tematik.project._base import ProjectBase, log, parse_statuses, split_list
+from tematik.project._base import ProjectBase, dataframe, log, parse_statuses, split_list
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -39,20 +39,6 @@ def default_coder() -> str:
 
 def _who(coder: str | None) -> str:
     return coder or default_coder()
-
-
-def _frame(columns: Sequence[str], rows: Sequence[dict[str, Any]], **attrs: Any) -> pd.DataFrame:
-    """A DataFrame of ``rows`` with exactly ``columns``; a column of whole numbers with gaps stays whole numbers
-    (object dtype) so that the rows read back (:func:`tematik.export.tables.as_rows`) are the rows given."""
-    import pandas as pd
-
-    df = pd.DataFrame(list(rows), columns=list(columns))
-    for c in columns:
-        values = [r.get(c) for r in rows]
-        if df[c].dtype.kind == "f" and any(isinstance(v, int) and not isinstance(v, bool) for v in values):
-            df[c] = pd.Series(values, dtype=object)
-    df.attrs.update(attrs)
-    return df
 
 
 # --------------------------------------------------------------------------- learning on a store
@@ -99,7 +85,7 @@ class LearnResult:
     def to_frame(self) -> pd.DataFrame:
         """Per code: support (coded units), units, precision, recall, F1 (cross-validated on the researcher's
         decisions, 3 decimals), the threshold chosen, and a note (e.g. why a code has no model)."""
-        return _frame(LEARN_COLUMNS, self.score_rows(),
+        return dataframe(LEARN_COLUMNS, self.score_rows(),
                       title=f"Model v{self.version}: cross-validated on your decisions ({self.cv})")
 
 
@@ -241,7 +227,7 @@ class ReviewQueue:
         """The queue as a DataFrame with the columns of ``codings``."""
         from tematik.store.coding import CODING_COLUMNS
 
-        return _frame(CODING_COLUMNS, self.items, title=f"Open suggestions ({len(self.items)})")
+        return dataframe(CODING_COLUMNS, self.items, title=f"Open suggestions ({len(self.items)})")
 
 
 def order_items(items: list[dict], order: str, thresholds: dict[str, float]) -> list[dict]:
@@ -511,7 +497,15 @@ class CodingMixin(ProjectBase):
             store, statuses=list(statuses), codes=[store_coding.code_exists(store, c) for c in split_list(code)],
             documents=[store_corpus.document_id(store, d) for d in split_list(doc)], coders=split_list(coder),
             rules=split_list(rule), limit=limit)
-        return _frame(store_coding.CODING_COLUMNS, rows, title=f"Codings ({len(rows)})")
+        return dataframe(store_coding.CODING_COLUMNS, rows, title=f"Codings ({len(rows)})")
+
+    def suggestion_summary(self, coder: str = "auto") -> pd.DataFrame:
+        """Per code, the open suggestions of ``coder`` (default: the auto-coder): columns code, name, suggestions,
+        documents (that have one) and negative (negated ones); most suggested first."""
+        from tematik.store import coding as store_coding
+
+        return dataframe(["code", "name", "suggestions", "documents", "negative"],
+                         store_coding.suggestion_summary(self.store, coder), title="Open suggestions by code")
 
     # ------------------------------------------------------------------ memos and the log
     def add_memo(self, target: str, target_id: str | int | None = None, text: str = "", *,
@@ -552,7 +546,7 @@ class CodingMixin(ProjectBase):
         if target is not None and target not in MEMO_TARGETS:
             raise InputError(f"unknown memo target {target!r}; expected {', '.join(MEMO_TARGETS)}", field="TARGET")
         rows = store_coding.list_memos(self.store, target, None if target_id is None else str(target_id))
-        return _frame(MEMO_COLUMNS, rows, title="Memos")
+        return dataframe(MEMO_COLUMNS, rows, title="Memos")
 
     def log(self, *, entity: str | None = None, who: str | None = None, limit: int | None = 50) -> pd.DataFrame:
         """The audit log (``tematik log --format json``), most recent first: only changes to ``entity`` (coding,
@@ -561,7 +555,7 @@ class CodingMixin(ProjectBase):
         from tematik.store import coding as store_coding
 
         rows = store_coding.audit_log(self.store, entity=entity, who=who, limit=limit)
-        return _frame(LOG_COLUMNS, rows, title="Audit log")
+        return dataframe(LOG_COLUMNS, rows, title="Audit log")
 
     # ------------------------------------------------------------------ review, one decision at a time
     def review_queue(self, *, code: str | Iterable[str] | None = None, doc: str | Iterable[str] | None = None,

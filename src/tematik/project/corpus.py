@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from tematik.errors import InputError
 from tematik.models import CODING_STATUSES
-from tematik.project._base import ProjectBase, log, parse_statuses
+from tematik.project._base import ProjectBase, dataframe, log, parse_statuses
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -36,22 +36,6 @@ DOCS_COLUMNS = ["id", "name", "source_type", "language", "participant", "role", 
 SPEAKERS_COLUMNS = ["document", "label", "turns", "chars", "maps_to"]
 SPEAKER_CHANGES_COLUMNS = ["document", "label", "turns", "before", "after"]
 UNITS_COLUMNS = ["n", "start", "end", "speaker", "interviewer", "codes", "text"]
-
-
-def _frame(columns: list[str], rows: Iterable[Mapping[str, Any]], **attrs: Any) -> pd.DataFrame:
-    """A DataFrame of ``rows`` whose ``as_rows`` are the rows again, value for value: a column becomes a typed
-    column only when that cannot change a value (all ints, all floats, all bools, or strings with gaps);
-    otherwise it keeps the Python objects (an int column with gaps stays ints and None, not floats and NaN)."""
-    import pandas as pd
-
-    df = pd.DataFrame([{c: r.get(c) for c in columns} for r in rows], columns=columns, dtype=object)
-    for c in columns:
-        values = df[c].tolist()
-        kinds = {type(v) for v in values if v is not None}
-        if len(kinds) == 1 and (kinds == {str} or None not in values):
-            df[c] = df[c].infer_objects()
-    df.attrs.update({k: v for k, v in attrs.items() if v is not None})
-    return df
 
 
 def _as_list(values: str | os.PathLike[str] | Iterable[Any] | None) -> list[Any]:
@@ -171,7 +155,7 @@ class ImportResult:
                  "doubtful": f.doubtful, "warnings": "; ".join(f.warnings),
                  "codings": ", ".join(f"{n} {k}" for k, n in f.codings.items()) if f.codings else None}
                 for f in self.report.files]
-        return _frame(["document", "path", "action", "source_type", "participant", "turns", "chars",
+        return dataframe(["document", "path", "action", "source_type", "participant", "turns", "chars",
                        "no_speaker_chars", "speakers", "doubtful", "warnings", "codings"], rows,
                       title="Import", caption=self.summary)
 
@@ -220,7 +204,7 @@ class DocumentView:
         if self.units is not None:
             return self.units
         cols = ["id", "code", "code_name", "colour", "start", "end", "status", "coder", "polarity", "rule"]
-        return _frame(cols, self.marks, title=self.document.name)
+        return dataframe(cols, self.marks, title=self.document.name)
 
 
 # --------------------------------------------------------------------------- participants
@@ -389,9 +373,17 @@ class CorpusMixin(ProjectBase):
         to nobody; see :meth:`speakers`), codings (not rejected)."""
         from tematik.store import corpus as store_corpus
 
-        return _frame(DOCS_COLUMNS, store_corpus.list_documents(self.store), title="Documents",
+        return dataframe(DOCS_COLUMNS, store_corpus.list_documents(self.store), title="Documents",
                       caption="speakers: distinct speaker labels; unmapped: labels mapped to nobody "
                               "(see `tematik speakers`)")
+
+    def corpus_summary(self) -> pd.DataFrame:
+        """Documents, words and participants per source type and language (the report's corpus table): columns
+        source_type, language, documents, words, participants."""
+        from tematik.store import corpus as store_corpus
+
+        return dataframe(["source_type", "language", "documents", "words", "participants"],
+                         store_corpus.corpus_summary(self.store), title="Corpus")
 
     def show(self, document: str | int, *, codings: bool = True, status: str | Iterable[str] | None = None,
              units: str | None = None) -> DocumentView:
@@ -424,7 +416,7 @@ class CorpusMixin(ProjectBase):
                          "codes": ", ".join(sorted({m["code"] for m in marks
                                                     if m["start"] < end and start < m["end"]})),
                          "text": " ".join(doc.text[start:end].split())})
-        return DocumentView(doc, marks, _frame(UNITS_COLUMNS, rows, title=f"{doc.name}: {len(rows)} {units}s"))
+        return DocumentView(doc, marks, dataframe(UNITS_COLUMNS, rows, title=f"{doc.name}: {len(rows)} {units}s"))
 
     # ------------------------------------------------------------------ participants
     def participants(self) -> pd.DataFrame:
@@ -434,7 +426,7 @@ class CorpusMixin(ProjectBase):
         from tematik.store import corpus as store_corpus
 
         columns, rows = store_corpus.list_participants(self.store)
-        return _frame(columns, rows, title="Participants")
+        return dataframe(columns, rows, title="Participants")
 
     def set_participant(self, participant_id: str, values: Mapping[str, Any] | str | Iterable[str] | None = None,
                         /, **attributes: Any) -> ParticipantChange:
@@ -500,7 +492,7 @@ class CorpusMixin(ProjectBase):
                 "turns": r["turns"], "chars": r["chars"],
                 "maps_to": store_corpus.speaker_target(r["participant"], r["interviewer"])
                 if r["label"] is not None else "-"} for r in rows]
-        return _frame(SPEAKERS_COLUMNS, out, title="Speakers",
+        return dataframe(SPEAKERS_COLUMNS, out, title="Speakers",
                       caption="change one: tematik speakers set DOC|--all LABEL=ID (or =interviewer, or = for "
                               "unmapped)")
 
@@ -538,7 +530,7 @@ class CorpusMixin(ProjectBase):
         created = list(dict.fromkeys(c["after"] for c in changes if c.get("created")))
         for participant in created:
             log.info(f"created participant {participant}")
-        return _frame(SPEAKER_CHANGES_COLUMNS, changes, title="Speakers changed",
+        return dataframe(SPEAKER_CHANGES_COLUMNS, changes, title="Speakers changed",
                       changed=sum(c["changed"] for c in changes), created=created)
 
 

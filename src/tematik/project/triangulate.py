@@ -10,13 +10,13 @@ manifest into a folder.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from tematik.errors import InputError, NotFound
-from tematik.project._base import ProjectBase, log, parse_statuses, split_list
+from tematik.project._base import ProjectBase, dataframe, log, parse_statuses, split_list
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -28,36 +28,11 @@ PathLike = str | os.PathLike[str]
 
 #: The languages of factor names and category labels (``lang=``).
 LANGS = ("id", "en")
-#: The agreement columns the report's agreement section shows (those of ``tematik agree --format json``, after
-#: ``scope``). Kept here so that the report does not depend on the agree command's module.
-AGREEMENT_COLUMNS = ["code", "units", "units_pairable", "percent_agreement", "cohen_kappa", "kappa_reading",
-                     "krippendorff_alpha", "alpha_low", "alpha_high", "alpha_reading", "gwet_ac1", "ac1_reading",
-                     "brennan_prediger", "bp_reading", "note"]
 #: The columns of ``tematik triangulate log`` / :meth:`TriangulateMixin.convergence_log`.
 LOG_COLUMNS = ["at", "who", "action", "entity", "entity_id", "before", "after"]
 
 
 # --------------------------------------------------------------------------- results
-
-
-def _frame(columns: Sequence[str], rows: Sequence[dict[str, Any]]) -> pd.DataFrame:
-    """A DataFrame of ``rows`` whose cells give back the same Python values (``export.tables.as_rows``): whole
-    numbers with gaps become nullable integers, yes/no with gaps nullable booleans, mixed columns stay objects."""
-    import pandas as pd
-
-    frame = pd.DataFrame([{c: r.get(c) for c in columns} for r in rows], columns=list(columns))
-    for c in columns:
-        values = [r.get(c) for r in rows]
-        present = [v for v in values if v is not None]
-        if not present or len(present) == len(values) and len({type(v) for v in present}) == 1:
-            continue  # no gaps and one type: pandas keeps the values as they are
-        if all(isinstance(v, bool) for v in present):
-            frame[c] = pd.array(values, dtype="boolean")
-        elif all(isinstance(v, int) and not isinstance(v, bool) for v in present):
-            frame[c] = pd.array(values, dtype="Int64")
-        elif not all(isinstance(v, float) for v in present):
-            frame[c] = pd.Series(values, dtype=object)
-    return frame
 
 
 @dataclass(frozen=True, repr=False)
@@ -124,7 +99,7 @@ class Triangulation:
         empty), convergence (the code that stands), reason, override_note, meta_inference."""
         from tematik.triangulate import JOINT_COLUMNS
 
-        frame = _frame(JOINT_COLUMNS, self.records())
+        frame = dataframe(JOINT_COLUMNS, self.records())
         frame.attrs.update(title="Joint display: themes and questionnaire factors", statuses=self.statuses,
                            readings=self.readings,
                            caption=f"Codings counted: {', '.join(self.statuses)}. " + self.readings)
@@ -133,14 +108,14 @@ class Triangulation:
     def summary(self) -> pd.DataFrame:
         """How many rows have each convergence code: ``computed`` by the rules, ``final`` after the researcher's
         overrides, ``themes`` (final, theme rows only); a last ``total`` row."""
-        return _frame(["convergence", "computed", "final", "themes"], self.display.summary())
+        return dataframe(["convergence", "computed", "final", "themes"], self.display.summary())
 
     def links(self) -> pd.DataFrame:
         """One row per theme and linked factor: the factor's score and category, how it reads, the link's
         direction, what the theme expects and whether it agrees (``tematik.triangulate.LINK_COLUMNS``)."""
         from tematik.triangulate import LINK_COLUMNS
 
-        return _frame(LINK_COLUMNS, self.display.link_records())
+        return dataframe(LINK_COLUMNS, self.display.link_records())
 
     def to_report(self) -> Report:
         """The joint display as a one-section :class:`tematik.report.Report` (what ``tematik triangulate --format
@@ -471,7 +446,7 @@ class TriangulateMixin(ProjectBase):
         (the theme or factor), before and after (JSON text)."""
         from tematik.store import triangulate as store_tri
 
-        frame = _frame(LOG_COLUMNS, store_tri.convergence_log(self.store))
+        frame = dataframe(LOG_COLUMNS, store_tri.convergence_log(self.store))
         frame.attrs["title"] = "Convergence overrides and meta-inferences"
         return frame
 
@@ -529,7 +504,7 @@ class TriangulateMixin(ProjectBase):
 
             presence, _ = self._presence("sentence", [], [], g.statuses)  # type: ignore[attr-defined]
             frame = ag.agreement(presence).to_frame()
-            agreement = frame[[c for c in ["scope", *AGREEMENT_COLUMNS] if c in frame.columns]]
+            agreement = frame[[c for c in ["scope", *ag.AGREEMENT_COLUMNS] if c in frame.columns]]
 
         code_ids = [str(c) for c in g.data.codes["id"]]
         appendix_quotes = analysis.quote_table(g.data, store_analysis.quotes(store, filters, code_ids),
@@ -579,5 +554,5 @@ class TriangulateMixin(ProjectBase):
         return writers.write_all(doc, folder)
 
 
-__all__ = ["AGREEMENT_COLUMNS", "LANGS", "LOG_COLUMNS", "ConvergenceChange", "MetaInference", "Triangulation",
+__all__ = ["LANGS", "LOG_COLUMNS", "ConvergenceChange", "MetaInference", "Triangulation",
            "TriangulateMixin", "make_rules"]
