@@ -13,11 +13,11 @@ from collections.abc import Callable
 
 from tematik.project._base import COUNTED_STATUSES, DEFAULT_STATUSES, default_path, parse_statuses, split_list
 from tematik.project.analysis import AnalysisMixin
-from tematik.project.codebook import CodebookMixin
+from tematik.project.codebook import CodebookMixin, read_codebook, validate_codebook
 from tematik.project.coding import CodingMixin
 from tematik.project.corpus import CorpusMixin
 from tematik.project.exchange import ExchangeMixin
-from tematik.project.survey import SurveyMixin
+from tematik.project.survey import SurveyMixin, scales, validate_instrument
 from tematik.project.triangulate import TriangulateMixin
 
 
@@ -40,4 +40,4 @@ def create(path: str | os.PathLike[str], *, wait: float | None = None,
 
 
 __all__ = ["COUNTED_STATUSES", "DEFAULT_STATUSES", "Project", "create", "default_path", "open",
-           "parse_statuses", "split_list"]
+           "parse_statuses", "read_codebook", "scales", "split_list", "validate_codebook", "validate_instrument"]
