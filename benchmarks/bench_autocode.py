@@ -226,9 +226,9 @@ def main() -> None:
         results[label] = (time.perf_counter() - t, n_sugg, negative)
 
     # the whole `tematik autocode` path: project file, segments and suggestions stored document by document
-    from tematik.cli.codebook import code_rows
     from tematik.codebook import codebook_hash
     from tematik.project import Project
+    from tematik.project.codebook import code_rows
     from tematik.project.coding import train
     from tematik.store import Store
     from tematik.store import coding as store_coding
