@@ -161,3 +161,23 @@ def test_open_and_create_are_documented(name):
     import tematik
 
     assert (getattr(tematik, name).__doc__ or "").strip()
+
+
+def test_no_area_of_the_api_shadows_another():
+    """Project is put together from one mixin per area: a name defined in two of them would silently lose one."""
+    from tematik.project import Project
+    from tematik.project._base import ProjectBase
+
+    seen: dict[str, str] = {}
+    clashes = []
+    for mixin in Project.__mro__[1:]:
+        if mixin in (ProjectBase, object):
+            continue
+        for name in vars(mixin):
+            if name.startswith("__"):
+                continue
+            if name in seen or name in vars(ProjectBase):
+                clashes.append(f"{name}: {mixin.__name__} and {seen.get(name, 'ProjectBase')}")
+            seen[name] = mixin.__name__
+    assert clashes == []
+    assert {"freq", "cooccur", "import_files", "triangulate", "report", "export_qdpx", "scores"} <= set(seen)
