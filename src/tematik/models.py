@@ -158,6 +158,10 @@ class Participant:
 # --------------------------------------------------------------------------- coding
 
 CODING_STATUSES = ("suggested", "accepted", "rejected", "manual")
+#: What counting commands count by default: the researcher's decisions, never unreviewed suggestions.
+DEFAULT_STATUSES = ("accepted", "manual")
+#: Every status that can count as a finding (``all`` where codings are counted): all but rejected suggestions.
+COUNTED_STATUSES = ("suggested", "accepted", "manual")
 UNITS = ("sentence", "turn", "paragraph")
 
 

@@ -114,6 +114,22 @@ def open_project(db: Path | None, *, create: bool = False):
     return project
 
 
+@contextmanager
+def open_or_create_project(db: Path | None):
+    """The project, created when missing, for the commands that may start one (import, participants import,
+    import-qdpx): when the command is refused, a project it created is removed again, not left empty."""
+    path = db_path(db)
+    fresh = not path.exists()
+    try:
+        with open_project(db, create=True) as project:
+            yield project
+    except BaseException:
+        if fresh:
+            for suffix in ("", "-wal", "-shm"):
+                Path(f"{path}{suffix}").unlink(missing_ok=True)
+        raise
+
+
 def create_project(db: Path | None):
     from tematik.project import Project
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -19,6 +17,7 @@ from tematik.cli.common import (
     db_path,
     emit,
     note,
+    open_or_create_project,
     open_project,
     status_option,
     user,
@@ -28,7 +27,7 @@ from tematik.cli.common import (
 from tematik.export.tables import as_rows
 
 if TYPE_CHECKING:
-    from tematik.project import Project
+    pass
 
 StatusOption = status_option("Codings to highlight: statuses, repeatable or comma-separated (default: accepted, "
                              "manual, suggested); 'all': every status, rejected included.")
@@ -102,7 +101,7 @@ def import_(
     Identical re-imports are skipped; nothing is written if any file is refused. With --replace a changed file
     keeps its codings where their text still exists (moved, changed or lost are counted per document).
     """
-    with _open_or_create(db) as p:
+    with open_or_create_project(db) as p:
         result = p.import_files(
             paths, manifest=manifest, source_type=source_type, language=language, participant=participant,
             role=role, date=date, speaker=speaker, interviewer=interviewer, text_column=text_column,
@@ -113,20 +112,6 @@ def import_(
     finally:
         result.close()
 
-
-@contextmanager
-def _open_or_create(db: Path | None) -> Iterator[Project]:
-    """The project, created when missing; a refused first import leaves no empty project behind."""
-    path = db_path(db)
-    fresh = not path.exists()
-    try:
-        with open_project(db, create=True) as p:
-            yield p
-    except BaseException:
-        if fresh:
-            for suffix in ("", "-wal", "-shm"):
-                Path(f"{path}{suffix}").unlink(missing_ok=True)
-        raise
 
 
 def print_import_report(report, headline: str, fmt: ImportFormat,
@@ -245,7 +230,7 @@ def participants_import(
     db: DbOption = None,
 ) -> None:
     """Import a roster of participants (creates or updates them)."""
-    with _open_or_create(db) as p:
+    with open_or_create_project(db) as p:
         done = p.import_participants(file, id_column=id_column)
     console.print(f"{done.participants} participant(s) in {user(file.name)}: {done.created} new, "
                   f"{done.updated} updated")

@@ -8,7 +8,16 @@ from typing import Annotated
 
 import typer
 
-from tematik.cli.common import DbOption, console, db_path, err_console, note, open_project, status_option
+from tematik.cli.common import (
+    DbOption,
+    console,
+    db_path,
+    err_console,
+    note,
+    open_or_create_project,
+    open_project,
+    status_option,
+)
 
 export_app = typer.Typer(help="Export the project for other tools: REFI-QDA project (.qdpx) or codebook (.qdc).",
                          no_args_is_help=True)
@@ -122,18 +131,9 @@ def import_qdpx(
 ) -> None:
     """Import a REFI-QDA project: sources, codes, cases, codings and notes. All or nothing."""
     path = db_path(db)
-    fresh = not path.exists()
-    project = open_project(db, create=True)
-    try:
+    with open_or_create_project(db) as project:
         result = project.import_qdpx(file, sources=sources, source_type=source_type, language=language,
                                      units=units.value, line_breaks=line_breaks.value, replace=replace, force=force)
-    except BaseException:
-        project.close()
-        if fresh:  # a refused import into a new project leaves no empty project behind
-            for suffix in ("", "-wal", "-shm"):
-                Path(f"{path}{suffix}").unlink(missing_ok=True)
-        raise
-    project.close()
     origin = f" from {result.origin}" if result.origin else ""
     console.print(
         f"imported {result.name!r}{origin} into {path}: {result.documents} document(s) "

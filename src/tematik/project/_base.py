@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from tematik.errors import CodebookError, InputError, NotFound
-from tematik.models import CODING_STATUSES
+from tematik.models import CODING_STATUSES, COUNTED_STATUSES, DEFAULT_STATUSES
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -26,10 +26,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("tematik")
 
-#: What every counting command counts by default: the researcher's decisions, never unreviewed suggestions.
-DEFAULT_STATUSES: tuple[str, ...] = ("accepted", "manual")
-#: What ``all`` means where codings are counted as findings: everything but rejected suggestions.
-COUNTED_STATUSES: tuple[str, ...] = tuple(s for s in CODING_STATUSES if s != "rejected")
 
 Progress = Callable[[str, "int | None"], AbstractContextManager[Callable[..., None]]]
 

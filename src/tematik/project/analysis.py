@@ -494,7 +494,6 @@ class AnalysisMixin(ProjectBase):
         from tematik.store import agreement as store_agreement
         from tematik.store import coding as store_coding
 
-        statuses = store_agreement.check_statuses(list(statuses))
         store = self.store
         coders = store_agreement.check_coders(store, coder_list) if coder_list else store_agreement.coders(store)
         codes = [store_coding.code_exists(store, c) for c in code_list] if code_list else \

@@ -12,23 +12,14 @@ from collections.abc import Sequence
 from typing import Any
 
 from tematik.errors import InputError, NotFound
-from tematik.models import CODING_STATUSES, UNITS
+from tematik.models import COUNTED_STATUSES, UNITS
 from tematik.store import Store
 
-COUNTED_STATUSES = ("suggested", "accepted", "manual")
 UNIT_KINDS = (*UNITS, "document")
 
 
 def _in(values: Sequence[Any]) -> str:
     return ",".join("?" * len(values))
-
-
-def check_statuses(statuses: Sequence[str]) -> tuple[str, ...]:
-    for s in statuses:
-        if s not in CODING_STATUSES:
-            raise InputError(f"unknown status {s!r}; expected {', '.join(CODING_STATUSES)} or all",
-                             field="--status")
-    return tuple(statuses)
 
 
 def coders(db: Store) -> list[str]:

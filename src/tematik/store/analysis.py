@@ -13,10 +13,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from tematik.errors import InputError
-from tematik.models import CODING_STATUSES, source_type_problem
+from tematik.models import CODING_STATUSES, DEFAULT_STATUSES, source_type_problem
 from tematik.store import Store
-
-DEFAULT_STATUSES = ("accepted", "manual")
 
 
 @dataclass(frozen=True)
