@@ -178,6 +178,9 @@ def test_the_api_raises_domain_errors_and_prints_nothing(surveyed, tmp_path, cap
             p.scores()
         with pytest.raises(InstrumentError, match="unknown category scale 'nope'"):
             p.scores("ks-undiksha", scale="nope")
+        with pytest.raises(InputError, match="unknown language 'fr'") as bad:  # not read silently as another
+            p.scores("ks-undiksha", lang="fr")
+        assert bad.value.field == "--lang"
         frame = p.scores("ks-undiksha")
         assert frame["percent"].dtype.kind == "f" and frame.attrs["categories"].name == "ks-undiksha"
     with tematik.create(tmp_path / "p.db") as p:
@@ -185,6 +188,8 @@ def test_the_api_raises_domain_errors_and_prints_nothing(surveyed, tmp_path, cap
             p.import_survey(SURVEY / "statology.csv", SURVEY / "broken.yaml")
         with pytest.raises(InputError, match="instrument"):
             p.import_survey(SURVEY / "statology.csv")
+        with pytest.raises(InputError, match="unknown blank-answer policy 'zero'"):
+            p.import_survey(SURVEY / "statology.csv", SURVEY / "statology.yaml", missing="zero")
         assert p.import_survey(SURVEY / "statology.csv", SURVEY / "statology.yaml").respondents > 0
     with pytest.raises(InputError, match="needs 0 <= --min < --max"):
         scales(3, 2)

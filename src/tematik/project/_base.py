@@ -27,6 +27,9 @@ if TYPE_CHECKING:
 log = logging.getLogger("tematik")
 
 
+#: The languages of factor names and category labels (``lang=``, ``--lang``).
+LANGS = ("id", "en")
+
 Progress = Callable[[str, "int | None"], AbstractContextManager[Callable[..., None]]]
 
 
@@ -81,6 +84,17 @@ def dataframe(columns: Sequence[str], rows: Iterable[Mapping[str, Any]], **attrs
             frame[c] = pd.Series(values, dtype=object)
     frame.attrs.update({k: v for k, v in attrs.items() if v is not None})
     return frame
+
+
+def choice(value: Any, choices: Iterable[str], field: str, what: str = "value") -> Any:
+    """An option with a fixed set of values, given as a string or as an enum member whose value is one (the
+    CLI's): its plain string, or None for None. Anything else raises :class:`InputError` naming ``field``."""
+    if value is None:
+        return None
+    text, choices = str(getattr(value, "value", value)), tuple(choices)
+    if text not in choices:
+        raise InputError(f"unknown {what} {text!r}; expected {', '.join(choices)}", field=field)
+    return text
 
 
 def split_list(values: str | Iterable[str] | None) -> list[str]:
@@ -189,6 +203,6 @@ class ProjectBase:
         return done
 
 
-__all__ = ["COUNTED_STATUSES", "DEFAULT_STATUSES", "ProjectBase", "default_path", "dataframe",
+__all__ = ["COUNTED_STATUSES", "DEFAULT_STATUSES", "LANGS", "ProjectBase", "choice", "dataframe", "default_path",
            "log", "no_progress", "parse_statuses",
            "split_list"]

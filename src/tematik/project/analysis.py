@@ -15,12 +15,20 @@ and ``agree`` (:func:`tematik.agreement.agree`).
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from tematik.errors import InputError
-from tematik.project._base import COUNTED_STATUSES, DEFAULT_STATUSES, ProjectBase, log, parse_statuses, split_list
+from tematik.project._base import (
+    COUNTED_STATUSES,
+    DEFAULT_STATUSES,
+    ProjectBase,
+    choice,
+    log,
+    parse_statuses,
+    split_list,
+)
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -59,14 +67,6 @@ COOCCUR_VALUE = {"count": "n_ab", "c": "c", "jaccard": "jaccard"}
 
 
 # --------------------------------------------------------------------------- options
-
-
-def _choice(value: Any, choices: Sequence[str], field: str) -> str:
-    """An option with a fixed set of values (a string, or an enum whose value is one)."""
-    v = str(getattr(value, "value", value))
-    if v not in choices:
-        raise InputError(f"unknown value {v!r}; expected one of: {', '.join(choices)}", field=field)
-    return v
 
 
 def _filters(status: Strings, coder: Strings, source_type: Strings, language: Strings, doc: Strings,
@@ -245,8 +245,8 @@ class AnalysisMixin(ProjectBase):
         """
         from tematik import analysis
 
-        value = _choice(value, FREQ_VALUES, "--value")
-        sort = _choice(sort, SORT_KEYS, "--sort")
+        value = choice(value, FREQ_VALUES, "--value")
+        sort = choice(sort, SORT_KEYS, "--sort")
         filters = _filters(status, coder, source_type, language, doc, polarity)
         chart = _check_chart(chart)
         data = self._analysis_data(filters, texts=True, include_interviewer=include_interviewer)
@@ -330,8 +330,8 @@ class AnalysisMixin(ProjectBase):
         from tematik import analysis
         from tematik.store import analysis as store_analysis
 
-        unit = _choice(unit, COOCCUR_UNITS, "--unit")
-        value = COOCCUR_VALUE[_choice(show, COOCCUR_SHOW, "--show")]
+        unit = choice(unit, COOCCUR_UNITS, "--unit")
+        value = COOCCUR_VALUE[choice(show, COOCCUR_SHOW, "--show")]
         filters = _filters(status, coder, source_type, language, doc, polarity)
         chart = _check_chart(chart)
         units = None
@@ -395,8 +395,8 @@ class AnalysisMixin(ProjectBase):
         """
         from tematik import analysis
 
-        rows = _choice(rows, MATRIX_ROWS, "--rows")
-        values = _choice(values, MATRIX_VALUES, "--values")
+        rows = choice(rows, MATRIX_ROWS, "--rows")
+        values = choice(values, MATRIX_VALUES, "--values")
         filters = _filters(status, coder, source_type, language, doc, polarity)
         data = self._analysis_data(filters, texts=values == "words", include_interviewer=include_interviewer)
         frame = analysis.matrix(data, rows=rows, values=values, rollup_codes=rollup)

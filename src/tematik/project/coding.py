@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from tematik.errors import InputError, NotFound
-from tematik.project._base import ProjectBase, dataframe, log, parse_statuses, split_list
+from tematik.project._base import ProjectBase, choice, dataframe, log, parse_statuses, split_list
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -270,8 +270,7 @@ class CodingMixin(ProjectBase):
         from tematik.store import coding as store_coding
         from tematik.store import corpus as store_corpus
 
-        if unit not in UNITS:
-            raise InputError(f"unknown unit {unit!r}; expected {', '.join(UNITS)}", field="--unit")
+        unit = choice(unit, UNITS, "--unit", "unit")
         cb, digest = self._codebook()
         store = self.store
         codes = [store_coding.code_exists(store, c) for c in split_list(code)] or None
@@ -516,8 +515,7 @@ class CodingMixin(ProjectBase):
         from tematik.store import coding as store_coding
         from tematik.store import corpus as store_corpus
 
-        if target not in MEMO_TARGETS:
-            raise InputError(f"unknown memo target {target!r}; expected {', '.join(MEMO_TARGETS)}", field="TARGET")
+        target = choice(target, MEMO_TARGETS, "TARGET", "memo target")
         if not text.strip():
             raise InputError("empty memo", field="--text")
         target_id = None if target_id is None else str(target_id)
@@ -543,8 +541,7 @@ class CodingMixin(ProjectBase):
         target_type, target_id, text, author, created."""
         from tematik.store import coding as store_coding
 
-        if target is not None and target not in MEMO_TARGETS:
-            raise InputError(f"unknown memo target {target!r}; expected {', '.join(MEMO_TARGETS)}", field="TARGET")
+        target = choice(target, MEMO_TARGETS, "TARGET", "memo target")
         rows = store_coding.list_memos(self.store, target, None if target_id is None else str(target_id))
         return dataframe(MEMO_COLUMNS, rows, title="Memos")
 
@@ -567,8 +564,7 @@ class CodingMixin(ProjectBase):
         from tematik.store import coding as store_coding
         from tematik.store import corpus as store_corpus
 
-        if order not in REVIEW_ORDERS:
-            raise InputError(f"unknown order {order!r}; expected {', '.join(REVIEW_ORDERS)}", field="--order")
+        order = choice(order, REVIEW_ORDERS, "--order", "order")
         store = self.store
         codes = [store_coding.code_exists(store, c) for c in split_list(code)]
         docs = [store_corpus.document_id(store, d) for d in split_list(doc)]

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from tematik.errors import InputError, NotFound
 from tematik.models import CODING_STATUSES
-from tematik.project._base import DEFAULT_STATUSES, ProjectBase, log, parse_statuses, split_list
+from tematik.project._base import DEFAULT_STATUSES, ProjectBase, choice, log, parse_statuses, split_list
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -115,17 +115,6 @@ def _merge_result(report: Any, rows: int) -> MergeResult:
                        coders=tuple(sorted(report.coders)), codes_added=tuple(report.codes_added), rows=rows)
 
 
-def _choice(value: Any, allowed: Iterable[str], field: str, what: str) -> str | None:
-    """An enum-like option as a string (an Enum's value, or the string), checked against ``allowed``."""
-    if value is None:
-        return None
-    value = str(getattr(value, "value", value))
-    allowed = tuple(allowed)
-    if value not in allowed:
-        raise InputError(f"unknown {what} {value!r}; expected {', '.join(allowed)}", field=field)
-    return value
-
-
 class ExchangeMixin(ProjectBase):
     """Codings and projects in and out: other coders, other tools."""
 
@@ -202,10 +191,10 @@ class ExchangeMixin(ProjectBase):
         from tematik.store import refi as store_refi
 
         statuses = parse_statuses(status, default=DEFAULT_STATUSES, all_means=CODING_STATUSES)
-        tool = _choice(for_, EXPORT_TOOLS, "--for", "tool")
-        offsets = _choice(offsets, refi.UNITS, "--offsets", "offset units")
-        line_breaks = _choice(line_breaks, ("one", "two"), "--line-breaks", "line-break counting")
-        newlines = _choice(newlines, ("lf", "crlf"), "--newlines", "newlines")
+        tool = choice(for_, EXPORT_TOOLS, "--for", "tool")
+        offsets = choice(offsets, refi.UNITS, "--offsets", "offset units")
+        line_breaks = choice(line_breaks, ("one", "two"), "--line-breaks", "line-break counting")
+        newlines = choice(newlines, ("lf", "crlf"), "--newlines", "newlines")
         base = refi.EXPORT_PRESETS[tool] if tool else refi.ExportCounting()
         counting = refi.ExportCounting(offsets or base.units, line_breaks or base.line_breaks,
                                        newlines or base.newlines)
@@ -255,8 +244,8 @@ class ExchangeMixin(ProjectBase):
             raise InputError(source_type_problem(source_type), field="--source-type")
         if language and language not in LANGUAGES:
             raise InputError(f"unknown language {language!r}; expected {'|'.join(LANGUAGES)}", field="--language")
-        units = _choice(units, ("auto", *refi.UNITS), "--units", "offset units") or "auto"
-        line_breaks = _choice(line_breaks, ("auto", *refi.LINE_BREAKS), "--line-breaks",
+        units = choice(units, ("auto", *refi.UNITS), "--units", "offset units") or "auto"
+        line_breaks = choice(line_breaks, ("auto", *refi.LINE_BREAKS), "--line-breaks",
                               "line-break counting") or "auto"
         loaded = refi.load_qdpx(Path(file), sources=Path(sources) if sources is not None else None)
         options = refi.ImportOptions(source_type=source_type, language=language, units=units,

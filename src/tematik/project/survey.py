@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from tematik.errors import InputError
-from tematik.project._base import ProjectBase, log
+from tematik.project._base import LANGS, ProjectBase, choice, log
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -25,9 +25,8 @@ if TYPE_CHECKING:
 MISSING_POLICIES = ("error", "skip", "mean")
 
 
-def _value(option: Any) -> Any:
-    """An option given as an enum member (the CLI's) or as its plain value."""
-    return getattr(option, "value", option)
+def _missing(missing: Any) -> str:
+    return choice(missing, MISSING_POLICIES, "--missing", "blank-answer policy")
 
 
 # --------------------------------------------------------------------------- results
@@ -95,7 +94,7 @@ def validate_instrument(path: str | os.PathLike[str], responses: str | os.PathLi
     if table is not None:
         from tematik.survey import check_responses
 
-        problems = check_responses(table, instrument, id_column=id_column, missing=_value(missing))
+        problems = check_responses(table, instrument, id_column=id_column, missing=_missing(missing))
         if problems:
             return InstrumentValidation(path, tuple(problems), instrument, table)
     if instrument.categories.readings == FROM_ORDER:
@@ -114,7 +113,7 @@ def scales(min: int = 1, max: int = 5, *, lang: str = "id") -> pd.DataFrame:  # 
 
     from tematik.instrument import ResponseScale, presets
 
-    lang = _value(lang)
+    lang = choice(lang, LANGS, "--lang", "language")
     if not 0 <= min < max:
         raise InputError(f"needs 0 <= --min < --max (got {min}, {max})", field="--min")
     rows, descriptions = [], {}
@@ -138,7 +137,7 @@ def read_survey(responses: str | os.PathLike[str], instrument: str | os.PathLike
     from tematik.survey import read_responses
 
     loaded = load_instrument(instrument)
-    data = read_responses(responses, loaded, id_column=id_column, missing=_value(missing))
+    data = read_responses(responses, loaded, id_column=id_column, missing=_missing(missing))
     return SurveyFile(data, loaded, Path(instrument).read_text(encoding="utf-8-sig"))
 
 
@@ -220,7 +219,7 @@ class SurveyMixin(ProjectBase):
         from tematik.survey import score as score_factors
 
         check_score_options(by, per_respondent)
-        lang = _value(lang)
+        lang = choice(lang, LANGS, "--lang", "language")
         data, categories = self._survey_inputs(instrument, scale)
         if per_respondent:
             frame = respondent_scores(data, scale=categories, lang=lang)
@@ -244,7 +243,7 @@ class SurveyMixin(ProjectBase):
         --chart FILE`` draws; FILE.png or FILE.svg). Returns the file's path."""
         from tematik.survey import score as score_factors
 
-        lang = _value(lang)
+        lang = choice(lang, LANGS, "--lang", "language")
         data, categories = self._survey_inputs(instrument, scale)
         return self._draw_score_chart(score_factors(data, scale=categories, lang=lang), chart, data, categories, lang)
 

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from tematik.errors import InputError, NotFound
-from tematik.project._base import ProjectBase, dataframe, log, parse_statuses, split_list
+from tematik.project._base import LANGS, ProjectBase, choice, dataframe, log, parse_statuses, split_list
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -26,8 +26,6 @@ if TYPE_CHECKING:
 
 PathLike = str | os.PathLike[str]
 
-#: The languages of factor names and category labels (``lang=``).
-LANGS = ("id", "en")
 #: The columns of ``tematik triangulate log`` / :meth:`TriangulateMixin.convergence_log`.
 LOG_COLUMNS = ["at", "who", "action", "entity", "entity_id", "before", "after"]
 
@@ -218,13 +216,6 @@ def make_rules(prominence: float = 20.0, positive: str | Iterable[str] | None = 
                  negative_share=negative_share)
 
 
-def _lang(lang: str) -> str:
-    value = str(getattr(lang, "value", lang))
-    if value not in LANGS:
-        raise InputError(f"unknown language {value!r}; use {' or '.join(LANGS)}", field="--lang")
-    return value
-
-
 def _at_least_zero(**counts: int) -> None:
     for name, value in counts.items():
         if value < 0:
@@ -348,7 +339,7 @@ class TriangulateMixin(ProjectBase):
         statuses = parse_statuses(status)
         rules = make_rules(prominence, positive, polarity, negative_share)
         g = self._gather(statuses=statuses, rules=rules, links_file=_optional_path(links), quotes=quotes,
-                         instrument=instrument, lang=_lang(lang))
+                         instrument=instrument, lang=choice(lang, LANGS, "--lang", "language"))
         self._warn(g)
         return Triangulation(g.display, quotes, tuple(g.warnings))
 
@@ -376,7 +367,7 @@ class TriangulateMixin(ProjectBase):
         rules = make_rules(prominence, positive, polarity, negative_share)
         measure = str(getattr(measure, "value", measure))
         g = self._gather(statuses=statuses, rules=rules, links_file=_optional_path(links), quotes=0,
-                         instrument=instrument, lang=_lang(lang))
+                         instrument=instrument, lang=choice(lang, LANGS, "--lang", "language"))
         self._warn(g)
         frame = g.by_theme(measure)
         if frame is None:
@@ -543,7 +534,7 @@ class TriangulateMixin(ProjectBase):
         _at_least_zero(quotes=quotes, appendix=appendix)
         statuses = parse_statuses(status)
         rules = make_rules(prominence, positive, polarity, negative_share)
-        lang = _lang(lang)
+        lang = choice(lang, LANGS, "--lang", "language")
         folder = Path(folder)
         make_folder(folder)
         remove_manifest(folder)  # until the new one is written last, the folder is marked incomplete
