@@ -158,6 +158,9 @@ class Participant:
 # --------------------------------------------------------------------------- coding
 
 CODING_STATUSES = ("suggested", "accepted", "rejected", "manual")
+#: The coder name of auto-coding suggestions (rules and the learned model). A person who accepts or recodes a
+#: suggestion becomes its coder; ``auto`` then stays only in the coding's ``suggested_by`` field.
+AUTO_CODER = "auto"
 #: What counting commands count by default: the researcher's decisions, never unreviewed suggestions.
 DEFAULT_STATUSES = ("accepted", "manual")
 #: Every status that can count as a finding (``all`` where codings are counted): all but rejected suggestions.
