@@ -1,0 +1,72 @@
+"""Memos: reads and writes. Every change is written with its audit-log entry in one transaction.
+
+A memo is about the project, a code, a document, a coding or a participant (``target_type`` and ``target_id``).
+A memo on a document may be about a passage of it: ``start`` and ``end`` are then its character offsets (both
+NULL for a memo on the whole document, and for every other kind of memo).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tematik.errors import NotFound
+from tematik.store import Store, current_user, now
+
+MEMO_FIELDS = "id, target_type, target_id, text, author, created, start, end"
+
+
+def add_memo(db: Store, target_type: str, target_id: str | None, text: str, *, who: str | None = None,
+             start: int | None = None, end: int | None = None) -> int:
+    """Write a memo; returns its id."""
+    with db.transaction():
+        cur = db.conn.execute(
+            "INSERT INTO memos (target_type, target_id, text, author, created, start, end) VALUES (?,?,?,?,?,?,?)",
+            (target_type, target_id, text, who or current_user(), now(), start, end))
+        after: dict[str, Any] = {"on": f"{target_type}:{target_id}", "text": text}
+        if start is not None:
+            after["span"] = [start, end]
+        db.audit("add", "memo", cur.lastrowid, who=who, after=after)
+    return cur.lastrowid
+
+
+def get_memo(db: Store, memo_id: int) -> dict[str, Any]:
+    """One memo by id; NotFound if there is none."""
+    rows = db.query(f"SELECT {MEMO_FIELDS} FROM memos WHERE id = ?", (int(memo_id),))
+    if not rows:
+        raise NotFound(f"no memo {memo_id} (see `tematik memo list`)")
+    return rows[0]
+
+
+def edit_memo(db: Store, memo_id: int, text: str, *, who: str | None = None) -> tuple[dict[str, Any], bool]:
+    """Replace a memo's text (its author and date stay: the audit log says who changed it, when, from what).
+    Returns (the memo as it was, whether the text changed)."""
+    with db.transaction():
+        before = get_memo(db, memo_id)
+        if before["text"] == text:
+            return before, False
+        db.conn.execute("UPDATE memos SET text = ? WHERE id = ?", (text, int(memo_id)))
+        db.audit("edit", "memo", memo_id, who=who, before={"text": before["text"]},
+                 after={"on": f"{before['target_type']}:{before['target_id']}", "text": text})
+    return before, True
+
+
+def delete_memo(db: Store, memo_id: int, *, who: str | None = None) -> dict[str, Any]:
+    """Delete a memo; the audit log keeps what it was. Returns it."""
+    with db.transaction():
+        before = get_memo(db, memo_id)
+        db.conn.execute("DELETE FROM memos WHERE id = ?", (int(memo_id),))
+        db.audit("delete", "memo", memo_id, who=who, before={k: v for k, v in before.items() if k != "id"})
+    return before
+
+
+def delete_memos_of(db: Store, target_type: str, target_id: str) -> int:
+    """Delete the memos about one thing (inside the caller's transaction, which audits what it deletes)."""
+    return db.conn.execute("DELETE FROM memos WHERE target_type = ? AND target_id = ?",
+                           (target_type, target_id)).rowcount
+
+
+def list_memos(db: Store, target_type: str | None = None, target_id: str | None = None) -> list[dict[str, Any]]:
+    """Memos in the order they were written, only those about ``target_type`` (and ``target_id``) when given."""
+    given = {k: v for k, v in (("target_type", target_type), ("target_id", target_id)) if v}
+    where = ("WHERE " + " AND ".join(f"{k} = ?" for k in given)) if given else ""
+    return db.query(f"SELECT {MEMO_FIELDS} FROM memos {where} ORDER BY id", tuple(given.values()))
