@@ -17,7 +17,8 @@ _FALLBACK = ["#e6a100", "#2a9d8f", "#e76f51", "#8ab17d", "#9b5de5", "#457b9d", "
 
 def _colour(code: str, given: str | None, palette: dict[str, str]) -> str:
     if code not in palette:
-        palette[code] = given or _FALLBACK[len(palette) % len(_FALLBACK)]
+        free = [c for c in _FALLBACK if c not in palette.values()]  # not the colour another code shows in
+        palette[code] = given or (free or _FALLBACK)[0 if free else len(palette) % len(_FALLBACK)]
     return palette[code]
 
 
@@ -43,6 +44,8 @@ def coded_text(body: Text, marks: list[dict], palette: dict[str, str]) -> Text:
     its labels (``teamwork⟧``). Accepted and manual codings also get their code's background, suggestions an
     underline in its colour (the innermost coding's colour shows where several overlap)."""
     body = body.copy()
+    for m in sorted(marks, key=lambda m: not m.get("colour")):  # the codebook's colours first, then the rest
+        _colour(m["code"], m.get("colour"), palette)
     for m in sorted(marks, key=lambda m: (m["start"], -m["end"])):  # inner spans styled last, so they show
         colour = _colour(m["code"], m.get("colour"), palette)
         style = f"on {colour}" if m["status"] in ("accepted", "manual") else f"underline {colour}"
