@@ -145,8 +145,9 @@ def test_an_exact_duplicate_is_refused_naming_the_coding_and_nothing_of_the_comm
 def test_a_suggestion_of_the_auto_coder_on_the_same_span_is_not_a_duplicate(tmp_path):
     cli = make_ward_project(tmp_path, autocode=True)
     suggestion = next(c for c in codings(cli, "--status", "suggested") if c["code"] == "workload")
-    cli("code", "add", suggestion["document"], "workload", "--span", f"{suggestion['start']}:{suggestion['end']}",
-        "--coder", "ana")
+    r = cli("code", "add", suggestion["document"], "workload", "--span",
+            f"{suggestion['start']}:{suggestion['end']}", "--coder", "ana")
+    assert f"(coding {suggestion['id']}) is still open" in r.stderr  # a note: decide it too
     manual = codings(cli, "--status", "manual")
     assert [(m["start"], m["end"], m["coder"]) for m in manual] == [(suggestion["start"], suggestion["end"], "ana")]
     # once it is the person's own coding, the same again is refused

@@ -488,9 +488,12 @@ class CodingMixin(ProjectBase):
             if why:
                 warnings.append(f"{doc.name} {p.label} {why}")
         with store.transaction():
-            mine = store_coding.query_codings(store, statuses=["accepted", "manual"], codes=[code_id],
-                                              documents=[store_corpus.document_id(store, doc.name)], coders=[who])
-            have = {(r["start"], r["end"]): r["id"] for r in mine}
+            same_code = store_coding.query_codings(store, statuses=["suggested", "accepted", "manual"],
+                                                   codes=[code_id],
+                                                   documents=[store_corpus.document_id(store, doc.name)])
+            have = {(r["start"], r["end"]): r["id"] for r in same_code
+                    if r["coder"] == who and r["status"] in ("accepted", "manual")}
+            open_ = {(r["start"], r["end"]): r["id"] for r in same_code if r["status"] == "suggested"}
             for p in found:
                 if (p.start, p.end) in have:
                     raise Conflict(f"{doc.name} [{p.start}:{p.end}] ({p.label}) is already coded {code_id} by {who}"
@@ -503,6 +506,10 @@ class CodingMixin(ProjectBase):
                     store_memos.add_memo(store, "coding", str(cid), memo, who=who)
         for w in warnings:
             log.warning(w)
+        for p in found:
+            if (p.start, p.end) in open_:
+                log.info(f"the suggestion of {code_id} on this span (coding {open_[(p.start, p.end)]}) is still open: "
+                         "accept or reject it too (code accept/reject --id)")
         return CodingsAdded(tuple(CodingAdded(cid, code_id, doc.name, p.start, p.end, doc.text[p.start:p.end])
                                   for cid, p in zip(ids, found, strict=True)), tuple(warnings))
 

@@ -55,7 +55,8 @@ def delete_memo(db: Store, memo_id: int, *, who: str | None = None) -> dict[str,
     with db.transaction():
         before = get_memo(db, memo_id)
         db.conn.execute("DELETE FROM memos WHERE id = ?", (int(memo_id),))
-        db.audit("delete", "memo", memo_id, who=who, before={k: v for k, v in before.items() if k != "id"})
+        db.audit("delete", "memo", memo_id, who=who, before={k: v for k, v in before.items()
+                                                            if k != "id" and not (k in ("start", "end") and v is None)})
     return before
 
 
