@@ -212,3 +212,27 @@ def test_a_project_from_before_passages_keeps_its_memos_and_can_edit_them(tmp_pa
     assert [c["id"] for c in codings(cli)] == [5]
     assert [m["text"] for m in json_rows(cli, "memo", "list")] == ["the study", "night shift, short of staff",
                                                                    "the nurse's answer"]
+
+
+def test_memos_on_a_passage_follow_it_when_the_document_is_replaced(tmp_path):
+    cli = make_ward_project(tmp_path)
+    s = {u["text"]: u for u in units(cli, "ward_a")}
+    short, quit_ = "We are always short of staff at night.", "Some days I feel burnt out and want to quit."
+    cli("memo", "add", "document", "ward_a", "--sentence", str(s[short]["n"]), "--text", "staffing")
+    cli("memo", "add", "document", "ward_a", "--sentence", str(s[quit_]["n"]), "--text", "leaving")
+    cli("memo", "add", "document", "ward_a", "--text", "the whole interview")
+    path = tmp_path / "study" / "ward_a.txt"
+    text = path.read_text(encoding="utf-8")
+    path.write_text("Interviewer: Before we start, how long have you worked here?\nNurse A: Six years.\n"
+                    + text.replace(" " + quit_, ""), encoding="utf-8")
+    cli("import", path, "--language", "en", "--interviewer", "Interviewer", "--speaker", "Nurse A=N01", "--replace")
+    with tematik.open(cli.db) as p:
+        new_text = p.show("ward_a").document.text
+        memos = p.memos("document", "ward_a").to_dict("records")
+        assert new_text[memos[0]["start"]:memos[0]["end"]] == short  # moved with its passage
+        assert memos[0]["text"] == "staffing"
+        assert memos[1]["start"] is None and memos[1]["end"] is None  # its passage is gone: on the document now
+        assert memos[1]["text"] == f'[on a passage gone from the new text: "{quit_}"]\nleaving'
+        assert (memos[2]["start"], memos[2]["text"]) == (None, "the whole interview")
+        actions = p.log(entity="memo")["action"].tolist()
+        assert actions[:2] == ["lost", "reanchor"]

@@ -66,6 +66,38 @@ def delete_memos_of(db: Store, target_type: str, target_id: str) -> int:
                            (target_type, target_id)).rowcount
 
 
+def reanchor_passages(db: Store, document_id: int, name: str, new_text: str) -> int:
+    """Before a document's text is replaced by ``new_text`` (inside the caller's transaction, while the old text
+    is still stored): move its passage memos to where their passage is in the new text (as codings are moved,
+    :mod:`tematik.reanchor`). A memo whose passage is gone stays a memo on the whole document, its text starting
+    with the passage it was about. Each change is audit-logged. Returns how many memos changed."""
+    rows = db.query(f"SELECT {MEMO_FIELDS} FROM memos WHERE target_type = 'document' AND target_id = ? "
+                    "AND start IS NOT NULL ORDER BY id", (name,))
+    if not rows:
+        return 0
+    from tematik.reanchor import reanchor
+
+    old_text = db.scalar("SELECT text FROM documents WHERE id = ?", (document_id,))
+    changed = 0
+    for m, a in zip(rows, reanchor(old_text, new_text, [(m["start"], m["end"]) for m in rows]), strict=True):
+        if a.status == "unchanged":
+            continue
+        before = {"span": [m["start"], m["end"]]}
+        if a.status == "lost":
+            quote = " ".join(old_text[m["start"]:m["end"]].split())
+            text = f"[on a passage gone from the new text: \"{quote}\"]\n{m['text']}"
+            db.conn.execute("UPDATE memos SET start = NULL, end = NULL, text = ? WHERE id = ?", (text, m["id"]))
+            db.audit("lost", "memo", m["id"], before={**before, "text": m["text"]},
+                     after={"reason": "its passage was deleted or rewritten when the document was replaced",
+                            "text": text})
+        else:
+            db.conn.execute("UPDATE memos SET start = ?, end = ? WHERE id = ?", (a.start, a.end, m["id"]))
+            db.audit("reanchor", "memo", m["id"], before=before, after={"span": [a.start, a.end],
+                                                                        "status": a.status})
+        changed += 1
+    return changed
+
+
 def list_memos(db: Store, target_type: str | None = None, target_id: str | None = None) -> list[dict[str, Any]]:
     """Memos in the order they were written, only those about ``target_type`` (and ``target_id``) when given."""
     given = {k: v for k, v in (("target_type", target_type), ("target_id", target_id)) if v}
