@@ -48,7 +48,7 @@ accepted = p.accept(code="kinship")
 rejected = p.reject(code="communication", doc="observasi_01_apel_pagi")
 by_hand = p.add_coding("wawancara_P01_sudarma", "trust", match="Saya tidak perlu cek lagi. Saya yakin sama dia.",
                        memo="trust shown as not checking a colleague's work")
-print(f"accepted {accepted}, rejected {rejected}, coded by hand: {by_hand.text!r}")
+print(f"accepted {accepted}, rejected {rejected}, coded by hand: {by_hand[0].text!r}")
 
 # %% [markdown]
 # ## Theme frequencies, as a DataFrame

@@ -85,6 +85,7 @@ def _register() -> None:
         demo,
         exchange,
         learn,
+        memo,
         project,
         refi,
         review,
@@ -98,6 +99,7 @@ def _register() -> None:
     speakers.register(app)
     codebook.register(app)
     coding.register(app)
+    memo.register(app)
     review.register(app)
     learn.register(app)
     agree.register(app)

@@ -1,4 +1,4 @@
-"""Coding commands: autocode, code accept|reject|add|rm, codings, memo add|list, log."""
+"""Coding commands: autocode, code accept|reject|add|rm, codings, log (memos: cli/memo.py)."""
 
 from __future__ import annotations
 
@@ -23,15 +23,12 @@ from tematik.cli.common import (
 from tematik.errors import InputError
 
 code_app = typer.Typer(help="Review suggestions in bulk and code by hand.", no_args_is_help=True)
-memo_app = typer.Typer(help="Memos on the project, codes, documents, codings and participants.",
-                       no_args_is_help=True)
 
 
 def register(app: typer.Typer) -> None:
     app.command("autocode")(autocode)
     app.add_typer(code_app, name="code")
     app.command("codings")(codings)
-    app.add_typer(memo_app, name="memo")
     app.command("log")(log)
 
 
@@ -118,21 +115,34 @@ def add(
     document: Annotated[str, typer.Argument(metavar="DOC", help="Document name or id.")],
     code: Annotated[str, typer.Argument(metavar="CODE", help="Code id or name.")],
     span: Annotated[str | None, typer.Option(help="Character offsets START:END.")] = None,
-    sentence: Annotated[int | None, typer.Option(help="Sentence number (1-based, as `tematik show DOC --units "
-                                                      "sentence` numbers them).")] = None,
-    turn: Annotated[int | None, typer.Option(help="Turn number (1-based, as `tematik show DOC --units turn` "
-                                                  "numbers them).")] = None,
+    sentence: Annotated[str | None, typer.Option(metavar="N|N-M|LIST", help=(
+        "Sentence numbers (1-based, as `tematik show DOC --units sentence` numbers them): 6, a range 6-8 (ONE "
+        "coding from the start of sentence 6 to the end of sentence 8), or a list 2,4-6 (one coding per item)."))
+                        ] = None,
+    turn: Annotated[str | None, typer.Option(metavar="N|N-M|LIST", help=(
+        "Turn numbers (as `tematik show DOC --units turn` numbers them), as --sentence: 3, 3-5, 3,5."))] = None,
     match: Annotated[str | None, typer.Option(help="The first occurrence of this text.")] = None,
-    memo: Annotated[str | None, typer.Option(help="A memo on the new coding.")] = None,
+    each: Annotated[bool, typer.Option("--each", help="One coding per sentence/turn of each range, instead of one "
+                                                      "per range.")] = False,
+    memo: Annotated[str | None, typer.Option(help="A memo on the new coding (on each, when there are several)."
+                                             )] = None,
     coder: CoderOption = None,
     db: DbOption = None,
 ) -> None:
-    """Code a span by hand: give exactly one of --span, --sentence, --turn, --match."""
+    """Code by hand: give exactly one of --span, --sentence, --turn, --match.
+
+    A RANGE (--sentence 6-8) is one passage, one coding; a LIST (--sentence 2,4-6, --turn 3,5) makes one coding
+    per item; --each splits ranges into one coding per unit. All codings of the command are written together, or
+    none: a span this coder already coded with this code (accepted or manual) is refused, naming that coding. A
+    passage in an interviewer turn is coded with a warning: freq and the other counts leave codings that start in
+    interviewer turns out unless --include-interviewer.
+    """
     with open_project(db) as p:
-        added = p.add_coding(document, code, span=span, sentence=sentence, turn=turn, match=match, memo=memo,
-                             coder=coder)
-    console.print(f"coding {added.id}: {user(added.code)} on {user(added.document)} \\[{added.start}:{added.end}] "
-                  f"{user(repr(added.text[:80]))}")
+        added = p.add_coding(document, code, span=span, sentence=sentence, turn=turn, match=match, each=each,
+                             memo=memo, coder=coder)
+    for c in added:
+        console.print(f"coding {c.id}: {user(c.code)} on {user(c.document)} \\[{c.start}:{c.end}] "
+                      f"{user(repr(c.text[:80]))}")
 
 
 @code_app.command("rm")
@@ -176,52 +186,7 @@ def codings(
     emit(columns, rows, fmt, title=df.attrs["title"], decimals={"confidence": 2})
 
 
-# --------------------------------------------------------------------------- memos and log
-
-class Target(StrEnum):
-    project = "project"
-    code = "code"
-    document = "document"
-    coding = "coding"
-    participant = "participant"
-
-
-@memo_app.command("add")
-def memo_add(
-    target: Annotated[Target, typer.Argument(help="What the memo is about.")],
-    target_id: Annotated[str | None, typer.Argument(metavar="ID", help="Its id (code id, document name, coding "
-                                                                      "id, participant id); none for project.")
-                         ] = None,
-    text: Annotated[str | None, typer.Option("--text", "-t", help="The memo (default: read standard input).")
-                    ] = None,
-    coder: CoderOption = None,
-    db: DbOption = None,
-) -> None:
-    """Write a memo."""
-    import sys
-
-    body = text if text is not None else sys.stdin.read()
-    if not body.strip():
-        raise InputError("empty memo", field="--text")
-    with open_project(db) as p:
-        memo = p.add_memo(target.value, target_id, body, coder=coder)
-    console.print(f"memo {memo.id} on {memo.target}{' ' + user(memo.target_id) if memo.target_id else ''}")
-
-
-@memo_app.command("list")
-def memo_list(
-    target: Annotated[Target | None, typer.Argument(help="Only memos about this kind of thing.")] = None,
-    target_id: Annotated[str | None, typer.Argument(metavar="ID", help="Only about this one.")] = None,
-    fmt: FormatOption = TableFormat.table,
-    db: DbOption = None,
-) -> None:
-    """List memos."""
-    from tematik.export.tables import as_rows
-
-    with open_project(db) as p:
-        df = p.memos(target.value if target else None, target_id)
-    emit(*as_rows(df), fmt, title=df.attrs["title"])
-
+# --------------------------------------------------------------------------- log
 
 def log(
     entity: Annotated[str | None, typer.Option(help="Only changes to: coding, codebook, document, participant, "

@@ -246,7 +246,9 @@ def show(
     fmt: FormatOption = TableFormat.table,
     db: DbOption = None,
 ) -> None:
-    """Print a document with its turns (speakers highlighted) and its codings, or its numbered units."""
+    """Print a document with its turns (speakers highlighted) and every coding marked: ⟦code1,code2? ...⟧ around each
+    coded span, with the ids of all its codes (? = pending suggestion, ✗ = rejected); or its numbered units with
+    the codes on each."""
     from tematik.cli import render
 
     with open_project(db) as p:

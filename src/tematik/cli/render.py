@@ -17,8 +17,84 @@ _FALLBACK = ["#e6a100", "#2a9d8f", "#e76f51", "#8ab17d", "#9b5de5", "#457b9d", "
 
 def _colour(code: str, given: str | None, palette: dict[str, str]) -> str:
     if code not in palette:
-        palette[code] = given or _FALLBACK[len(palette) % len(_FALLBACK)]
+        free = [c for c in _FALLBACK if c not in palette.values()]  # not the colour another code shows in
+        palette[code] = given or (free or _FALLBACK)[0 if free else len(palette) % len(_FALLBACK)]
     return palette[code]
+
+
+#: How a coding's status shows in its label when colour is not seen: a pending suggestion ends in "?", a rejected
+#: one (shown with --status all) in "✗"; accepted and manual codings are the bare code id.
+STATUS_MARKS = {"suggested": "?", "rejected": "✗"}
+
+
+def code_label(mark: dict) -> str:
+    """A coding's label in the text: its code id and the mark of its status (``trust``, ``trust?``)."""
+    return f"{mark['code']}{STATUS_MARKS.get(mark['status'], '')}"
+
+
+def _label_style(mark: dict, palette: dict[str, str]) -> str:
+    colour = _colour(mark["code"], mark.get("colour"), palette)
+    return f"bold {colour}" + (" italic" if mark["status"] != "accepted" and mark["status"] != "manual" else "")
+
+
+def coded_text(body: Text, marks: list[dict], palette: dict[str, str]) -> Text:
+    """``body`` (the document's text, styled by character offsets) with every coding marked, colour or none:
+    ``⟦burnout,workload? ...⟧`` around each coded span, labelled with every code on it (suggestions end in
+    ``?``), nested where codings nest; a bracket that closes a span other than the innermost open one repeats
+    its labels (``teamwork⟧``). Accepted and manual codings also get their code's background, suggestions an
+    underline in its colour (the innermost coding's colour shows where several overlap)."""
+    body = body.copy()
+    for m in sorted(marks, key=lambda m: not m.get("colour")):  # the codebook's colours first, then the rest
+        _colour(m["code"], m.get("colour"), palette)
+    for m in sorted(marks, key=lambda m: (m["start"], -m["end"])):  # inner spans styled last, so they show
+        colour = _colour(m["code"], m.get("colour"), palette)
+        style = f"on {colour}" if m["status"] in ("accepted", "manual") else f"underline {colour}"
+        body.stylize(style, m["start"], m["end"])
+    groups: dict[tuple[int, int], list[dict]] = {}
+    for m in marks:
+        groups.setdefault((m["start"], m["end"]), []).append(m)
+    if not groups:
+        return body
+
+    def labels(span: tuple[int, int]) -> Text:
+        out, seen = Text(), set()
+        for m in sorted(groups[span], key=lambda m: (m["code"], m["status"] not in ("accepted", "manual"))):
+            label = code_label(m)
+            if label in seen:
+                continue
+            if seen:
+                out.append(",", style="dim")
+            seen.add(label)
+            out.append(label, style=_label_style(m, palette))
+        return out
+
+    opens: dict[int, list[tuple[int, int]]] = {}
+    closes: dict[int, list[tuple[int, int]]] = {}
+    for span in groups:
+        opens.setdefault(span[0], []).append(span)
+        closes.setdefault(span[1], []).append(span)
+    cuts = sorted(set(opens) | set(closes))
+    pieces = body.divide(cuts)
+    out = Text()
+    out.append_text(pieces[0])
+    stack: list[tuple[int, int]] = []
+    for pos, piece in zip(cuts, pieces[1:], strict=True):
+        ending = sorted(closes.get(pos, ()), key=stack.index, reverse=True)  # innermost first
+        for span in ending:
+            if stack[-1] == span:
+                out.append("⟧", style="bold")
+            else:  # spans that cross: say which one ends here
+                out.append(" ")
+                out.append_text(labels(span))
+                out.append("⟧", style="bold")
+            stack.remove(span)
+        for span in sorted(opens.get(pos, ()), key=lambda sp: -sp[1]):  # outer first
+            out.append("⟦", style="bold")
+            out.append_text(labels(span))
+            out.append(" ")
+            stack.append(span)
+        out.append_text(piece)
+    return out
 
 
 def print_document(doc: Document, marks: list[dict]) -> None:
@@ -42,10 +118,7 @@ def print_document(doc: Document, marks: list[dict]) -> None:
         body.append(text[t.start:t.end], style="dim" if t.is_interviewer else None)
         pos = t.end
     body.append(text[pos:])
-    for m in marks:
-        colour = _colour(m["code"], m.get("colour"), palette)
-        style = f"on {colour}" if m["status"] in ("accepted", "manual") else f"underline {colour}"
-        body.stylize(style, m["start"], m["end"])
+    body = coded_text(body, marks, palette)
     items = [header, Text(""), body]
     if marks:
         legend = Text("codes: ")
@@ -55,7 +128,9 @@ def print_document(doc: Document, marks: list[dict]) -> None:
         for code, n in counts.items():
             legend.append(f" {code} ({n}) ", style=f"on {palette[code]}")
             legend.append(" ")
-        legend.append("   background = accepted/manual, underline = suggested", style="dim")
+        legend.append("   ⟦code ...⟧ = a coded span, with every code on it; code? = pending suggestion"
+                      + (", code✗ = rejected" if any(m["status"] == "rejected" for m in marks) else "")
+                      + "; background = accepted/manual, underline = suggested", style="dim")
         items += [Text(""), legend]
     console.print(Panel(Group(*items), expand=True))
 

@@ -1,4 +1,5 @@
-"""The project API for coding: autocode, learn, codings, accept/reject/add/rm, memos, the audit log, review.
+"""The project API for coding: autocode, learn, codings, accept/reject/add/rm, the audit log, review (memos:
+:mod:`tematik.project.memos`).
 
 Also the project-level steps of learning (what ``tematik.learning`` was): read the researcher's decisions from
 the store, fit a model with :mod:`tematik.learn` and store it (:func:`train`), load the newest one
@@ -22,11 +23,9 @@ if TYPE_CHECKING:
     from tematik.store import Store
 
 UNITS = ("sentence", "turn", "paragraph")
-MEMO_TARGETS = ("project", "code", "document", "coding", "participant")
 REVIEW_ORDERS = ("document", "confidence", "uncertain")
 #: The columns of ``tematik learn``'s scores table.
 LEARN_COLUMNS = ["code", "support", "units", "precision", "recall", "f1", "threshold", "note"]
-MEMO_COLUMNS = ["id", "target_type", "target_id", "text", "author", "created"]
 LOG_COLUMNS = ["id", "at", "who", "action", "entity", "entity_id", "before", "after"]
 
 
@@ -174,21 +173,34 @@ class CodingAdded:
 
 
 @dataclass(frozen=True)
+class CodingsAdded:
+    """What one ``code add`` made: the codings (one :class:`CodingAdded` each, in the order asked) and the
+    warnings said about them (a passage in an interviewer turn). Iterate it, index it or take ``ids``."""
+
+    codings: tuple[CodingAdded, ...]
+    warnings: tuple[str, ...] = ()
+
+    @property
+    def ids(self) -> list[int]:
+        return [c.id for c in self.codings]
+
+    def __iter__(self):
+        return iter(self.codings)
+
+    def __len__(self) -> int:
+        return len(self.codings)
+
+    def __getitem__(self, i: int) -> CodingAdded:
+        return self.codings[i]
+
+
+@dataclass(frozen=True)
 class CodingRemoved:
     """A deleted coding: its id, code and document."""
 
     id: int
     code: str
     document: str
-
-
-@dataclass(frozen=True)
-class MemoAdded:
-    """A memo written: its id and what it is about (``target`` kind and ``target_id``, as stored)."""
-
-    id: int
-    target: str
-    target_id: str | None
 
 
 @dataclass(frozen=True)
@@ -251,7 +263,7 @@ def order_items(items: list[dict], order: str, thresholds: dict[str, float]) -> 
 # --------------------------------------------------------------------------- the API
 
 class CodingMixin(ProjectBase):
-    """Suggestions, decisions and manual codings, memos and the audit log."""
+    """Suggestions, decisions and manual codings, and the audit log."""
 
     # ------------------------------------------------------------------ autocode and learn
     def autocode(self, *, unit: str = "sentence", doc: str | Iterable[str] | None = None,
@@ -427,47 +439,79 @@ class CodingMixin(ProjectBase):
         return self._bulk("rejected", code, rule, doc, all, id, coder)
 
     def add_coding(self, document: str | int, code: str, *, span: str | tuple[int, int] | None = None,
-                   sentence: int | None = None, turn: int | None = None, match: str | None = None,
-                   memo: str | None = None, coder: str | None = None) -> CodingAdded:
-        """Code a span by hand (status ``manual``): give exactly one of ``span`` ("START:END" or (start, end)
-        character offsets), ``sentence`` / ``turn`` (1-based numbers, as ``tematik show`` numbers them) or
-        ``match`` (the first occurrence of this text). ``memo``: a memo on the new coding."""
-        from tematik import nlp
+                   sentence: int | str | Iterable[int | str] | None = None,
+                   turn: int | str | Iterable[int | str] | None = None, match: str | None = None,
+                   each: bool = False, memo: str | None = None, coder: str | None = None) -> CodingsAdded:
+        """Code by hand (status ``manual``): give exactly one of ``span`` ("START:END" or (start, end) character
+        offsets), ``sentence`` / ``turn`` or ``match`` (the first occurrence of this text).
+
+        ``sentence`` / ``turn`` take 1-based numbers as ``tematik show DOC --units sentence|turn`` numbers them:
+        ``6``, a range ``"6-8"`` (ONE coding from the start of the first unit to the end of the last, the passage
+        a researcher selecting those lines would code), a list ``"3,5"`` / ``[3, 5]`` (one coding per item) or
+        both (``"2,4-6"``: two codings). ``each=True`` makes one coding per unit of every range. ``memo``: a memo
+        on each new coding. All codings are written in one transaction, or none.
+
+        Refused (Conflict, nothing written): a span already coded with this code by this coder (accepted or
+        manual). A passage in an interviewer turn is coded, with a warning (``log.warning`` and ``.warnings``):
+        the counts leave codings that start in interviewer turns out unless ``include_interviewer``.
+        """
         from tematik.corpus import sha256
+        from tematik.errors import Conflict
         from tematik.models import Coding
+        from tematik.project import _passages
         from tematik.store import coding as store_coding
         from tematik.store import corpus as store_corpus
+        from tematik.store import memos as store_memos
 
         given = [x for x in (span, sentence, turn, match) if x is not None]
         if len(given) != 1:
             raise InputError("give exactly one of --span, --sentence, --turn, --match")
+        if each and sentence is None and turn is None:
+            raise InputError("--each splits --sentence or --turn ranges; give one of them", field="--each")
         who = _who(coder)
         store = self.store
         doc = store_corpus.get_document(store, document)
         code_id = store_coding.code_exists(store, code)
         if span is not None:
-            try:
-                start, end = (int(x) for x in (span.split(":") if isinstance(span, str) else span))
-            except (ValueError, TypeError):
-                raise InputError(f"expected START:END, got {span!r}", field="--span") from None
+            found = [_passages.Passage(*_passages.parse_span(span, doc), "span")]
         elif match is not None:
-            start = doc.text.find(match)
+            start = doc.text.find(match) if match else -1
             if start < 0:
                 raise NotFound(f"{match!r} does not occur in {doc.name}")
-            end = start + len(match)
+            found = [_passages.Passage(start, start + len(match), "match")]
         else:
-            kind, n = ("sentence", sentence) if sentence is not None else ("turn", turn)
-            spans = nlp.units(doc, kind) if kind == "sentence" else [(t.start, t.end) for t in doc.turns]
-            if not 1 <= n <= len(spans):
-                raise InputError(f"{doc.name} has {len(spans)} {kind}s; got {n}", field=f"--{kind}")
-            start, end = spans[n - 1]
+            kind, value = ("sentence", sentence) if sentence is not None else ("turn", turn)
+            found = _passages.passages(doc, kind, value, each=each)
+        warnings = []
+        for p in found:
+            why = _passages.interviewer_note(doc, p.start, p.end)
+            if why:
+                warnings.append(f"{doc.name} {p.label} {why}")
         with store.transaction():
-            (cid,) = store_coding.add_codings(store, [Coding(document=doc.name, code=code_id, start=start, end=end,
-                                                             status="manual", coder=who)], who=who,
-                                              texts={doc.name: sha256(doc.text)})
+            same_code = store_coding.query_codings(store, statuses=["suggested", "accepted", "manual"],
+                                                   codes=[code_id],
+                                                   documents=[store_corpus.document_id(store, doc.name)])
+            have = {(r["start"], r["end"]): r["id"] for r in same_code
+                    if r["coder"] == who and r["status"] in ("accepted", "manual")}
+            open_ = {(r["start"], r["end"]): r["id"] for r in same_code if r["status"] == "suggested"}
+            for p in found:
+                if (p.start, p.end) in have:
+                    raise Conflict(f"{doc.name} [{p.start}:{p.end}] ({p.label}) is already coded {code_id} by {who}"
+                                   f" (coding {have[(p.start, p.end)]}); nothing was added")
+            ids = store_coding.add_codings(
+                store, [Coding(document=doc.name, code=code_id, start=p.start, end=p.end, status="manual",
+                               coder=who) for p in found], who=who, texts={doc.name: sha256(doc.text)})
             if memo:
-                store_coding.add_memo(store, "coding", str(cid), memo, who=who)
-        return CodingAdded(cid, code_id, doc.name, start, end, doc.text[start:end])
+                for cid in ids:
+                    store_memos.add_memo(store, "coding", str(cid), memo, who=who)
+        for w in warnings:
+            log.warning(w)
+        for p in found:
+            if (p.start, p.end) in open_:
+                log.info(f"the suggestion of {code_id} on this span (coding {open_[(p.start, p.end)]}) is still open: "
+                         "accept or reject it too (code accept/reject --id)")
+        return CodingsAdded(tuple(CodingAdded(cid, code_id, doc.name, p.start, p.end, doc.text[p.start:p.end])
+                                  for cid, p in zip(ids, found, strict=True)), tuple(warnings))
 
     def remove_coding(self, id: int, *, coder: str | None = None) -> CodingRemoved:  # noqa: A002 - coding id
         """Delete a coding (and its memos); the audit log records what it was."""
@@ -506,45 +550,7 @@ class CodingMixin(ProjectBase):
         return dataframe(["code", "name", "suggestions", "documents", "negative"],
                          store_coding.suggestion_summary(self.store, coder), title="Open suggestions by code")
 
-    # ------------------------------------------------------------------ memos and the log
-    def add_memo(self, target: str, target_id: str | int | None = None, text: str = "", *,
-                 coder: str | None = None) -> MemoAdded:
-        """Write a memo on the ``project`` (no ``target_id``), a ``code`` (its id or name), a ``document`` (name
-        or id), a ``coding`` (its id) or a ``participant`` (its id). Returns the memo's id and its target as
-        stored (a code's id, a document's name)."""
-        from tematik.store import coding as store_coding
-        from tematik.store import corpus as store_corpus
-
-        target = choice(target, MEMO_TARGETS, "TARGET", "memo target")
-        if not text.strip():
-            raise InputError("empty memo", field="--text")
-        target_id = None if target_id is None else str(target_id)
-        store = self.store
-        if target == "code":
-            target_id = store_coding.code_exists(store, target_id or "")
-        elif target == "document":
-            target_id = store_corpus.document_name(store, store_corpus.document_id(store, target_id or ""))
-        elif target == "coding":
-            if not target_id or not store_coding.query_codings(store, ids=[int(target_id)]
-                                                               if target_id.isdigit() else [-1]):
-                raise NotFound(f"no coding {target_id!r}")
-        elif target == "participant":
-            store_corpus.participant_attributes(store, target_id or "")
-        elif target_id:
-            raise InputError("a project memo takes no id")
-        mid = store_coding.add_memo(store, target, target_id, text.strip(), who=_who(coder))
-        return MemoAdded(mid, target, target_id)
-
-    def memos(self, target: str | None = None, target_id: str | int | None = None) -> pd.DataFrame:
-        """Memos (``tematik memo list --format json``), only those about a kind of thing (``target``: project,
-        code, document, coding, participant) and one of them (``target_id``) when given. Columns: id,
-        target_type, target_id, text, author, created."""
-        from tematik.store import coding as store_coding
-
-        target = choice(target, MEMO_TARGETS, "TARGET", "memo target")
-        rows = store_coding.list_memos(self.store, target, None if target_id is None else str(target_id))
-        return dataframe(MEMO_COLUMNS, rows, title="Memos")
-
+    # ------------------------------------------------------------------ the log
     def log(self, *, entity: str | None = None, who: str | None = None, limit: int | None = 50) -> pd.DataFrame:
         """The audit log (``tematik log --format json``), most recent first: only changes to ``entity`` (coding,
         codebook, document, participant, memo, convergence), only by ``who``, the last ``limit`` entries (None:
@@ -627,6 +633,6 @@ class CodingMixin(ProjectBase):
         return {s: statuses.count(s) for s in CODING_STATUSES}
 
 
-__all__ = ["AutocodeResult", "CodingAdded", "CodingMixin", "CodingRemoved", "LearnResult", "MemoAdded",
+__all__ = ["AutocodeResult", "CodingAdded", "CodingMixin", "CodingRemoved", "CodingsAdded", "LearnResult",
            "ReviewDecision", "ReviewQueue", "default_coder", "load_model", "order_items", "train",
            "training_units"]

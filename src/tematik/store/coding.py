@@ -1,4 +1,4 @@
-"""Codes, codings, memos and the audit log: reads and writes.
+"""Codes, codings and the audit log: reads and writes (memos: ``store.memos``).
 
 Every change to a coding or a code is written together with its audit-log entry in one transaction.
 """
@@ -12,6 +12,7 @@ from typing import Any
 from tematik.errors import DocumentChanged, InputError, NotFound
 from tematik.models import CODING_STATUSES, Coding, Suggestion
 from tematik.store import Store, current_user, now
+from tematik.store.memos import delete_memos_of
 
 # A coding's speaker: the participant of the turn it starts in, else the document's participant.
 PARTICIPANT_SQL = """COALESCE(
@@ -391,7 +392,7 @@ def delete_coding(db: Store, coding_id: int, *, who: str | None = None) -> dict[
         rows = query_codings(db, ids=[coding_id])
         if not rows:
             raise NotFound(f"no coding {coding_id}")
-        db.conn.execute("DELETE FROM memos WHERE target_type = 'coding' AND target_id = ?", (str(coding_id),))
+        delete_memos_of(db, "coding", str(coding_id))
         db.conn.execute("DELETE FROM codings WHERE id = ?", (coding_id,))
         before = {k: rows[0][k] for k in ("document", "code", "start", "end", "status", "coder")}
         db.audit("delete", "coding", coding_id, who=who, before=before)
@@ -420,28 +421,13 @@ def codings_for_document(db: Store, document_id: int, statuses: tuple[str, ...] 
             WHERE {where} ORDER BY c.start, c.end""", tuple(params))
 
 
-# --------------------------------------------------------------------------- memos and the log
-
-def add_memo(db: Store, target_type: str, target_id: str | None, text: str, *, who: str | None = None) -> int:
-    with db.transaction():
-        cur = db.conn.execute(
-            "INSERT INTO memos (target_type, target_id, text, author, created) VALUES (?,?,?,?,?)",
-            (target_type, target_id, text, who or current_user(), now()))
-        db.audit("add", "memo", cur.lastrowid, who=who, after={"on": f"{target_type}:{target_id}", "text": text})
-    return cur.lastrowid
-
+# --------------------------------------------------------------------------- the log
 
 def _equals(**filters: Any) -> tuple[str, tuple[Any, ...]]:
     """``WHERE a = ? AND b = ?`` for the filters that are given."""
     given = {k: v for k, v in filters.items() if v}
     where = ("WHERE " + " AND ".join(f"{k} = ?" for k in given)) if given else ""
     return where, tuple(given.values())
-
-
-def list_memos(db: Store, target_type: str | None = None, target_id: str | None = None) -> list[dict[str, Any]]:
-    where, params = _equals(target_type=target_type, target_id=target_id)
-    return db.query(f"SELECT id, target_type, target_id, text, author, created FROM memos {where} ORDER BY id",
-                    params)
 
 
 def audit_log(db: Store, *, entity: str | None = None, who: str | None = None, limit: int | None = None

@@ -11,6 +11,7 @@ from tematik.errors import Conflict, InputError, NotFound
 from tematik.models import Document, Participant, Turn
 from tematik.reanchor import STATUSES, Anchor, keep_speakers, reanchor
 from tematik.store import Store, now
+from tematik.store.memos import reanchor_passages
 
 # --------------------------------------------------------------------------- participants
 
@@ -447,6 +448,7 @@ def _replace_document(db: Store, r: Replacement, stamp: str) -> None:
     """Put new text under an existing document id: codings re-anchored, turns and derived data dropped."""
     conn, d, doc_id = db.conn, r.document, r.document_id
     old = conn.execute("SELECT sha256, chars, path FROM documents WHERE id = ?", (doc_id,)).fetchone()
+    reanchor_passages(db, doc_id, d.name, d.text)  # memos on a passage follow it, as codings do
     conn.execute(
         "UPDATE documents SET source_type = ?, language = ?, participant_id = ?, date = ?, path = ?, text = ?, "
         "sha256 = ?, words = ?, chars = ?, imported = ? WHERE id = ?",

@@ -8,8 +8,9 @@ from typing import Any
 from tematik.models import Participant
 from tematik.refi import ImportBundle, ProjectContext, ProjectSnapshot
 from tematik.store import Store, current_user, now
-from tematik.store.coding import add_codings, latest_codebook, list_codes, list_memos, query_codings, save_codebook
+from tematik.store.coding import add_codings, latest_codebook, list_codes, query_codings, save_codebook
 from tematik.store.corpus import ImportPlan, apply_import, ensure_participants, load_documents
+from tematik.store.memos import list_memos
 
 
 def context(db: Store) -> ProjectContext:

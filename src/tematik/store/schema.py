@@ -263,6 +263,12 @@ MIGRATIONS: list[str | Callable[[sqlite3.Connection], None]] = [
         SELECT d.sha256, c.code_id, c.start, c.end, c.rule, c.coder, coalesce(c.updated, c.created)
         FROM codings c JOIN documents d ON d.id = c.document_id WHERE c.status = 'rejected';
     """,
+    # 6: a memo on a passage of a document: its character offsets (NULL for every memo written before, which
+    # stays a memo on its whole target)
+    """
+    ALTER TABLE memos ADD COLUMN start INTEGER;
+    ALTER TABLE memos ADD COLUMN end INTEGER;
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)
