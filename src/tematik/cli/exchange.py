@@ -49,7 +49,7 @@ def _report(result, what: str) -> None:
                   + f", {result.present} already here, {len(result.unplaced)} could not be placed"
                   + (f"; codes added: {user(', '.join(result.codes_added))}" if result.codes_added else ""))
     if result.added:
-        console.print(f"  codings added: {_counts(result.by_status)} (by coder: {user(_counts(result.by_coder))})")
+        console.print(f"  codings added: {_counts(result.by_status)} (by coder: {user(', '.join(f'{c} {n}' for c, n in result.by_coder.items()))})")
     if result.suggestions_decided:
         console.print(f"  open suggestions not added: {result.suggestions_decided} (that code on that span is "
                       "coded or decided here already)")
