@@ -113,6 +113,11 @@ def portable(db: Path) -> dict[str, object]:
             "codes": sorted(r["id"] for r in table(db, "SELECT id FROM codes"))}
 
 
+def said(result) -> str:
+    """What a command printed, its lines joined and spaces collapsed (a long path may wrap a line)."""
+    return " ".join(result.stdout.split())
+
+
 def sha(db: Path, name: str) -> str:
     return table(db, f"SELECT sha256 FROM documents WHERE name = '{name}'")[0]["sha256"]
 
@@ -204,9 +209,9 @@ def test_merging_the_second_reviewer_brings_every_decision_and_memo(ward, tmp_pa
     with tematik.open(tmp_path / "ana.db") as p:  # the same merge through the API, on the result: nothing new
         again = p.merge(budi_db)
     # ------------------------------------------------------------ codings
-    first = r.stdout.splitlines()[0]
-    assert first.startswith(f"merged {budi_db}: {want['added']} coding(s) added")
-    assert f"{want['present']} already here, 1 could not be placed" in first
+    out = said(r)
+    assert out.startswith(f"merged {budi_db}: {want['added']} coding(s) added")
+    assert f"{want['present']} already here, 1 could not be placed" in out
     after = codings(ana)
     by_key = {}
     for c in after:
@@ -223,8 +228,8 @@ def test_merging_the_second_reviewer_brings_every_decision_and_memo(ward, tmp_pa
     s6 = next(c for c in before_ana if c["id"] == ward["suggestions"][6])
     assert key(s6) in want["conflicts"]
     assert f"coding {s6['id']}: ward_b workload {s6['start']}:{s6['end']} by {s6['coder']}: here accepted, " \
-           "theirs rejected" in r.stdout
-    assert "this project's kept" in r.stdout
+           "theirs rejected" in said(r)
+    assert "this project's kept" in said(r)
     # budi's manual coding came in with its coder and its memo
     manual = [c for c in after if c["status"] == "manual"]
     assert [(c["coder"], c["text"]) for c in manual] == [("budi", "we cover for each other")]
@@ -238,10 +243,10 @@ def test_merging_the_second_reviewer_brings_every_decision_and_memo(ward, tmp_pa
     s7 = (shas["ward_b"], "teamwork", 121, 167)
     assert s7 in budi_rejections and len(budi_rejections) == 4
     assert rejections(ana.db) == before_rejections | budi_rejections
-    assert "rejections remembered (autocode will not suggest them): 4 added" in r.stdout
+    assert "rejections remembered (autocode will not suggest them): 4 added" in said(r)
     # ------------------------------------------------------------ memos of every kind
     assert "memos: 7 added (2 project, 1 code, 1 document, 2 coding, 1 participant; 1 an edited copy of a memo " \
-           "here), 1 already here" in r.stdout
+           "here), 1 already here" in said(r)
     texts = {(m["target_type"], str(m["target_id"]), m["text"], m["author"]) for m in memos(ana.db)}
     assert ("project", "None", "Ward study: first pass.", "ana") in texts  # ours, unchanged
     assert ("project", "None", "Ward study: first pass, both wards.", "ana") in texts  # theirs, beside it
@@ -347,8 +352,8 @@ def test_old_codings_only_csv_still_imports(ward, tmp_path):
                     "2026-11-30T10:01:00+00:00", "Honestly I am close to burnout."])
         w.writerow(["ward_b", doc_sha, "workload", 210, 241, "maybe", "citra", "", "", "", ""])
     r = ana("import-codings", old)
-    assert "2 coding(s) added by citra" in r.stdout and "1 could not be placed" in r.stdout
-    assert "codings added: 1 accepted, 1 rejected (by coder: citra 2)" in r.stdout
+    assert "2 coding(s) added by citra" in said(r) and "1 could not be placed" in said(r)
+    assert "codings added: 1 accepted, 1 rejected (by coder: citra 2)" in said(r)
     assert f"{old}:4: unknown status 'maybe'" in r.stderr
     assert (doc_sha, "workload", 210, 241) in rejections(ana.db)
     citra = table(ana.db, "SELECT status, created FROM codings WHERE coder = 'citra'")
@@ -381,7 +386,7 @@ def test_csv_rows_that_cannot_be_placed_say_where_and_why(ward, tmp_path):
     assert f"{f}:6: unknown record 'note'" in r.stderr
     # a rejection of a text this project lacks is kept (it applies if that text is imported)
     assert ("f" * 64, "teamwork", 0, 5) in rejections(ana.db)
-    assert "1 added, 1 of them for texts not in this project" in r.stdout
+    assert "1 added, 1 of them for texts not in this project" in said(r)
     assert any(m["text"] == "A passage memo." and m["target_id"] == "ward_a" for m in memos(ana.db))
 
 
@@ -400,3 +405,44 @@ def test_refused_commands_leave_the_project_unchanged(ward, tmp_path):
     assert "memo rows" in r.output and "memo_on" in r.output
     ana.fails("import-codings", DATA / "nothing-here.csv")
     assert digest(ana.db) == before
+
+
+def test_json_summary_is_the_api_result(ward, tmp_path):
+    by_cli = Cli(copy_project(ward["ana"], tmp_path / "cli.db"))
+    by_api = copy_project(ward["ana"], tmp_path / "api.db")
+    r = by_cli("merge", ward["budi"], "--format", "json")
+    with tematik.open(by_api) as p:
+        result = p.merge(ward["budi"])
+    data = json.loads(r.stdout)
+    assert data["source"] == str(ward["budi"]) and data["memos"] == result.memos == 7
+    assert data["unplaced"] == [{"where": w, "why": y} for w, y in result.unplaced]
+    assert [tuple(c.values()) for c in data["conflicts"]] == [tuple(vars(c).values()) for c in result.conflicts]
+    for name in ("added", "present", "by_status", "by_coder", "rejections_added", "memos_added", "memos_edited",
+                 "memos_present", "suggestions_decided", "codes_added", "rows"):
+        assert data[name] == (list(getattr(result, name)) if isinstance(getattr(result, name), tuple)
+                              else getattr(result, name)), name
+    assert portable(by_cli.db) == portable(by_api)
+
+
+def test_a_code_only_the_other_copy_has_comes_with_its_parent(ward, tmp_path):
+    """budi's copy gained a sub-code (night_shift under a new group) and coded with it: both codes come in; a memo
+    on a code this project lacks and no coding brings is reported, not invented."""
+    budi = Cli(copy_project(ward["budi"], tmp_path / "budi.db"))
+    book = tmp_path / "nursing2.yaml"
+    book.write_text(CODEBOOK.replace('version: "1"', 'version: "2"') + """  - id: shifts
+    name: {en: Shift patterns}
+  - id: night_shift
+    name: {en: Night shift}
+    parent: shifts
+  - id: rota
+    name: {en: Rota}
+""")
+    budi("codebook", "load", book)
+    budi("code", "add", "ward_a", "night_shift", "--match", "on a night shift", "--coder", "budi")
+    budi("memo", "add", "code", "rota", "--text", "Ask about the rota next time.", "--coder", "budi")
+    ana = Cli(copy_project(ward["ana"], tmp_path / "ana.db"))
+    r = ana("merge", budi.db)
+    assert "codes added: shifts, night_shift" in " ".join(r.stdout.split())  # the parent first
+    codes = {c["id"]: c for c in table(ana.db, "SELECT id, parent_id FROM codes")}
+    assert codes["night_shift"]["parent_id"] == "shifts" and "rota" not in codes
+    assert "code 'rota' is not in this project's codebook" in r.stderr

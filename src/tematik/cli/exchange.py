@@ -2,12 +2,24 @@
 
 from __future__ import annotations
 
+import dataclasses
+import json
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from tematik.cli.common import DbOption, console, note, open_project, status_option, user, warn
+from tematik.cli.common import DbOption, console, note, open_project, status_option, user, warn, write_stdout
+
+
+class SummaryFormat(StrEnum):
+    text = "text"
+    json = "json"
+
+
+FormatOption = Annotated[SummaryFormat, typer.Option(
+    "--format", "-f", help="text: a few lines; json: every count, conflict and unplaced row, for scripts.")]
 
 
 def register(app: typer.Typer) -> None:
@@ -43,13 +55,22 @@ def _counts(counts: dict[str, int]) -> str:
     return ", ".join(f"{n} {what}" for what, n in counts.items())
 
 
-def _report(result, what: str) -> None:
+def _report(result, verb: str, source: Path, fmt: SummaryFormat = SummaryFormat.text) -> None:
+    what = f"{verb} {source}"
+    if fmt == SummaryFormat.json:
+        data = {"source": str(source), **dataclasses.asdict(result), "memos": result.memos}
+        data["unplaced"] = [{"where": where, "why": why} for where, why in result.unplaced]
+        write_stdout(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
+        for where, why in result.unplaced[:50]:
+            warn(f"{where}: {why}")
+        return
     console.print(f"{what}: {result.added} coding(s) added"
                   + (f" by {user(', '.join(result.coders))}" if result.coders else "")
                   + f", {result.present} already here, {len(result.unplaced)} could not be placed"
                   + (f"; codes added: {user(', '.join(result.codes_added))}" if result.codes_added else ""))
     if result.added:
-        console.print(f"  codings added: {_counts(result.by_status)} (by coder: {user(', '.join(f'{c} {n}' for c, n in result.by_coder.items()))})")
+        coders = ", ".join(f"{c} {n}" for c, n in result.by_coder.items())
+        console.print(f"  codings added: {_counts(result.by_status)} (by coder: {user(coders)})")
     if result.suggestions_decided:
         console.print(f"  open suggestions not added: {result.suggestions_decided} (that code on that span is "
                       "coded or decided here already)")
@@ -79,6 +100,7 @@ def _report(result, what: str) -> None:
 def merge(
     other: Annotated[Path, typer.Argument(metavar="OTHER.db", help="Another tematik project with codings on the "
                                                                    "same documents.")],
+    fmt: FormatOption = SummaryFormat.text,
     db: DbOption = None,
 ) -> None:
     """Bring another copy's codings (every status and coder), remembered rejections and memos into this project:
@@ -86,18 +108,19 @@ def merge(
     placed is reported."""
     with open_project(db) as p:
         result = p.merge(other)
-    _report(result, f"merged {other}")
+    _report(result, "merged", other, fmt)
 
 
 def import_codings(
     file: Annotated[Path, typer.Argument(help="CSV written by `tematik export codings` (codings, rejections and "
                                               "memos; an older file with codings only is read too).")],
+    fmt: FormatOption = SummaryFormat.text,
     db: DbOption = None,
 ) -> None:
     """Import codings, remembered rejections and memos from a CSV, placing them by document content hash; never
     overwrites (conflicts are listed)."""
     with open_project(db) as p:
         result = p.import_codings(file)
-    _report(result, f"imported {file}")
+    _report(result, "imported", file, fmt)
     if not result.rows:
         note("the file holds no coding rows")

@@ -325,7 +325,10 @@ class _Placer:
             return code
         if add and code in self.other_codes:
             c = self.other_codes[code]
-            parent = c.get("parent") if c.get("parent") in self.known_codes else None
+            parent = c.get("parent")
+            if parent and parent not in self.known_codes and parent in self.other_codes and parent != code:
+                self.code({"code": parent, "_where": row.get("_where")})  # its parent comes along first
+            parent = parent if parent in self.known_codes else None
             self.db.conn.execute("INSERT INTO codes (id, name, parent_id, colour, definition, data) "
                                  "VALUES (?,?,?,?,?,?)", (code, c.get("name") or code, parent, c.get("colour"),
                                                           c.get("definition"), c.get("data")))
@@ -492,6 +495,11 @@ class _Placer:
             found = where and self.db.scalar(
                 "SELECT min(id) FROM codings WHERE document_id = ? AND code_id = ? AND start = ? AND end = ? AND "
                 "coder = ?", (doc["id"], code, where[0], where[1], coder))
+            if not found and where and coder and "suggested_by" in self.coding_columns:
+                # a memo on an open suggestion there, which a reviewer here has decided (and so coded) meanwhile
+                found = self.db.scalar(
+                    "SELECT min(id) FROM codings WHERE document_id = ? AND code_id = ? AND start = ? AND end = ? "
+                    "AND suggested_by = ?", (doc["id"], code, where[0], where[1], coder))
             if not found:
                 self.unplaced(row, f"the coding it is on ({code!r} at {row.get('start')}:{row.get('end')} of "
                                    f"{doc['name']!r} by {coder!r}) is not in this project")
@@ -537,8 +545,8 @@ def place(db: Store, incoming: Incoming, *, origin: str = "") -> MergeReport:
     rejections, then memos, so a memo finds the coding it is on); report what came in, what was already here,
     the conflicts (ours kept) and what could not be placed and why. One audit-log entry per row added and one
     for the whole command."""
-    placer = _Placer(db, incoming, origin)
     with db.transaction():
+        placer = _Placer(db, incoming, origin)  # read inside the transaction: what is here cannot change meanwhile
         for row in incoming.codings:
             placer.coding(row)
         for row in incoming.rejections:
