@@ -139,6 +139,7 @@ def memo_rows(db: Store, authors: Sequence[str] | None = None, coding_ids: set[i
             row["code"] = target
         elif kind == "document":
             doc = docs.get(target or "") or docs_by_id.get(target or "")
+            row["document"] = target
             if doc is not None:
                 row.update(document=doc["name"], document_sha256=doc["sha256"])
                 if start is not None and end is not None:
@@ -487,6 +488,9 @@ class _Placer:
                 if span is None:
                     return
         elif kind == "coding":
+            if _blank(row.get("document_sha256")):
+                self.unplaced(row, f"the coding it was on (#{row.get('memo_target')} there) no longer exists")
+                return
             doc = self.document(row)
             if doc is None:
                 return
