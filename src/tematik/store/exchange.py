@@ -521,8 +521,15 @@ class _Placer:
         if has_span:
             same += " AND start IS ? AND end IS ?"
             params += [span[0] if span else None, span[1] if span else None]
-        texts = [r[0] for r in self.db.conn.execute(f"SELECT text FROM memos WHERE {same}", params)]
+        edited = ", updated" if "updated" in self.memo_columns else ", NULL"
+        here = self.db.conn.execute(f"SELECT text{edited} FROM memos WHERE {same}", params).fetchall()
+        texts = [r[0] for r in here]
         if text in texts:
+            self.report.memos_present += 1
+            return
+        if _blank(row.get("updated")) and any(r[1] for r in here):
+            # theirs is the memo as first written and ours was edited since (memos that record their edits):
+            # the edit here is the newer text, not a conflict
             self.report.memos_present += 1
             return
         values: dict[str, Any] = {"target_type": kind, "target_id": target, "text": text, "author": author,
