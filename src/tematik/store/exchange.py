@@ -58,8 +58,12 @@ def columns(db: Store | sqlite3.Connection, table: str) -> list[str]:
 
 
 def _extras(db: Store, table: str, fixed: set[str]) -> list[str]:
-    """Columns beyond the ones placed by name: whatever else the table holds, except ids (not portable)."""
-    return [c for c in columns(db, table) if c not in fixed and not c.endswith("_id")]
+    """Columns beyond the ones placed by name: whatever else the table holds, except ids, which are not portable
+    (``*_id``, and whole-number columns other than offsets: most likely a reference to another row)."""
+    conn = db.conn
+    return [r[1] for r in conn.execute(f"PRAGMA table_info({table})")
+            if r[1] not in fixed and not r[1].endswith("_id")
+            and (r[1] in _INTEGER or "INT" not in str(r[2]).upper())]
 
 
 # --------------------------------------------------------------------------- reading: portable rows
@@ -265,10 +269,21 @@ def _blank(v: Any) -> bool:
     return v is None or (isinstance(v, str) and not v.strip())
 
 
+def _whole(v: Any) -> int:
+    """A whole number, also as a spreadsheet may have saved it ("68.0")."""
+    try:
+        return int(v)
+    except ValueError:
+        f = float(v)
+        if not f.is_integer():
+            raise
+        return int(f)
+
+
 def _span(row: dict[str, Any]) -> tuple[int, int] | None:
     try:
-        return int(row["start"]), int(row["end"])
-    except (KeyError, TypeError, ValueError):
+        return _whole(row["start"]), _whole(row["end"])
+    except (KeyError, TypeError, ValueError, OverflowError):
         return None
 
 
@@ -277,7 +292,7 @@ def _value(column: str, v: Any) -> Any:
     if _blank(v):
         return None
     if column in _INTEGER:
-        return int(v)
+        return _whole(v)
     if column in _REAL:
         return float(v)
     return v
