@@ -125,9 +125,12 @@ def memo_rows(db: Store, authors: Sequence[str] | None = None, coding_ids: set[i
     have = set(columns(db, "memos"))
     span = ", m.start AS memo_start, m.end AS memo_end" if {"start", "end"} <= have else ""
     extras = "".join(f", m.{c}" for c in _extras(db, "memos", _MEMO_FIXED))
-    where, params = "", ()
+    clauses, params = [], ()
     if authors:
-        where, params = f"WHERE m.author IN ({','.join('?' * len(authors))})", tuple(authors)
+        clauses, params = [f"m.author IN ({','.join('?' * len(authors))})"], tuple(authors)
+    # a memo deleted where deletion only marks it (should memos come to keep their deletions) does not travel
+    clauses += [f"(m.{c} IS NULL OR m.{c} IN (0, ''))" for c in ("deleted", "deleted_at") if c in have]
+    where = ("WHERE " + " AND ".join(clauses)) if clauses else ""
     memos = db.query(f"SELECT m.id AS _id, m.target_type, m.target_id, m.text, m.author, m.created{span}{extras} "
                      f"FROM memos m {where} ORDER BY m.id", params)
     docs = {r["name"]: r for r in db.query("SELECT id, name, sha256 FROM documents")}
