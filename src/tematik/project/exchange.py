@@ -9,7 +9,7 @@ counted as present, not added again.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -26,16 +26,42 @@ PathLike = str | os.PathLike[str]
 
 #: ``export_qdpx(for_=...)`` / ``--for``: the tools whose way of counting offsets tematik knows.
 EXPORT_TOOLS = ("nvivo", "atlas", "maxqda", "qualcoder")
+#: what a memo can be on, in the order results list them
+MEMO_KINDS = ("project", "code", "document", "coding", "participant")
+
+
+@dataclass(frozen=True)
+class MergeConflict:
+    """The same coding (document, code, span, coder) here and in the other copy with another status: this
+    project's decision (``here``, on coding ``coding_id``) was kept; ``theirs`` is the other copy's status, at
+    ``where`` (``FILE:LINE`` or ``OTHER.db:coding N``). Resolve it with ``tematik code accept/reject --id``."""
+
+    where: str
+    document: str
+    code: str
+    start: int
+    end: int
+    coder: str
+    here: str
+    theirs: str
+    coding_id: int
 
 
 @dataclass(frozen=True)
 class MergeResult:
     """What :meth:`ExchangeMixin.merge` or :meth:`ExchangeMixin.import_codings` did.
 
-    ``added``: codings added; ``present``: rows equal to a coding already here (same document, code, span and
-    coder), not added again; ``unplaced``: ``(where, why)`` for each row that could not be placed (``where`` is
-    ``FILE:LINE``); ``coders``: who the added codings are by (sorted); ``codes_added``: codes the other project
-    had and this one lacked, added with them; ``rows``: how many rows were read.
+    Codings: ``added`` (``by_status`` and ``by_coder``: how many of each), ``present``: equal to a coding already
+    here (same document, code, span, coder and status), not added again; ``conflicts``: the same coding with
+    another status here, this project's kept (:class:`MergeConflict`); ``suggestions_decided``: open suggestions
+    not added because this project already has a coding of that code on that span or remembers it rejected.
+    Rejections remembered (by text hash, code and span, so autocode does not suggest them again):
+    ``rejections_added`` (``rejections_elsewhere`` of them for texts not in this project: they apply if that text
+    is imported) and ``rejections_present``. Memos: ``memos_added`` by target kind (project, code, document,
+    coding, participant), ``memos_edited`` of them an edited copy of a memo here (same target, author and time,
+    other text: added beside it), ``memos_present``. ``unplaced``: ``(where, why)`` for each row that could not be
+    placed (``where`` is ``FILE:LINE``); ``coders``: who the added codings are by (sorted); ``codes_added``: codes
+    the other project had and this one lacked, added with their codings; ``rows``: how many rows were read.
     """
 
     added: int
@@ -44,14 +70,32 @@ class MergeResult:
     coders: tuple[str, ...]
     codes_added: tuple[str, ...]
     rows: int
+    by_status: dict[str, int] = field(default_factory=dict)
+    by_coder: dict[str, int] = field(default_factory=dict)
+    conflicts: tuple[MergeConflict, ...] = ()
+    suggestions_decided: int = 0
+    rejections_added: int = 0
+    rejections_present: int = 0
+    rejections_elsewhere: int = 0
+    memos_added: dict[str, int] = field(default_factory=dict)
+    memos_edited: int = 0
+    memos_present: int = 0
+
+    @property
+    def memos(self) -> int:
+        """Memos added, of every kind."""
+        return sum(self.memos_added.values())
 
 
 @dataclass(frozen=True)
 class ExportCodingsResult:
-    """What :meth:`ExchangeMixin.export_codings` wrote: ``codings`` rows to ``path``."""
+    """What :meth:`ExchangeMixin.export_codings` wrote to ``path``: ``codings`` coding rows, ``rejections``
+    remembered rejections and ``memos`` memos (one CSV; the ``record`` column tells them apart)."""
 
     path: Path
     codings: int
+    rejections: int = 0
+    memos: int = 0
 
 
 @dataclass(frozen=True)
@@ -111,8 +155,16 @@ class ImportQdpxResult:
 
 
 def _merge_result(report: Any, rows: int) -> MergeResult:
-    return MergeResult(added=report.added, present=report.present, unplaced=tuple(report.unplaced),
-                       coders=tuple(sorted(report.coders)), codes_added=tuple(report.codes_added), rows=rows)
+    return MergeResult(
+        added=report.added, present=report.present, unplaced=tuple(report.unplaced),
+        coders=tuple(sorted(report.coders)), codes_added=tuple(report.codes_added), rows=rows,
+        by_status={s: report.by_status[s] for s in CODING_STATUSES if s in report.by_status},
+        by_coder=dict(sorted(report.by_coder.items())),
+        conflicts=tuple(MergeConflict(**vars(c)) for c in report.conflicts),
+        suggestions_decided=report.suggestions_decided, rejections_added=report.rejections_added,
+        rejections_present=report.rejections_present, rejections_elsewhere=report.rejections_elsewhere,
+        memos_added={k: report.memos_added[k] for k in MEMO_KINDS if k in report.memos_added},
+        memos_edited=report.memos_edited, memos_present=report.memos_present)
 
 
 class ExchangeMixin(ProjectBase):
@@ -120,10 +172,14 @@ class ExchangeMixin(ProjectBase):
 
     # ------------------------------------------------------------------ other coders
     def merge(self, other: PathLike) -> MergeResult:
-        """Bring another coder's codings (the tematik project file ``other``) into this project: documents
-        matched by content hash, coder identity kept, nothing overwritten. Codes the other project has and this
-        one lacks come along with their codings. Returns a :class:`MergeResult`; rows that could not be placed
-        are in its ``unplaced``."""
+        """Bring another copy's work (the tematik project file ``other``) into this project, in one transaction:
+        every coder's codings of every status (accepted, manual, rejected; open suggestions where this project
+        has nothing on that span), its remembered rejections (so autocode here does not suggest them either) and
+        its memos (on the project, codes, documents and passages, codings, participants). Documents are matched
+        by content hash, coders and times kept, nothing overwritten: equal rows are counted as present, the same
+        coding with another status is a conflict (this project's kept, listed in ``conflicts``), an edited copy
+        of a memo is added beside it. Codes the other project has and this one lacks come along with their
+        codings. Returns a :class:`MergeResult`; rows that could not be placed are in its ``unplaced``."""
         from tematik.store import exchange
 
         other = Path(other)
@@ -131,14 +187,21 @@ class ExchangeMixin(ProjectBase):
             raise InputError("no such project file", path=str(other))
         if self.path.resolve() == other.resolve():
             raise InputError("cannot merge a project into itself", path=str(other))
-        rows, codes = exchange.read_other_project(other)
-        report = exchange.place_codings(self.store, rows, codes=codes, origin=other.name)
-        return _merge_result(report, len(rows))
+        incoming = exchange.read_other_project(other)
+        report = exchange.place(self.store, incoming, origin=other.name)
+        return _merge_result(report, incoming.rows)
 
     def import_codings(self, file: PathLike) -> MergeResult:
-        """Import codings from a CSV written by :meth:`export_codings` (columns document_sha256, code, start,
-        end, status, coder; optional text, rule, polarity, created), placing them by document content hash;
-        never overwrites. Returns a :class:`MergeResult` (``rows`` 0: the file held no coding rows)."""
+        """Import what :meth:`export_codings` wrote (another copy's codings, remembered rejections and memos),
+        placing it by document content hash, in one transaction; never overwrites (as :meth:`merge`).
+
+        The CSV's ``record`` column says what each row is: ``coding`` (columns document_sha256, code, start, end,
+        status, coder; optional text, rule, polarity, origin, confidence, created, updated), ``rejection``
+        (document_sha256, code, start, end; optional coder, origin, created) or ``memo`` (memo_on, memo, author,
+        created, and the target: code; document_sha256 with optional start/end; document_sha256, code, start,
+        end and coder of the coding; memo_target for a participant). A file without a ``record`` column (written
+        before rejections and memos travelled) holds codings. Returns a :class:`MergeResult` (``rows`` 0: the
+        file held no rows)."""
         from tematik import corpus
         from tematik.escape import csv_uncell
         from tematik.store import exchange
@@ -154,25 +217,36 @@ class ExchangeMixin(ProjectBase):
         for lineno, row in rows:
             # csv_uncell: undo the spreadsheet-formula guard of our own export (a ' before = + - @ tab CR)
             rec: dict = {c: csv_uncell(row[i]) if i < len(row) else "" for i, c in enumerate(header)}
-            rec["_line"] = lineno
+            rec["_where"] = f"{file}:{lineno}"
             records.append(rec)
-        report = exchange.place_codings(self.store, records, origin=str(file))
+        memo_line = next((r["_where"] for r in records if (r.get("record") or "").strip().lower() == "memo"), None)
+        missing = [c for c in ("memo_on", "memo", "author") if c not in header]
+        if memo_line and missing:
+            raise InputError(f"memo rows (the first at {memo_line}) need the column(s) {', '.join(missing)}",
+                             path=str(file), line=1)
+        incoming = exchange.read_exchange_rows(records)
+        report = exchange.place(self.store, incoming, origin=str(file))
         return _merge_result(report, len(records))
 
     def export_codings(self, file: PathLike, *, status: str | Iterable[str] | None = None,
                        coder: str | Iterable[str] | None = None) -> ExportCodingsResult:
-        """Write codings as CSV rows that :meth:`import_codings` (``tematik import-codings``) places in another
-        copy of the project (documents named by content hash). ``status``: only these statuses (default and
-        ``all``: every status, rejected too); ``coder``: only these coders. The columns: document,
-        document_sha256, code, start, end, status, coder, rule, polarity, created, text."""
+        """Write codings, remembered rejections and memos as one CSV (a spreadsheet opens it) that
+        :meth:`import_codings` (``tematik import-codings``) places in another copy of the project (documents named
+        by content hash). ``status``: only codings of these statuses (default and ``all``: every status, rejected
+        too); the remembered rejections are written unless ``status`` leaves out ``rejected``. ``coder``: only
+        these coders' codings, rejections and memos. Memos on codings go with their coding. The ``record``
+        column says what a row is (coding | rejection | memo); the other columns: document, document_sha256,
+        code, start, end, status, coder, rule, polarity, origin, confidence, created, updated, text, memo_on,
+        memo_target, memo, author (and any columns later versions add to codings or memos)."""
         from tematik.export.tables import to_csv
         from tematik.fileio import write_text
         from tematik.store import exchange
 
         statuses = parse_statuses(status, default=(), all_means=CODING_STATUSES)
-        rows = exchange.coding_rows(self.store, list(statuses) or None, split_list(coder) or None)
-        write_text(Path(file), to_csv(exchange.EXCHANGE_COLUMNS, rows))
-        return ExportCodingsResult(Path(file), len(rows))
+        columns, rows, counts = exchange.export_rows(self.store, list(statuses) or None,
+                                                     split_list(coder) or None)
+        write_text(Path(file), to_csv(columns, rows))
+        return ExportCodingsResult(Path(file), counts["coding"], counts["rejection"], counts["memo"])
 
     # ------------------------------------------------------------------ other tools (REFI-QDA)
     def export_qdpx(self, file: PathLike, *, status: str | Iterable[str] | None = None, for_: str | None = None,
@@ -266,5 +340,5 @@ class ExchangeMixin(ProjectBase):
             memos=counts["memos"], counting=bundle.counting, warnings=tuple(warnings))
 
 
-__all__ = ["EXPORT_TOOLS", "ExchangeMixin", "ExportCodingsResult", "ExportQdcResult", "ExportQdpxResult",
-           "ImportQdpxResult", "MergeResult"]
+__all__ = ["EXPORT_TOOLS", "MEMO_KINDS", "ExchangeMixin", "ExportCodingsResult", "ExportQdcResult",
+           "ExportQdpxResult", "ImportQdpxResult", "MergeConflict", "MergeResult"]
