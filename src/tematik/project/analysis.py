@@ -637,5 +637,6 @@ class AnalysisMixin(ProjectBase):
         return presence, label_units
 
 
-__all__ = ["AGREE_STATUSES", "AGREE_UNITS", "AUTO_STATUSES", "EVALUATION_TITLE", "COOCCUR_SHOW", "COOCCUR_UNITS", "FREQ_VALUES", "MATRIX_ROWS",
-           "MATRIX_VALUES", "SORT_KEYS", "AnalysisMixin", "agree_table", "scope_sentence"]
+__all__ = ["AGREE_STATUSES", "AGREE_UNITS", "AUTO_STATUSES", "COOCCUR_SHOW", "COOCCUR_UNITS", "EVALUATION_TITLE",
+           "FREQ_VALUES", "MATRIX_ROWS", "MATRIX_VALUES", "SORT_KEYS", "AnalysisMixin", "agree_table",
+           "scope_sentence"]
