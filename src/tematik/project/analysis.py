@@ -198,13 +198,13 @@ def _who(asked: list[str], people: list[str], reference: str | None, *, auto_ava
         return coders
     if len(humans) >= 2 or asked:
         return coders
-    auto_hint = (f"; to evaluate the auto-coder against {people[0] if people else 'a person'} instead: "
-                 f"tematik agree --reference {AUTO_CODER}") if auto_available else ""
+    auto_hint = (f", or evaluate the auto-coder against {people[0]} with `tematik agree --reference {AUTO_CODER}`"
+                 if auto_available and people else "")
     bring = ("bring a second person's independent codings in with `tematik merge OTHER.db` or `tematik "
              "import-codings FILE`") if where == "the project" else "add a second person's rows to the table"
     raise InputError(f"intercoder agreement compares people, and {_nobody(people, where)}"
                      + (f" (the auto-coder '{AUTO_CODER}' is not a second coder)" if auto_available else "")
-                     + f": {bring}{auto_hint}", field="--coders")
+                     + f"; {bring}{auto_hint}", field="--coders")
 
 
 def _nobody(people: list[str], where: str) -> str:
