@@ -195,6 +195,8 @@ def test_naming_the_auto_coder_in_coders_labels_the_table(one_person):
         assert rows[code]["cohen_kappa"] == pytest.approx(cohen_kappa_score(a, b))
     out = json.loads(one_person("agree", "--reference", "lena", "--coders", "auto", "--format", "json").stdout)
     check_scores(one_person, {("lena", r["code"]): r for r in out}, "lena")
+    alone = " ".join(one_person.fails("agree", "--coders", "auto").output.split())
+    assert "name one beside it (--coders lena,auto) or use --reference auto" in alone
     with tematik.open(one_person.db) as p:
         for kw in (dict(reference="lena", coders="auto"), dict(coders="lena,auto", disagreements=True)):
             frame = p.agree(**kw)
@@ -217,6 +219,12 @@ def test_report_says_one_person_coded_and_evaluates_the_auto_coder_only_when_ask
 
     asked = tmp_path / "asked"
     one_person("report", "--output", asked, "--evaluate-auto-coder")
+    api = tmp_path / "api"
+    copy = copy_project(one_person, tmp_path / "api.db")
+    with tematik.open(copy.db) as p:  # the API's report with the same option writes the same table
+        p.report(api, evaluate_auto_coder=True)
+    assert parse(api / "report.html").tables["auto_coder_evaluation"] == \
+        parse(asked / "report.html").tables["auto_coder_evaluation"]
     page = parse(asked / "report.html")
     assert "agreement" not in page.tables
     table = page.tables["auto_coder_evaluation"]
@@ -298,6 +306,19 @@ def test_an_accepted_suggestion_counts_for_the_reviewer_and_for_the_auto_coder(o
     # the suggestion was a false positive against lena's own coding; accepted, it is hers too: a true positive
     assert got[("lena", "teamwork")]["tp"] == before[("lena", "teamwork")]["tp"] + 1
     assert got[("lena", "teamwork")]["fp"] == before[("lena", "teamwork")]["fp"] - 1
+    # the same reading for whole documents and for characters (tp, fp, fn counted on character sets here)
+    docs = by(json.loads(cli("agree", "--reference", "auto", "--unit", "document", "--format", "json").stdout),
+              "reference", "code")
+    assert (docs[("lena", "teamwork")]["tp"], docs[("lena", "teamwork")]["fp"]) == (2, 0)
+    chars = by(json.loads(cli("agree", "--reference", "auto", "--unit", "char", "--format", "json").stdout),
+               "reference", "code")
+    for code in CODES:
+        mine = {(r["document"], i) for r in codings(cli) if r["code"] == code and person("lena")(r)
+                for i in range(r["start"], r["end"])}
+        its = {(r["document"], i) for r in codings(cli) if r["code"] == code
+               and auto_proposed({target["id"]})(r) for i in range(r["start"], r["end"])}
+        got_c = chars[("lena", code)]
+        assert (got_c["tp"], got_c["fp"], got_c["fn"]) == (len(mine & its), len(its - mine), len(mine - its))
     # and lena is still the only person: agree refuses rather than compare her with the machine
     assert "only one person has codings in the project: lena" in " ".join(cli.fails("agree").output.split())
 

@@ -192,8 +192,11 @@ def _who(asked: list[str], people: list[str], reference: str | None, *, auto_ava
 
             raise NotFound(f"the auto-coder ({AUTO_CODER}) has no codings in {where} to evaluate; run `tematik "
                            "autocode` first", field="--reference" if reference == AUTO_CODER else "--coders")
+        if not humans and people:
+            raise InputError(f"the auto-coder is evaluated against people: name one beside it (--coders "
+                             f"{people[0]},{AUTO_CODER}) or use --reference {AUTO_CODER}", field="--coders")
         if not humans:
-            raise InputError(f"evaluating the auto-coder needs a person's codings to score it against; "
+            raise InputError(f"evaluating the auto-coder needs a person's codings to score it against, and "
                              f"{_nobody(people, where)}", field="--coders")
         return coders
     if len(humans) >= 2 or asked:
