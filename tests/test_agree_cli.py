@@ -104,7 +104,8 @@ def test_two_coders_per_code_and_pooled(project):
 
 
 def test_three_coders_alpha_treats_unseen_units_as_missing(project):
-    rows = rows_by_code(project("agree", "--format", "json"))
+    # the auto-coder is a third "coder" only when named (issue 12: agree compares people by default)
+    rows = rows_by_code(project("agree", "--coders", "A,B,auto", "--format", "json"))
     matrix = []
     for coder in ("A", "B", "auto"):
         doc2 = presence(coder, "kepercayaan", "doc2") if coder != "B" else [None] * len(DOC2)

@@ -302,4 +302,8 @@ def test_demo_prints_the_joint_display_and_writes_the_report(tmp_path):
     shown = json.loads(CliRunner().invoke(app, ["triangulate", "--format", "json", "--status", "all", "--db",
                                                 str(out / "tematik.db")]).stdout)
     assert [r["computed"] for r in shown] == [r["computed code"] for r in page.tables["joint_display"]["rows"]]
-    assert "INCLUDE UNREVIEWED SUGGESTIONS" in (out / "report" / "report.md").read_text(encoding="utf-8")
+    md = (out / "report" / "report.md").read_text(encoding="utf-8")
+    assert "INCLUDE UNREVIEWED SUGGESTIONS" in md
+    # the demo has the auto-coder's suggestions and no person's coding: no agreement, said plainly (issue 12)
+    assert "agreement" not in page.tables
+    assert "no person has codings" in md and "are not a second coder" in md

@@ -1097,6 +1097,34 @@ def reference_scores(data: Any, reference: Any, *, coders: Sequence[Any] | None 
     return df
 
 
+#: The columns of :func:`evaluate_coder` (``tematik agree --reference auto``): the reference person first.
+EVALUATION_COLUMNS = ["reference", *REFERENCE_COLUMNS]
+
+
+def evaluate_coder(data: Any, coder: Any, references: Sequence[Any] | None = None) -> pd.DataFrame:
+    """Precision, recall and F1 of one coder (the auto-coder) against each reference coder in turn.
+
+    ``data``: presence data holding ``coder`` and the references (default: every other coder in it). Each
+    reference is scored as in :func:`reference_scores` -- only units both saw count -- and the rows are those of
+    ``coder``, with the reference person in a ``reference`` column (columns :data:`EVALUATION_COLUMNS`).
+    """
+    p = _as_presence(data, None, None)
+    if coder not in p.coders:
+        raise NotFound(f"coder {coder!r} has no rows in the agreement table "
+                       f"(coders present: {', '.join(map(str, p.coders))})", field="coders")
+    refs = [c for c in p.coders if c != coder] if references is None else list(references)
+    frames = []
+    for ref in refs:
+        scored = reference_scores(p, ref)
+        mine = scored[scored["coder"] == coder].copy()
+        mine.insert(0, "reference", ref)
+        frames.append(mine)
+    df = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=EVALUATION_COLUMNS)
+    df = df[EVALUATION_COLUMNS]
+    df.attrs.update({"coder": coder, "references": list(refs), "unit": p.unit_label})
+    return df
+
+
 # --------------------------------------------------------------------------- CSV input
 
 

@@ -230,8 +230,11 @@ class ReportInputs:
     cooccurrence: Any = None  # analysis.cooccurrence pairs
     scores: Any = None  # survey.score
     by_theme: Any = None  # triangulate.by_theme
-    agreement: Any = None  # agreement.Agreement.to_frame(), or None
-    coders: Sequence[str] = ()
+    agreement: Any = None  # agreement.Agreement.to_frame() over the people, or None
+    coders: Sequence[str] = ()  # the PEOPLE with codings of the counted statuses (never the auto-coder)
+    auto_coder: str = "auto"  # the auto-coder's name (models.AUTO_CODER)
+    auto_codings: int = 0  # how many codings the auto-coder proposed (any status)
+    auto_evaluation: Any = None  # agreement.evaluate_coder(...) when the report was asked for it, else None
     quotes: Any = None  # analysis.quote_table (appendix)
     figures: Mapping[str, Path] = field(default_factory=dict, hash=False)  # frequencies, cooccurrence, factors
     survey_notes: Sequence[str] = ()
@@ -378,21 +381,7 @@ def build_report(inputs: ReportInputs) -> Report:
                         "theme links to a scored factor: statistics by themes cannot be computed."),)
     sections.append(Section("by-theme", "Statistics by themes", bt))
 
-    if inputs.agreement is not None and len(inputs.coders) >= 2:
-        ag: tuple[Block, ...] = (table(
-            "agreement", f"Intercoder agreement ({', '.join(inputs.coders)})", inputs.agreement,
-            decimals={c: 3 for c in ("percent_agreement", "cohen_kappa", "krippendorff_alpha", "alpha_low",
-                                     "alpha_high", "gwet_ac1", "brennan_prediger")},
-            caption="Per code on presence/absence in each sentence; codes no coder applied are listed last and "
-                    "left out of the pooled and mean rows; alpha with a 95% bootstrap interval over sentences; "
-                    "Gwet's AC1 beside kappa and alpha (stable when a code is rare). Readings after Landis & Koch "
-                    "(1977) for kappa and AC1 and Krippendorff (2004) for alpha (>= .800 reliable, >= .667 "
-                    "tentative)."),)
-    else:
-        who = ", ".join(inputs.coders) or "nobody"
-        ag = (Paragraph(f"Intercoder agreement needs codings by two or more coders; this project has codings by "
-                        f"{who} (with the counted statuses). Code a sample independently and run `tematik agree`."),)
-    sections.append(Section("agreement", "Intercoder agreement", ag))
+    sections.append(Section("agreement", "Intercoder agreement", agreement_blocks(inputs)))
 
     refs = [FARMER_2006, GUETTERMAN_2015,
             "Landis, J. R., & Koch, G. G. (1977). The measurement of observer agreement for categorical data. "
@@ -429,6 +418,61 @@ def build_report(inputs: ReportInputs) -> Report:
     title = "Findings report"
     subtitle = f"{inputs.project} \u2014 generated {inputs.generated}"
     return Report(title, subtitle, tuple(sections), inputs.generated)
+
+
+AGREEMENT_DECIMALS = {c: 3 for c in ("percent_agreement", "cohen_kappa", "krippendorff_alpha", "alpha_low",
+                                     "alpha_high", "gwet_ac1", "brennan_prediger")}
+EVALUATION_REPORT_COLUMNS = ("reference", "code", "units", "tp", "fp", "fn", "precision", "recall", "f1", "note")
+
+
+def agreement_blocks(inputs: ReportInputs) -> tuple[Block, ...]:
+    """The intercoder agreement section: agreement between PEOPLE only. With fewer than two people it says who
+    coded, that the auto-coder is not a second coder and how to bring a second coder's codings in. The evaluation
+    of the auto-coder, when the report was asked for it, follows under its own heading, never as agreement."""
+    people = list(inputs.coders)
+    auto = inputs.auto_coder
+    statuses = ", ".join(inputs.statuses)
+    blocks: list[Block] = []
+    if inputs.agreement is not None and len(people) >= 2:
+        blocks.append(table(
+            "agreement", f"Intercoder agreement ({', '.join(people)})", inputs.agreement,
+            decimals=AGREEMENT_DECIMALS,
+            caption="Between the people who coded (the auto-coder is not one of them); per code on "
+                    "presence/absence in each sentence; codes no coder applied are listed last and "
+                    "left out of the pooled and mean rows; alpha with a 95% bootstrap interval over sentences; "
+                    "Gwet's AC1 beside kappa and alpha (stable when a code is rare). Readings after Landis & Koch "
+                    "(1977) for kappa and AC1 and Krippendorff (2004) for alpha (>= .800 reliable, >= .667 "
+                    "tentative)."))
+    else:
+        if people:
+            who = f"one person has codings with the counted statuses ({statuses}): {people[0]}"
+        else:
+            who = f"no person has codings with the counted statuses ({statuses})"
+        not_coder = (f" The auto-coder's {inputs.auto_codings} suggestion(s) are not a second coder: agreement "
+                     "with a machine is not intercoder agreement." if inputs.auto_codings else "")
+        blocks.append(Paragraph(
+            f"Intercoder agreement compares people, and {who}.{not_coder} To report it, have a second person code "
+            "a sample of the documents independently in a copy of the project (with `--coder NAME`), bring their "
+            "codings in with `tematik merge OTHER.db` or `tematik import-codings FILE`, and run `tematik agree`.",
+            emphasis=True))
+    if inputs.auto_evaluation is not None:
+        ev = inputs.auto_evaluation
+        refs = list(getattr(ev, "attrs", {}).get("references", ())) or people
+        blocks.append(table(
+            "auto_coder_evaluation",
+            f"Evaluation of the auto-coder (not intercoder agreement): {auto} against {', '.join(map(str, refs))}",
+            ev, [c for c in EVALUATION_REPORT_COLUMNS if c in getattr(ev, "columns", EVALUATION_REPORT_COLUMNS)],
+            decimals={"precision": 3, "recall": 3, "f1": 3},
+            caption="How well the auto-coder's suggestions match each person's coding, per code and pooled (ALL): "
+                    "precision = tp / (tp + fp), recall = tp / (tp + fn), F1 = 2 tp / (2 tp + fp + fn), over the "
+                    "sentences both saw. The auto-coder's side is everything it proposed (suggested, accepted and "
+                    f"rejected suggestions); each person's side is their codings with the counted statuses "
+                    f"({statuses}). This evaluates the auto-coder; it is not agreement between coders."))
+    elif inputs.auto_codings and people:
+        blocks.append(Paragraph(
+            f"The auto-coder is not evaluated in this report; `tematik agree --reference {auto}` (or `tematik "
+            f"report --evaluate-auto-coder`) scores its suggestions against each person's coding."))
+    return tuple(blocks)
 
 
 def _measure(frame: Any) -> str:

@@ -1,4 +1,5 @@
-"""`tematik agree`: intercoder agreement per code on code presence in units (sentence, turn, document, char)."""
+"""`tematik agree`: intercoder agreement between people per code on code presence in units (sentence, turn,
+document, char); the auto-coder only when asked for, as an evaluation of the auto-coder."""
 
 from __future__ import annotations
 
@@ -25,7 +26,8 @@ HEADERS = {"units_pairable": "pairable", "percent_agreement": "agreement", "cohe
 
 CodersOption = Annotated[str | None, typer.Option(
     "--coders", metavar="A,B", show_default=False,
-    help="Coders to compare, comma-separated (default: everyone with codings).")]
+    help="Coders to compare, comma-separated (default: every person with codings; the auto-coder only when "
+         "named here, as 'auto', and the table is then an evaluation of the auto-coder).")]
 UnitOption = Annotated[str | None, typer.Option(
     "--unit", metavar="UNIT", show_default=False,
     help="Unit of analysis: sentence, turn, paragraph, document or char (default: sentence).")]
@@ -34,15 +36,17 @@ CodeOption = Annotated[list[str] | None, typer.Option(
     help="Only these codes (id or name; repeat or comma-separate). Default: every code.")]
 ReferenceOption = Annotated[str | None, typer.Option(
     "--reference", metavar="CODER", show_default=False,
-    help="Score the other coders against this coder: precision, recall, F1.")]
+    help="Score the other coders against this coder: precision, recall, F1. --reference auto evaluates the "
+         "auto-coder: it is scored against each person in turn (each person is the reference).")]
 DisagreementsOption = Annotated[bool, typer.Option(
     "--disagreements", help="List the units where the coders differ on a code.")]
 TableOption = Annotated[Path | None, typer.Option(
     "--table", metavar="FILE.csv", dir_okay=False, show_default=False,
     help="Read (unit, coder, code) rows from this CSV instead of the project.")]
 StatusOption = status_option(
-    "Coding statuses that count (repeat or comma-separate; default: suggested,accepted,manual; all: every status, "
-    "rejected included).")
+    "Statuses of the people's codings that count (repeat or comma-separate; default: accepted,manual, their "
+    "decisions; all: every status, rejected included). When the auto-coder is compared, everything it proposed "
+    "counts (suggested, accepted, rejected).")
 
 
 
@@ -66,9 +70,14 @@ def agree(
                                                      "interval).")] = 2011,
     db: DbOption = None,
 ) -> None:
-    """Intercoder agreement per code: percent agreement, Cohen's kappa, Krippendorff's alpha (with a bootstrap
-    interval), Gwet's AC1, Brennan-Prediger. Codes no coder applied are listed apart and left out of the pooled
-    and mean rows.
+    """Intercoder agreement between people per code: percent agreement, Cohen's kappa, Krippendorff's alpha (with
+    a bootstrap interval), Gwet's AC1, Brennan-Prediger. Codes no coder applied are listed apart and left out of
+    the pooled and mean rows.
+
+    By default every person with codings is compared; the auto-coder's suggestions are not a coder. Ask for the
+    auto-coder with --reference auto (its precision, recall and F1 against each person) or by naming auto in
+    --coders: the table is then titled "Evaluation of the auto-coder (not intercoder agreement)". With one person
+    only, agree says so and how to bring a second coder's codings in (tematik merge, tematik import-codings).
 
     Agreement is computed on the presence of each code in each unit. A coder saw the units of every document in
     which they coded anything; units a coder did not see are missing data for alpha and are left out of the
@@ -85,7 +94,7 @@ def agree(
             frame = p.agree(unit=unit, status=status, **options)
     mode = frame.attrs["mode"]
     columns, rows = _records(frame)
-    if mode == "reference":
+    if mode in ("reference", "evaluation"):
         emit(columns, rows, fmt, output=output, decimals=3, sheet=frame.attrs["sheet"], title=frame.attrs["title"],
              caption=frame.attrs["caption"])
     elif mode == "disagreements":

@@ -286,17 +286,22 @@ def report(
     negative_share: NegativeShareOption = 0.5,
     instrument: InstrumentOption = None,
     lang: LangOption = Lang.id,
+    evaluate_auto_coder: Annotated[bool, typer.Option(
+        "--evaluate-auto-coder", help="Add the evaluation of the auto-coder against each person (precision, "
+                                      "recall, F1), under its own heading; it is never shown as agreement.")] = False,
     db: DbOption = None,
 ) -> None:
     """The findings report: corpus, codebook, theme frequencies (chart), co-occurrence (heatmap), factor scores
-    (chart), the joint display with its convergence summary, statistics by themes, intercoder agreement (two or
-    more coders), method notes and an appendix of quotes. Self-contained HTML, Markdown, XLSX and DOCX."""
+    (chart), the joint display with its convergence summary, statistics by themes, intercoder agreement (between
+    two or more people; the auto-coder is not a coder), method notes and an appendix of quotes. Self-contained
+    HTML, Markdown, XLSX and DOCX."""
     from tematik.project import parse_statuses
 
     with open_project(db) as p:
         written = p.report(output, status=status, quotes=quotes, appendix=appendix, links=links,
                            prominence=prominence, positive=positive, polarity=polarity.value,
-                           negative_share=negative_share, instrument=instrument, lang=lang.value)
+                           negative_share=negative_share, instrument=instrument, lang=lang.value,
+                           evaluate_auto_coder=evaluate_auto_coder)
     unreviewed_banner(parse_statuses(status))
     for kind, path in written.items():
         console.print(f"wrote {kind:5} {path}")

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from tematik.errors import InputError
+from tematik.models import AUTO_CODER
 from tematik.project._base import (
     COUNTED_STATUSES,
     DEFAULT_STATUSES,
@@ -51,8 +52,11 @@ MATRIX_ROWS = ("document", "participant")
 MATRIX_VALUES = ("presence", "count", "words")
 #: ``agree(unit=...)``.
 AGREE_UNITS = ("sentence", "turn", "paragraph", "document", "char")
-#: What ``agree`` counts by default (unreviewed suggestions included: the auto-coder is a coder too).
-AGREE_STATUSES = ("suggested", "accepted", "manual")
+#: What ``agree`` counts of a person's codings by default: their decisions (accepted and manual codings).
+AGREE_STATUSES = DEFAULT_STATUSES
+#: What counts as the auto-coder's when it is compared (``reference="auto"`` or named in ``coders``): everything
+#: it proposed, whatever review made of it -- a rejected suggestion is one it got wrong.
+AUTO_STATUSES = ("suggested", "accepted", "rejected")
 
 MEASURE = {"pct": "participants_pct"}
 #: Readable names of the measures (the table headers and chart labels).
@@ -131,20 +135,27 @@ def _with_attrs(frame: pd.DataFrame, **attrs: Any) -> pd.DataFrame:
 
 # --------------------------------------------------------------------------- agreement without a project
 
+#: The title of every table in which the auto-coder is one of the coders compared.
+EVALUATION_TITLE = "Evaluation of the auto-coder (not intercoder agreement)"
+
 
 def agree_table(table: PathLike, *, coders: Strings = None, code: Strings = None, reference: str | None = None,
                 disagreements: bool = False, bootstrap: int = 1000, seed: int = 2011,
                 unit: str | None = None) -> pd.DataFrame:
     """``tematik agree --table FILE.csv``: intercoder agreement on ``(unit, coder, code)`` rows read from a CSV
     file instead of a project (no project is needed). Arguments and result as :meth:`AnalysisMixin.agree`; the
-    file brings its own units, so ``unit`` must not be given."""
+    file brings its own units, so ``unit`` must not be given. A coder named ``auto`` (``models.AUTO_CODER``) is
+    the auto-coder, as in a project: left out unless named in ``coders`` or evaluated with ``reference="auto"``."""
     from tematik import agreement as ag
 
     coder_list, code_list, mode = _agree_mode(coders, code, reference, disagreements, bootstrap)
     if unit is not None:
         raise InputError("--unit is for the project's codings; a --table brings its own units", field="--unit")
-    presence = ag.presence_from_table(ag.read_agreement_csv(table), coders=coder_list or None,
-                                      codes=code_list or None)
+    rows = ag.read_agreement_csv(table)
+    present = sorted({str(c) for c in rows[ag.CODER] if isinstance(c, str) and c.strip()})
+    chosen = _who(coder_list, [c for c in present if c != AUTO_CODER], reference,
+                  auto_available=AUTO_CODER in present, where=f"the table {table}")
+    presence = ag.presence_from_table(rows, coders=chosen, codes=code_list or None)
     return _agreement_frame(presence, mode, reference, None, bootstrap, seed, source=str(table))
 
 
@@ -158,39 +169,109 @@ def _agree_mode(coders: Strings, code: Strings, reference: str | None, disagreem
         raise InputError("choose either --reference or --disagreements", field="--reference")
     if bootstrap < 0:
         raise InputError("the number of bootstrap resamples cannot be negative", field="--bootstrap")
-    return coder_list, code_list, "reference" if reference else "disagreements" if disagreements else "agreement"
+    mode = "agreement"
+    if reference == AUTO_CODER:
+        mode = "evaluation"
+    elif reference:
+        mode = "reference"
+    elif disagreements:
+        mode = "disagreements"
+    return coder_list, code_list, mode
+
+
+def _who(asked: list[str], people: list[str], reference: str | None, *, auto_available: bool,
+         where: str = "the project") -> list[str]:
+    """The coders to compare: those asked for, else every person with codings (and the auto-coder when it is the
+    one evaluated, ``reference="auto"``). Fewer than two people with the auto-coder not asked for is refused in one
+    line that says who has codings and how to ask for the auto-coder's evaluation."""
+    coders = list(asked) if asked else [*people, *([AUTO_CODER] if reference == AUTO_CODER else [])]
+    humans = [c for c in coders if c != AUTO_CODER]
+    if AUTO_CODER in coders:
+        if not auto_available:
+            from tematik.errors import NotFound
+
+            raise NotFound(f"the auto-coder ({AUTO_CODER}) has no codings in {where} to evaluate; run `tematik "
+                           "autocode` first", field="--reference" if reference == AUTO_CODER else "--coders")
+        if not humans and people:
+            raise InputError(f"the auto-coder is evaluated against people: name one beside it (--coders "
+                             f"{people[0]},{AUTO_CODER}) or use --reference {AUTO_CODER}", field="--coders")
+        if not humans:
+            raise InputError(f"evaluating the auto-coder needs a person's codings to score it against, and "
+                             f"{_nobody(people, where)}", field="--coders")
+        return coders
+    if len(humans) >= 2 or asked:
+        return coders
+    auto_hint = (f", or evaluate the auto-coder against {people[0]} with `tematik agree --reference {AUTO_CODER}`"
+                 if auto_available and people else "")
+    bring = ("bring a second person's independent codings in with `tematik merge OTHER.db` or `tematik "
+             "import-codings FILE`") if where == "the project" else "add a second person's rows to the table"
+    raise InputError(f"intercoder agreement compares people, and {_nobody(people, where)}"
+                     + (f" (the auto-coder '{AUTO_CODER}' is not a second coder)" if auto_available else "")
+                     + f"; {bring}{auto_hint}", field="--coders")
+
+
+def _nobody(people: list[str], where: str) -> str:
+    if not people:
+        return f"no person has codings in {where}"
+    if len(people) == 1:
+        return f"only one person has codings in {where}: {people[0]}"
+    return f"the people with codings in {where} are {', '.join(people)}"
 
 
 def _agreement_frame(presence, mode: str, reference: str | None, labels, bootstrap: int, seed: int, *,
-                     source: str) -> pd.DataFrame:
-    """The table of one agree mode, with its title and caption in attrs."""
+                     source: str, auto_note: str = "") -> pd.DataFrame:
+    """The table of one agree mode, with its title and caption in attrs. When the auto-coder is among the coders
+    the title, the caption and ``attrs["evaluates_auto_coder"]`` say the table evaluates the auto-coder."""
     from tematik import agreement as ag
 
+    coders = [str(c) for c in presence.coders]
+    evaluates = AUTO_CODER in coders
+    people = [c for c in coders if c != AUTO_CODER]
+    machine = (f" The auto-coder ('{AUTO_CODER}') is one of the coders compared, so this table evaluates the "
+               "auto-coder against people; it is not intercoder agreement, which compares people only."
+               f"{(' ' + auto_note) if auto_note else ''}") if evaluates else ""
+    common = dict(evaluates_auto_coder=evaluates, coders=coders)
+    if mode == "evaluation":
+        frame = ag.evaluate_coder(presence, AUTO_CODER, references=people)
+        return _with_attrs(
+            frame, mode=mode, sheet="auto-coder evaluation", **common,
+            title=f"{EVALUATION_TITLE}: {AUTO_CODER} against {', '.join(people)} ({source})",
+            caption="Each person's codings in turn are the reference the auto-coder is scored against: precision = "
+                    "tp / (tp + fp) (of the units where the auto-coder applied the code, the share the person coded "
+                    "too), recall = tp / (tp + fn) (of the person's units, the share the auto-coder found), F1 = "
+                    "2 tp / (2 tp + fp + fn), over the units both saw; ALL (pooled) sums the counts over codes. "
+                    "This is an evaluation of the auto-coder, not intercoder agreement."
+                    + (f" {auto_note}" if auto_note else ""))
     if mode == "reference":
         frame = ag.reference_scores(presence, reference)
-        return _with_attrs(frame[ag.REFERENCE_COLUMNS].copy(), mode=mode, sheet="reference",
-                           title=f"Against reference coder {reference} ({source})",
+        title = f"Against reference coder {reference} ({source})"
+        return _with_attrs(frame[ag.REFERENCE_COLUMNS].copy(), mode=mode, sheet="reference", **common,
+                           title=f"{EVALUATION_TITLE}: {title}" if evaluates else title,
                            caption="precision = tp / (tp + fp), recall = tp / (tp + fn), F1 = 2 tp / (2 tp + fp + "
-                                   "fn), over the units both saw; ALL (pooled) sums the counts over codes.")
+                                   f"fn), over the units both saw; ALL (pooled) sums the counts over codes.{machine}")
     if mode == "disagreements":
         frame = ag.disagreements(presence)
         if labels is not None:
             frame = labels(frame)
-        return _with_attrs(frame, mode=mode, sheet="disagreements", title=f"Disagreements ({source}): {len(frame)}")
+        title = f"Disagreements ({source}): {len(frame)}"
+        return _with_attrs(frame, mode=mode, sheet="disagreements", **common,
+                           title=f"{EVALUATION_TITLE}: {title}" if evaluates else title,
+                           caption=machine.strip())
     result = ag.agree(presence, bootstrap=bootstrap, seed=seed)
     full = result.to_frame()
     frame = full[["scope", *ag.AGREEMENT_COLUMNS]].copy()
     frame.attrs = dict(full.attrs)
     kappa_note = "" if len(result.coders) == 2 else " Cohen's kappa needs exactly two coders (use --coders A,B)."
+    title = f"{', '.join(coders)} ({source})"
     return _with_attrs(
-        frame, mode=mode, sheet="agreement",
-        title=f"Intercoder agreement: {', '.join(map(str, result.coders))} ({source})",
+        frame, mode=mode, sheet="auto-coder evaluation" if evaluates else "agreement", **common,
+        title=f"{EVALUATION_TITLE}: {title}" if evaluates else f"Intercoder agreement: {title}",
         caption="Per code on presence/absence in each unit; ALL (pooled) treats every (unit, code) decision of the "
                 "applied codes as one case; codes no coder applied are listed last and left out of the pooled and "
                 f"mean rows. alpha's 95% interval: bootstrap over units ({bootstrap} resamples, percentile, seed "
                 f"{seed}). AC1: Gwet (2008), stable when a code is rare. Readings: kappa, AC1 and BP after Landis & "
-                f"Koch (1977), alpha after Krippendorff (2004): >= .800 reliable, >= .667 tentative.{kappa_note}")
-
+                f"Koch (1977), alpha after Krippendorff (2004): >= .800 reliable, >= .667 tentative.{kappa_note}"
+                f"{machine}")
 
 
 # --------------------------------------------------------------------------- the methods
@@ -453,10 +534,15 @@ class AnalysisMixin(ProjectBase):
               status: Strings = None, bootstrap: int = 1000, seed: int = 2011) -> pd.DataFrame:
         """Intercoder agreement per code on code presence in units, as ``tematik agree --format json`` gives it.
 
-        ``coders``: who to compare (default: everyone with codings); ``unit``: sentence (default), turn,
-        paragraph, document or char; ``code``: only these codes (ids or names); ``status``: the statuses that
-        count (default suggested,accepted,manual; ``all`` = every status, rejected included). ``table``: read
-        ``(unit, coder, code)`` rows from this CSV file instead of the project (see also :func:`agree_table`).
+        Agreement compares PEOPLE. ``coders``: who to compare (default: every person with codings -- everyone but
+        the auto-coder ``models.AUTO_CODER``; naming ``"auto"`` here brings the auto-coder in, and the table is
+        then labelled an evaluation of the auto-coder). With fewer than two people and the auto-coder not asked for
+        it raises :class:`InputError` (field ``--coders``) saying who has codings. ``unit``: sentence (default),
+        turn, paragraph, document or char; ``code``: only these codes (ids or names); ``status``: the statuses of
+        the people's codings that count (default accepted,manual; ``all`` = every status, rejected included); the
+        auto-coder, when compared, counts everything it proposed (suggested, accepted, rejected: ``AUTO_STATUSES``).
+        ``table``: read ``(unit, coder, code)`` rows from this CSV file instead of the project (see also
+        :func:`agree_table`).
 
         The result, by mode:
 
@@ -465,46 +551,61 @@ class AnalysisMixin(ProjectBase):
           ``percent_agreement``, ``cohen_kappa``, ``kappa_reading``, ``krippendorff_alpha``, ``alpha_low``,
           ``alpha_high`` (bootstrap 95% interval: ``bootstrap`` resamples, ``seed``), ``alpha_reading``,
           ``gwet_ac1``, ``ac1_reading``, ``brennan_prediger``, ``bp_reading``, ``note``;
-        - ``reference="CODER"``: the other coders scored against that one: ``coder``, ``code``, ``units``,
+        - ``reference="auto"``: the evaluation of the auto-coder: each person (or each of ``coders``) in turn is
+          the reference the auto-coder is scored against: ``reference``, ``coder`` (auto), ``code``, ``units``,
           ``tp``, ``fp``, ``fn``, ``precision``, ``recall``, ``f1``, ``note``;
+        - ``reference="CODER"`` (a person): the other coders scored against that one: ``coder``, ``code``,
+          ``units``, ``tp``, ``fp``, ``fn``, ``precision``, ``recall``, ``f1``, ``note``;
         - ``disagreements=True``: the units where the coders differ on a code: the unit (``document``, ``seq``,
           ``start``, ``end``, ``text``; ``document`` only for document units), ``code``, ``applied_by``,
           ``not_applied_by``.
 
-        ``df.attrs``: ``title``, ``caption`` (agreement and reference), ``sheet``, ``mode``; in the default mode
-        also ``coders``, ``method`` and the references of the readings.
+        ``df.attrs``: ``title``, ``caption``, ``sheet``, ``mode`` (agreement, evaluation, reference,
+        disagreements), ``coders`` and ``evaluates_auto_coder`` (True when the auto-coder is among the coders: the
+        title then starts "Evaluation of the auto-coder (not intercoder agreement)"); in the default mode also
+        ``method`` and the references of the readings.
         """
         if table is not None:
             return agree_table(table, coders=coders, code=code, reference=reference, disagreements=disagreements,
                                bootstrap=bootstrap, seed=seed, unit=unit)
         from tematik.models import CODING_STATUSES
+        from tematik.store import agreement as store_agreement
 
         coder_list, code_list, mode = _agree_mode(coders, code, reference, disagreements, bootstrap)
         unit = "sentence" if unit is None else str(getattr(unit, "value", unit))
         if unit not in AGREE_UNITS:
             raise InputError(f"unknown unit {unit!r}; expected {', '.join(AGREE_UNITS)}", field="--unit")
         statuses = parse_statuses(status, default=AGREE_STATUSES, all_means=CODING_STATUSES)
-        presence, labels = self._presence(unit, coder_list, code_list, statuses)
-        return _agreement_frame(presence, mode, reference, labels, bootstrap, seed, source=f"{unit} units")
+        if coder_list:
+            store_agreement.check_coders(self.store, coder_list)
+        chosen = _who(coder_list, store_agreement.people(self.store), reference,
+                      auto_available=store_agreement.auto_codings(self.store) > 0)
+        presence, labels = self._presence(unit, chosen, code_list, statuses)
+        note = (f"The auto-coder's codings: everything it proposed ({', '.join(AUTO_STATUSES)}; a rejected "
+                f"suggestion counts as proposed); the people's codings: {', '.join(statuses)}.")
+        return _agreement_frame(presence, mode, reference, labels, bootstrap, seed, source=f"{unit} units",
+                                auto_note=note)
 
     def _presence(self, unit: str, coder_list: list[str], code_list: list[str], statuses: tuple[str, ...]):
-        """Presence data for agreement from the project's codings (``statuses`` counted), and a function that
-        adds readable unit labels to a disagreements table. Units are computed first when missing."""
+        """Presence data for agreement from the project's codings of ``coder_list`` (``statuses`` counted for
+        people, ``AUTO_STATUSES`` for the auto-coder), and a function that adds readable unit labels to a
+        disagreements table. Units are computed first when missing."""
         from tematik import agreement as ag
         from tematik.store import agreement as store_agreement
         from tematik.store import coding as store_coding
 
         store = self.store
-        coders = store_agreement.check_coders(store, coder_list) if coder_list else store_agreement.coders(store)
+        coders = list(coder_list)
         codes = [store_coding.code_exists(store, c) for c in code_list] if code_list else \
             store_agreement.codes(store)
         if not codes:
             raise InputError("no codes in the project; load a codebook first (tematik codebook load FILE)",
                              field="--code")
+        auto = AUTO_STATUSES if AUTO_CODER in coders else None
 
         if unit == "char":
             intervals, seen, lengths = store_agreement.coding_intervals(self.store, coder_ids=coders, code_ids=codes,
-                                                                        statuses=statuses)
+                                                                        statuses=statuses, auto_statuses=auto)
             presence = ag.presence_from_intervals(intervals, lengths, codes=codes, seen=seen)
             names = store_agreement.document_names(self.store, list(lengths))
 
@@ -521,7 +622,8 @@ class AnalysisMixin(ProjectBase):
                 log.info(f"split {done} document(s) into {unit}s")
         import pandas as pd
 
-        rows = store_agreement.unit_rows(self.store, unit, coder_ids=coders, code_ids=codes, statuses=statuses)
+        rows = store_agreement.unit_rows(self.store, unit, coder_ids=coders, code_ids=codes, statuses=statuses,
+                                         auto_statuses=auto)
         frame = pd.DataFrame(rows, columns=["unit", "coder", "code"])
         present = set(frame["coder"])
         presence = ag.presence_from_table(frame, coders=[c for c in coders if c in present], codes=codes)
@@ -538,5 +640,6 @@ class AnalysisMixin(ProjectBase):
         return presence, label_units
 
 
-__all__ = ["AGREE_STATUSES", "AGREE_UNITS", "COOCCUR_SHOW", "COOCCUR_UNITS", "FREQ_VALUES", "MATRIX_ROWS",
-           "MATRIX_VALUES", "SORT_KEYS", "AnalysisMixin", "agree_table", "scope_sentence"]
+__all__ = ["AGREE_STATUSES", "AGREE_UNITS", "AUTO_STATUSES", "COOCCUR_SHOW", "COOCCUR_UNITS", "EVALUATION_TITLE",
+           "FREQ_VALUES", "MATRIX_ROWS", "MATRIX_VALUES", "SORT_KEYS", "AnalysisMixin", "agree_table",
+           "scope_sentence"]

@@ -443,7 +443,7 @@ class TriangulateMixin(ProjectBase):
 
     # ------------------------------------------------------------------ the report
     def _report_content(self, g: Gathered, folder: Path, *, unit: str = "sentence", appendix: int = 12,
-                        joint_quotes: int = 2) -> Report:
+                        joint_quotes: int = 2, evaluate_auto_coder: bool = False) -> Report:
         """The report's content (charts are drawn into ``folder/charts``)."""
         from datetime import datetime
 
@@ -488,14 +488,25 @@ class TriangulateMixin(ProjectBase):
                               "factors": ", ".join(f"{f.factor} ({arrows.get(f.direction or '', '?')})"
                                                    for f in c.factors)})
 
-        coders = store_tri.coders(store, g.statuses)
-        agreement = None
+        # Intercoder agreement compares people: the auto-coder is never one of the coders here (issue 12).
+        from tematik.models import AUTO_CODER
+        from tematik.store import agreement as store_agreement
+
+        coders = [c for c in store_tri.coders(store, g.statuses) if c != AUTO_CODER]
+        auto_codings = store_agreement.auto_codings(store)
+        agreement = auto_evaluation = None
         if len(coders) >= 2:
             from tematik import agreement as ag
 
-            presence, _ = self._presence("sentence", [], [], g.statuses)  # type: ignore[attr-defined]
+            presence, _ = self._presence("sentence", coders, [], g.statuses)  # type: ignore[attr-defined]
             frame = ag.agreement(presence).to_frame()
             agreement = frame[[c for c in ["scope", *ag.AGREEMENT_COLUMNS] if c in frame.columns]]
+        if evaluate_auto_coder and coders and auto_codings:
+            from tematik import agreement as ag
+
+            presence, _ = self._presence("sentence", [*coders, AUTO_CODER], [], g.statuses)  # type: ignore
+            auto_evaluation = ag.evaluate_coder(presence, AUTO_CODER, references=[
+                c for c in presence.coders if c != AUTO_CODER])
 
         code_ids = [str(c) for c in g.data.codes["id"]]
         appendix_quotes = analysis.quote_table(g.data, store_analysis.quotes(store, filters, code_ids),
@@ -504,6 +515,7 @@ class TriangulateMixin(ProjectBase):
             project=store.path.name, generated=datetime.now().strftime("%Y-%m-%d %H:%M"), statuses=g.statuses,
             corpus=store_corpus.corpus_summary(store), codes=code_rows, display=g.display, frequencies=freq,
             cooccurrence=pairs, scores=g.scores, by_theme=g.by_theme(), agreement=agreement, coders=coders,
+            auto_coder=AUTO_CODER, auto_codings=auto_codings, auto_evaluation=auto_evaluation,
             quotes=appendix_quotes, figures=figures,
             survey_notes=method_notes(g.responses, g.categories) if g.responses is not None else (),
             scale_note=(f"Categories ({g.categories.name}) on the {g.categories.basis_name}: "
@@ -518,12 +530,18 @@ class TriangulateMixin(ProjectBase):
     def report(self, folder: PathLike, status: str | Iterable[str] | None = None, quotes: int = 2,
                appendix: int = 12, links: PathLike | None = None, prominence: float = 20.0,
                positive: str | Iterable[str] | None = None, polarity: str = "share", negative_share: float = 0.5,
-               instrument: str | None = None, lang: str = "id") -> dict[str, Path]:
+               instrument: str | None = None, lang: str = "id",
+               evaluate_auto_coder: bool = False) -> dict[str, Path]:
         """Write the findings report into ``folder`` (``tematik report --output FOLDER``): corpus, codebook, theme
         frequencies (chart), co-occurrence (heatmap), factor scores (chart), the joint display with its
-        convergence summary, statistics by themes, intercoder agreement (two or more coders), method notes and an
-        appendix of ``appendix`` quotes per theme; as report.html (self-contained), report.md, report.xlsx and
-        report.docx, with charts/ and MANIFEST.json written last.
+        convergence summary, statistics by themes, intercoder agreement (between two or more PEOPLE: the
+        auto-coder is not a coder; with one person the section says so and how to bring a second coder's codings
+        in), method notes and an appendix of ``appendix`` quotes per theme; as report.html (self-contained),
+        report.md, report.xlsx and report.docx, with charts/ and MANIFEST.json written last.
+
+        ``evaluate_auto_coder``: add, under its own heading in the agreement section, the evaluation of the
+        auto-coder against each person (precision, recall, F1 per code and pooled, as ``agree(reference="auto")``
+        gives them for sentences); never shown as intercoder agreement.
 
         The options are those of :meth:`triangulate` (``quotes``: exemplar quotes per theme in the joint
         display). Returns ``{"html": path, "md": path, "xlsx": path, "docx": path, "manifest": path}``.
@@ -540,7 +558,8 @@ class TriangulateMixin(ProjectBase):
         remove_manifest(folder)  # until the new one is written last, the folder is marked incomplete
         g = self._gather(statuses=statuses, rules=rules, links_file=_optional_path(links), quotes=quotes,
                          instrument=instrument, lang=lang)
-        doc = self._report_content(g, folder, appendix=appendix, joint_quotes=quotes)
+        doc = self._report_content(g, folder, appendix=appendix, joint_quotes=quotes,
+                                   evaluate_auto_coder=bool(evaluate_auto_coder))
         self._warn(g)
         return writers.write_all(doc, folder)
 

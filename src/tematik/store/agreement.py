@@ -1,9 +1,15 @@
 """Reads for intercoder agreement: codings as ``(unit, coder, code)`` rows or as character intervals.
 
-Which codings count: those of the given statuses (default: everything but ``rejected``) with positive polarity.
-Which units a coder saw: every unit of every document in which the coder has at least one coding of any status
-or polarity (a rejected or negative coding still shows the coder worked through that document). A coding applies
-its code to every unit it overlaps by at least one character.
+Which codings count: those of the given statuses (default: everything but ``rejected``) with positive polarity;
+the auto-coder (``models.AUTO_CODER``) may be given statuses of its own (``auto_statuses``: what it proposed,
+rejected proposals included, when it is evaluated). Which units a coder saw: every unit of every document in which
+the coder has at least one coding of any status or polarity (a rejected or negative coding still shows the coder
+worked through that document). A coding applies its code to every unit it overlaps by at least one character.
+
+People and the auto-coder: :func:`people` lists everyone with codings except the auto-coder. When the project
+records where an accepted coding came from (a ``suggested_by`` column on ``codings``: the reviewer is the coder,
+``suggested_by = 'auto'``), the auto-coder's proposals are read as its own rows *plus* those rows, so a suggestion
+a person accepted counts both as that person's coding and as the auto-coder's proposal.
 """
 
 from __future__ import annotations
@@ -12,7 +18,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from tematik.errors import InputError, NotFound
-from tematik.models import COUNTED_STATUSES, UNITS
+from tematik.models import AUTO_CODER, COUNTED_STATUSES, UNITS
 from tematik.store import Store
 
 UNIT_KINDS = (*UNITS, "document")
@@ -22,9 +28,42 @@ def _in(values: Sequence[Any]) -> str:
     return ",".join("?" * len(values))
 
 
+_AUTO = "'" + AUTO_CODER.replace("'", "''") + "'"  # the auto-coder's name as an SQL literal
+
+
+def has_suggested_by(db: Store) -> bool:
+    """Whether codings record the auto-coder behind an accepted suggestion (column ``suggested_by``)."""
+    return any(r[1] == "suggested_by" for r in db.conn.execute("PRAGMA table_info(codings)"))
+
+
+def _source(db: Store, coder_ids: Sequence[str]) -> str:
+    """The relation of codings agreement reads: ``codings`` itself, or -- when the auto-coder is compared and
+    accepted suggestions carry ``suggested_by`` -- codings plus those rows once more as the auto-coder's."""
+    if AUTO_CODER not in coder_ids or not has_suggested_by(db):
+        return "codings"
+    cols = "document_id, code_id, start, end, status, polarity"
+    return (f"(SELECT {cols}, coder FROM codings UNION ALL SELECT {cols}, {_AUTO} AS coder FROM codings "
+            f"WHERE suggested_by = {_AUTO} AND coder <> {_AUTO})")
+
+
 def coders(db: Store) -> list[str]:
-    """Everyone with at least one coding, sorted."""
-    return [r[0] for r in db.conn.execute("SELECT DISTINCT coder FROM codings ORDER BY coder")]
+    """Everyone with at least one coding, sorted (the auto-coder included when it proposed anything)."""
+    found = [r[0] for r in db.conn.execute("SELECT DISTINCT coder FROM codings ORDER BY coder")]
+    if AUTO_CODER not in found and auto_codings(db):
+        found = sorted([*found, AUTO_CODER])
+    return found
+
+
+def people(db: Store) -> list[str]:
+    """Everyone with at least one coding except the auto-coder, sorted: the coders intercoder agreement compares."""
+    return [r[0] for r in db.conn.execute(f"SELECT DISTINCT coder FROM codings WHERE coder <> {_AUTO} "
+                                          "ORDER BY coder")]
+
+
+def auto_codings(db: Store) -> int:
+    """How many codings the auto-coder proposed (any status; accepted ones credited to a reviewer included)."""
+    where = f"coder = {_AUTO}" + (f" OR suggested_by = {_AUTO}" if has_suggested_by(db) else "")
+    return int(db.conn.execute(f"SELECT count(*) FROM codings WHERE {where}").fetchone()[0])
 
 
 def check_coders(db: Store, wanted: Sequence[str]) -> list[str]:
@@ -35,6 +74,20 @@ def check_coders(db: Store, wanted: Sequence[str]) -> list[str]:
     return list(wanted)
 
 
+def _applied(coder_ids: Sequence[str], statuses: Sequence[str], auto_statuses: Sequence[str] | None,
+             alias: str = "c") -> tuple[str, list[Any]]:
+    """The WHERE part that picks applied codes: positive polarity, the statuses that count (the auto-coder's own,
+    when given), the coders. Codes are added by the caller."""
+    sp = list(statuses)
+    if auto_statuses is None or AUTO_CODER not in coder_ids:
+        return f"{alias}.status IN ({_in(sp)})", sp
+    ap = list(auto_statuses)
+    if not sp:
+        return f"({alias}.coder = {_AUTO} AND {alias}.status IN ({_in(ap)}))", ap
+    return (f"(({alias}.coder = {_AUTO} AND {alias}.status IN ({_in(ap)})) OR "
+            f"({alias}.coder <> {_AUTO} AND {alias}.status IN ({_in(sp)})))"), [*ap, *sp]
+
+
 def codes(db: Store) -> list[str]:
     """Active codes in codebook order, then inactive codes that still have codings."""
     return [r[0] for r in db.conn.execute(
@@ -43,28 +96,32 @@ def codes(db: Store) -> list[str]:
 
 
 def unit_rows(db: Store, unit: str, *, coder_ids: Sequence[str], code_ids: Sequence[str],
-              statuses: Sequence[str] = COUNTED_STATUSES) -> list[tuple[int, str, str | None]]:
+              statuses: Sequence[str] = COUNTED_STATUSES, auto_statuses: Sequence[str] | None = None
+              ) -> list[tuple[int, str, str | None]]:
     """The long agreement table for segment units (sentence, turn, paragraph) or whole documents.
 
     Unit ids are segment rowids (or document ids for ``document``). A row with code None says the coder saw the
     unit. Segments must already be stored for every document (see ``store.corpus.save_segments``).
+    ``auto_statuses``: the statuses that count for the auto-coder (default: ``statuses``).
     """
     if unit not in UNIT_KINDS:
         raise InputError(f"unknown unit {unit!r}; expected {', '.join(UNIT_KINDS)} or char", field="--unit")
-    if not coder_ids or not code_ids or not statuses:
+    if not coder_ids or not code_ids or not (statuses or auto_statuses):
         return []
-    cp, kp, sp = list(coder_ids), list(code_ids), list(statuses)
-    seen = f"SELECT DISTINCT document_id, coder FROM codings WHERE coder IN ({_in(cp)})"
-    applied = (f"c.status IN ({_in(sp)}) AND c.polarity = 'positive' AND c.coder IN ({_in(cp)}) "
+    cp, kp = list(coder_ids), list(code_ids)
+    src = _source(db, cp)
+    status_sql, sp = _applied(cp, statuses, auto_statuses)
+    seen = f"SELECT DISTINCT document_id, coder FROM {src} WHERE coder IN ({_in(cp)})"
+    applied = (f"{status_sql} AND c.polarity = 'positive' AND c.coder IN ({_in(cp)}) "
                f"AND c.code_id IN ({_in(kp)})")
     if unit == "document":
         sql = (f"SELECT document_id, coder, NULL FROM ({seen}) "
-               f"UNION ALL SELECT DISTINCT c.document_id, c.coder, c.code_id FROM codings c WHERE {applied}")
+               f"UNION ALL SELECT DISTINCT c.document_id, c.coder, c.code_id FROM {src} c WHERE {applied}")
         params: list[Any] = [*cp, *sp, *cp, *kp]
     else:
         sql = (f"SELECT s.rowid, w.coder, NULL FROM segments s JOIN ({seen}) w ON w.document_id = s.document_id "
                f"WHERE s.unit = ? "
-               f"UNION ALL SELECT DISTINCT s.rowid, c.coder, c.code_id FROM codings c JOIN segments s "
+               f"UNION ALL SELECT DISTINCT s.rowid, c.coder, c.code_id FROM {src} c JOIN segments s "
                f"ON s.document_id = c.document_id AND s.unit = ? AND s.start < c.end AND s.end > c.start "
                f"WHERE {applied}")
         params = [*cp, unit, unit, *sp, *cp, *kp]
@@ -90,25 +147,28 @@ def unit_labels(db: Store, unit: str, ids: Sequence[int]) -> dict[int, dict[str,
 
 
 def coding_intervals(db: Store, *, coder_ids: Sequence[str], code_ids: Sequence[str],
-                     statuses: Sequence[str] = COUNTED_STATUSES
+                     statuses: Sequence[str] = COUNTED_STATUSES, auto_statuses: Sequence[str] | None = None
                      ) -> tuple[dict[str, list[tuple[int, int, int, str]]], dict[str, list[int]], dict[int, int]]:
     """Character units: (intervals per coder, documents each coder saw, document lengths).
 
     Intervals are ``(document id, start, end, code)``; lengths cover every document some coder saw.
+    ``auto_statuses`` as in :func:`unit_rows`.
     """
-    cp, kp, sp = list(coder_ids), list(code_ids), list(statuses)
+    cp, kp = list(coder_ids), list(code_ids)
     intervals: dict[str, list[tuple[int, int, int, str]]] = {c: [] for c in cp}
     seen: dict[str, list[int]] = {c: [] for c in cp}
     if not cp:
         return intervals, seen, {}
+    src = _source(db, cp)
     for doc, coder in db.conn.execute(
-            f"SELECT DISTINCT document_id, coder FROM codings WHERE coder IN ({_in(cp)})", cp):
+            f"SELECT DISTINCT document_id, coder FROM {src} WHERE coder IN ({_in(cp)})", cp):
         seen[coder].append(doc)
+    status_sql, sp = _applied(cp, statuses, auto_statuses)
     if kp and sp:
         for doc, start, end, code, coder in db.conn.execute(
-                f"SELECT document_id, start, end, code_id, coder FROM codings WHERE status IN ({_in(sp)}) "
-                f"AND polarity = 'positive' AND coder IN ({_in(cp)}) AND code_id IN ({_in(kp)}) "
-                f"ORDER BY document_id, start", [*sp, *cp, *kp]):
+                f"SELECT c.document_id, c.start, c.end, c.code_id, c.coder FROM {src} c WHERE {status_sql} "
+                f"AND c.polarity = 'positive' AND c.coder IN ({_in(cp)}) AND c.code_id IN ({_in(kp)}) "
+                f"ORDER BY c.document_id, c.start", [*sp, *cp, *kp]):
             intervals[coder].append((doc, start, end, code))
     docs = sorted({d for ds in seen.values() for d in ds})
     lengths = dict(db.conn.execute(f"SELECT id, chars FROM documents WHERE id IN ({_in(docs)})", docs).fetchall()) \
