@@ -91,6 +91,7 @@ def _register() -> None:
         speakers,
         survey,
         triangulate,
+        workbench,
     )
     from tematik.cli import analysis as analysis_commands
 
@@ -98,6 +99,7 @@ def _register() -> None:
     speakers.register(app)
     codebook.register(app)
     coding.register(app)
+    workbench.register(app)  # `code open`, on the code group the line above made
     review.register(app)
     learn.register(app)
     agree.register(app)
