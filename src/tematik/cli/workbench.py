@@ -94,6 +94,11 @@ def open_command(
         if session.review is not None and not session.review.items:
             console.print("no open suggestions to review")
             return
+        if not interactive():
+            from tematik.errors import InputError
+
+            raise InputError("the workbench needs a terminal (standard input and output); in a script use "
+                             "`tematik show DOC --units sentence`, `tematik code add` or `tematik review --plain`")
         workbench_app(session).run()
         console.print(session.summary(), markup=False, highlight=False)
 

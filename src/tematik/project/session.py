@@ -310,7 +310,7 @@ class CodingSession:
             n = int(code)
             numbered = self.numbered()
             if not 1 <= n <= len(numbered):
-                raise InputError(f"no code number {n} (the list shows {len(numbered)})", field="code")
+                raise InputError(f"no code number {n} (the list shows {len(numbered)})")
             return numbered[n - 1].id
         for c in self.codes:
             if code in (c.id,) or c.name.lower() == str(code).lower():
@@ -556,12 +556,12 @@ class CodingSession:
             self._add(last.code, last.span)
         else:
             self._undo_decision(last.decision)
-            if self.review is not None:
-                self._review_back(last.coding_id)
-        message = f"undone: {last.message}"
-        self.message = message
         self.reload()
         self._goto_span(last.span)
+        if self.review is not None and last.kind in ("accepted", "rejected", "recoded"):
+            self._review_back(last.coding_id)
+        message = f"undone: {last.message}"
+        self.message = message
         return Action("undone", message, last.coding_id, last.code, last.document, last.span)
 
     def _goto_span(self, span: tuple[int, int] | None) -> None:
