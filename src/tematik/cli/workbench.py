@@ -241,6 +241,7 @@ def _classes() -> dict[str, Any]:  # noqa: C901 - the app's classes, defined onc
             self._signatures: list[Any] = []
             self._doc_shown: tuple[int, int] | None = None
             self._error = False
+            self._code_lines = -1
             self.palette: dict[str, str] = {}
             for c in session.codes:
                 self.colour(c.id, c.colour)
@@ -277,7 +278,9 @@ def _classes() -> dict[str, Any]:  # noqa: C901 - the app's classes, defined onc
             self._draw_detail()
             self._draw_status()
             if self.rows:
-                self.rows[s.cursor].scroll_visible(animate=False, immediate=True)
+                row, box = self.rows[s.cursor], self.query_one("#text", Text_)
+                if not box.region.contains_region(row.region):  # scroll only when the cursor leaves the view
+                    row.scroll_visible(animate=False, immediate=True)
 
         async def _mount_rows(self) -> None:
             box = self.query_one("#text", Text_)
@@ -300,13 +303,16 @@ def _classes() -> dict[str, Any]:  # noqa: C901 - the app's classes, defined onc
                 cursor = i == s.cursor
                 sig = (tuple((m.id, m.code, m.status) for m in marks), cursor, s.word if cursor else None,
                        i in sel_units, sel_span if word_mode and i in sel_units else None)
-                if sig == self._signatures[i]:
+                before = self._signatures[i]
+                if sig == before:
                     continue
                 self._signatures[i] = sig
                 row = self.rows[i]
                 row.set_class(cursor, "-cursor")
                 row.set_class(i in sel_units and not word_mode, "-selected")
-                row.update(self._row(i, u, marks, cursor, sel_span if word_mode else None))
+                # only a change of the codes can change the row's height: else no layout of every row
+                row.update(self._row(i, u, marks, cursor, sel_span if word_mode else None),
+                           layout=before is None or before[0] != sig[0])
 
         def _row(self, i: int, u: Any, marks: list[Any], cursor: bool, sel: tuple[int, int] | None) -> Any:
             s = self.session
@@ -345,7 +351,7 @@ def _classes() -> dict[str, Any]:  # noqa: C901 - the app's classes, defined onc
             if s.review is not None:
                 head += f" · review {min(s.review.index + 1, len(s.review.items))}/{len(s.review.items)}"
             head += f" · coder {s.coder}"
-            self.query_one("#head", Static).update(Text(head, no_wrap=True, overflow="ellipsis"))
+            self.query_one("#head", Static).update(Text(head, no_wrap=True, overflow="ellipsis"), layout=False)
 
         def _draw_codes(self) -> None:
             s = self.session
@@ -371,7 +377,9 @@ def _classes() -> dict[str, Any]:  # noqa: C901 - the app's classes, defined onc
             from rich.console import Group
 
             body = Group(title, table) if visible else Group(title, Text("no code matches", style="dim"))
-            self.query_one("#codes", Static).update(body)
+            lines = len(visible) or 1  # a layout only when the list grows or shrinks (the filter)
+            self.query_one("#codes", Static).update(body, layout=lines != self._code_lines)
+            self._code_lines = lines
 
         def _draw_detail(self) -> None:
             s = self.session
@@ -398,12 +406,12 @@ def _classes() -> dict[str, Any]:  # noqa: C901 - the app's classes, defined onc
                 second.append("1-9 code · a/r accept/reject · n next suggestion · v select · m memo · ? help")
             from rich.console import Group
 
-            self.query_one("#detail", Static).update(Group(line, second))
+            self.query_one("#detail", Static).update(Group(line, second), layout=False)
 
         def _draw_status(self) -> None:
             text = Text(self.session.message or "? help · q quit", no_wrap=True, overflow="ellipsis",
                         style="bold red" if self._error else "")
-            self.query_one("#status", Static).update(text)
+            self.query_one("#status", Static).update(text, layout=False)
 
         # -------------------------------------------------------------- doing
         async def _do(self, fn: Any, *args: Any) -> None:

@@ -157,6 +157,7 @@ class CodingSession:
         self.doc_index = 0
         self.document: Document
         self.units: list[Unit] = []
+        self._by_unit: list[list[Mark]] = []
         self.marks: list[Mark] = []
         self.cursor = 0  # the unit under the cursor
         self.word: int | None = None  # a word of the cursor's unit (index into its words), or None: the unit
@@ -208,32 +209,55 @@ class CodingSession:
             index = self.documents.index(name)
         self.doc_index = index
         self.cursor, self.word, self.anchor, self.focus = 0, None, None, 0
-        self.reload()
+        self.reload(units=True)
 
-    def reload(self) -> None:
-        """Read the open document, its units and its codings again (after every change)."""
+    def reload(self, *, units: bool = False) -> None:
+        """Read the open document's codings again (after every change); ``units``: also its text and units (when
+        it is opened)."""
         name = self.documents[self.doc_index]
-        view = self.p.show(name, units=self.unit, status="all")
-        self.document = view.document
-        text = self.document.text
-        turns = list(self.document.turns or ())
-        units: list[Unit] = []
-        seen_turns: set[int] = set()
-        for row in view.units.to_dict("records") if view.units is not None else []:
-            start, end = int(row["start"]), int(row["end"])
-            t = next((i for i, tr in enumerate(turns) if tr.start <= start < tr.end), -1)
-            words = tuple((start + m.start(), start + m.end()) for m in _WORD.finditer(text[start:end]))
-            units.append(Unit(int(row["n"]), start, end, row["speaker"], bool(row["interviewer"]), t,
-                              t >= 0 and t not in seen_turns, words or ((start, end),)))
-            seen_turns.add(t)
-        self.units = units
+        view = self.p.show(name, units=self.unit if units or not self.units else None, status="all")
+        if view.units is not None:
+            self._read_units(view)
         extra = self._suggestion_details(name)
         colours = {c.id: c.colour for c in self.codes}
         self.marks = [Mark(int(m["id"]), m["code"], int(m["start"]), int(m["end"]), m["status"], m["coder"],
                            m.get("rule"), *extra.get(int(m["id"]), (None, None)), m.get("colour") or
                            colours.get(m["code"]))
                       for m in view.marks if m["status"] in SHOWN]
+        self._by_unit = self._index_marks()
         self.cursor = min(self.cursor, max(len(self.units) - 1, 0))
+
+    def _index_marks(self) -> list[list[Mark]]:
+        """The codings overlapping each unit (a long transcript redraws without comparing every pair)."""
+        import bisect
+
+        starts = [u.start for u in self.units]
+        out: list[list[Mark]] = [[] for _ in self.units]
+        for m in self.marks:
+            i = max(bisect.bisect_right(starts, m.start) - 1, 0)
+            while i < len(self.units) and self.units[i].start < m.end:
+                if m.start < self.units[i].end:
+                    out[i].append(m)
+                i += 1
+        return out
+
+    def _read_units(self, view: Any) -> None:
+        self.document = view.document
+        text = self.document.text
+        turns = list(self.document.turns or ())
+        units: list[Unit] = []
+        seen_turns: set[int] = set()
+        t = 0
+        for row in view.units.to_dict("records"):
+            start, end = int(row["start"]), int(row["end"])
+            while t < len(turns) and turns[t].end <= start:  # units and turns are both in text order
+                t += 1
+            turn = t if t < len(turns) and turns[t].start <= start else -1
+            words = tuple((start + m.start(), start + m.end()) for m in _WORD.finditer(text[start:end]))
+            units.append(Unit(int(row["n"]), start, end, row["speaker"], bool(row["interviewer"]), turn,
+                              turn >= 0 and turn not in seen_turns, words or ((start, end),)))
+            seen_turns.add(turn)
+        self.units = units
 
     def _suggestion_details(self, name: str) -> dict[int, tuple[str | None, float | None]]:
         """Origin and confidence of the open suggestions of a document, by coding id."""
@@ -251,8 +275,8 @@ class CodingSession:
         return [m for m in self.marks if m.start < end and start < m.end]
 
     def marks_of(self, unit: int) -> list[Mark]:
-        u = self.units[unit]
-        return self.marks_in(u.start, u.end)
+        """The codings overlapping one unit (by its index), in text order."""
+        return self._by_unit[unit]
 
     def here(self) -> list[Mark]:
         """The codings on the cursor's unit (or the selection): suggestions first, then in text order."""
