@@ -230,6 +230,28 @@ def test_review_mode_walks_the_queue_in_order(project):
         assert [it["id"] for it in only.review.items] == [8] and only.name == "nurse_b"
 
 
+def test_review_mode_off_the_queue_acts_where_the_cursor_is(project):
+    with tematik.open(project) as p:
+        s = p.session(coder="rev", review={"code": ["workload"]})
+        first = s.current_suggestion()
+        assert (first.code, s.cursor) == ("workload", 1)
+        s.goto(3)  # the burnout suggestion of sentence 4, not in this queue
+        s.reject()
+        assert s.review.index == 0 and s.current_suggestion() is None  # the queue did not move
+        s.goto(1)
+        assert s.current_suggestion().id == first.id
+        s.toggle("burnout")  # on the suggestion under review a code key changes its code
+        assert coded(project)[0][:4] == ("burnout", 56, 78, "accepted") and s.review.index == 1
+        assert ("burnout", 110, 143, "rejected") in [r[:4] for r in coded(project)]
+
+
+def test_documents_by_id_and_name(project):
+    with tematik.open(project) as p:
+        ids = dict(zip(p.docs()["name"], p.docs()["id"], strict=True))
+        assert p.session(int(ids["nurse_c"])).name == "nurse_c"
+        assert p.session("nurse_b").name == "nurse_b"
+
+
 def test_turn_and_paragraph_units(project):
     with tematik.open(project) as p:
         s = p.session("nurse_b", coder="ana", unit="turn")

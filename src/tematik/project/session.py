@@ -18,7 +18,10 @@ The calls that change the project are few and in one place each (see ``_add``, `
 
 from __future__ import annotations
 
+import logging
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -66,6 +69,7 @@ class Mark:
     origin: str | None = None
     confidence: float | None = None
     colour: str | None = None
+    polarity: str = "positive"
 
     @property
     def pending(self) -> bool:
@@ -76,7 +80,8 @@ class Mark:
         ``workload · accepted by ana · from workload/en/term:overtime`` for a coding."""
         origin = self.origin or self.rule
         if self.pending:
-            return " · ".join(x for x in (f"?{self.code}", f"rule {origin}" if origin else "suggested",
+            return " · ".join(x for x in (f"?{self.code}", "negated" if self.polarity == "negative" else "",
+                                          f"rule {origin}" if origin else "suggested",
                                           f"confidence {self.confidence:.2f}" if self.confidence is not None
                                           else "") if x)
         parts = [self.code, f"{self.status} by {self.coder}"]
@@ -153,6 +158,7 @@ class CodingSession:
         self.filter = ""
         self.history: list[Action] = []
         self.memos = 0  # memos written in this session
+        self._heard: list[str] = []  # warnings of the API calls of the step being done
         self.message = ""
         self.doc_index = 0
         self.document: Document
@@ -168,10 +174,13 @@ class CodingSession:
             queue = project.review_queue(**review)
             self.review = ReviewState(list(queue.items))
             first = self.review.current
-            self.open(first["document"] if first else (doc if doc is not None else 0))
+            if first is not None:
+                self.open(first["document"])
+            else:
+                self.open(doc) if doc is not None else self._open_index(0)
             self._show_review_item()
         else:
-            self.open(doc if doc is not None else 0)
+            self.open(doc) if doc is not None else self._open_index(0)
 
     # ------------------------------------------------------------------ reading the project
     def _read_codes(self) -> list[CodeEntry]:
@@ -199,14 +208,13 @@ class CodingSession:
         return out
 
     def open(self, doc: str | int) -> None:
-        """Open a document (name, or its index in :attr:`documents` when an int below their number)."""
-        if isinstance(doc, int) and 0 <= doc < len(self.documents):
-            index = doc
-        elif str(doc) in self.documents:
-            index = self.documents.index(str(doc))
+        """Open a document (by name or id, as ``tematik show`` takes it; NotFound for an unknown one)."""
+        if isinstance(doc, str) and doc in self.documents:
+            self._open_index(self.documents.index(doc))
         else:
-            name = self.p.show(doc, codings=False).document.name  # NotFound for an unknown document
-            index = self.documents.index(name)
+            self._open_index(self.documents.index(self.p.show(doc, codings=False).document.name))
+
+    def _open_index(self, index: int) -> None:
         self.doc_index = index
         self.cursor, self.word, self.anchor, self.focus = 0, None, None, 0
         self.reload(units=True)
@@ -222,7 +230,7 @@ class CodingSession:
         colours = {c.id: c.colour for c in self.codes}
         self.marks = [Mark(int(m["id"]), m["code"], int(m["start"]), int(m["end"]), m["status"], m["coder"],
                            m.get("rule"), *extra.get(int(m["id"]), (None, None)), m.get("colour") or
-                           colours.get(m["code"]))
+                           colours.get(m["code"]), m.get("polarity") or "positive")
                       for m in view.marks if m["status"] in SHOWN]
         self._by_unit = self._index_marks()
         self.cursor = min(self.cursor, max(len(self.units) - 1, 0))
@@ -284,7 +292,9 @@ class CodingSession:
             return []
         start, end = self.span()
         found = self.marks_in(start, end)
-        return sorted(found, key=lambda m: (not m.pending, m.start, m.end, m.id))
+        item = self.review.current if self.review is not None else None
+        return sorted(found, key=lambda m: (item is None or m.id != item["id"], not m.pending, m.start, m.end,
+                                            m.id))
 
     def current_mark(self) -> Mark | None:
         """The coding the detail line shows (tab cycles through those of the unit)."""
@@ -292,11 +302,8 @@ class CodingSession:
         return found[self.focus % len(found)] if found else None
 
     def current_suggestion(self) -> Mark | None:
-        """The suggestion ``a`` / ``r`` decide: in review mode the queue's; else the focused coding if it is a
-        suggestion, else the first suggestion on the unit."""
-        if self.review is not None and self.review.current is not None:
-            item = self.review.current
-            return next((m for m in self.marks if m.id == item["id"]), None)
+        """The suggestion ``a`` / ``r`` decide: the focused coding if it is a suggestion, else the first suggestion
+        on the unit (in review mode the one under review comes first while the cursor is on it)."""
         mark = self.current_mark()
         if mark is not None and mark.pending:
             return mark
@@ -450,29 +457,53 @@ class CodingSession:
         return f"chars {start}-{end}"
 
     # ------------------------------------------------------------------ changes (each one Project call)
+    @contextmanager
+    def _listen(self) -> Iterator[None]:
+        """The API's warnings during a call (e.g. a span in an interviewer turn), kept for the status line."""
+        heard = self._heard
+
+        class Keep(logging.Handler):
+            def emit(self, record: logging.LogRecord) -> None:
+                heard.append(record.getMessage())
+
+        handler, logger = Keep(logging.WARNING), logging.getLogger("tematik")
+        logger.addHandler(handler)
+        try:
+            yield
+        finally:
+            logger.removeHandler(handler)
+
     def _add(self, code: str, span: tuple[int, int]) -> int:
-        result = self.p.add_coding(self.name, code, span=span, coder=self.coder)
+        with self._listen():
+            result = self.p.add_coding(self.name, code, span=span, coder=self.coder)
         first = getattr(result, "codings", None)  # a result holding several codings (ranges), or one coding
         return int(first[0].id if first else result.id)
 
     def _remove(self, coding_id: int) -> None:
-        self.p.remove_coding(coding_id, coder=self.coder)
+        with self._listen():
+            self.p.remove_coding(coding_id, coder=self.coder)
 
     def _accept(self, coding_id: int) -> Any:
-        return self.p.review_accept(coding_id, coder=self.coder)
+        with self._listen():
+            return self.p.review_accept(coding_id, coder=self.coder)
 
     def _reject(self, coding_id: int) -> Any:
-        return self.p.review_reject(coding_id, coder=self.coder)
+        with self._listen():
+            return self.p.review_reject(coding_id, coder=self.coder)
 
     def _recode(self, coding_id: int, code: str) -> Any:
-        return self.p.review_recode(coding_id, code, coder=self.coder)
+        with self._listen():
+            return self.p.review_recode(coding_id, code, coder=self.coder)
 
     def _undo_decision(self, decision: Any) -> None:
-        self.p.review_undo(decision, coder=self.coder)
+        with self._listen():
+            self.p.review_undo(decision, coder=self.coder)
 
     def _memo(self, target: str, target_id: str | int, text: str) -> Any:
+        with self._listen():
+            result = self.p.add_memo(target, target_id, text, coder=self.coder)
         self.memos += 1
-        return self.p.add_memo(target, target_id, text, coder=self.coder)
+        return result
 
     def _mine(self, m: Mark) -> bool:
         """A coding this coder may take back with a code key: theirs, or an accepted suggestion still under the
@@ -483,6 +514,9 @@ class CodingSession:
         if undoable:
             self.history.append(action)
         self.message = action.message
+        if self._heard:
+            self.message += " · warning: " + "; ".join(self._heard)
+            self._heard.clear()
         self.reload()
         return action
 
@@ -491,7 +525,10 @@ class CodingSession:
         coding of the code; else accept an open suggestion of it there; else add a manual coding. In review mode
         the key changes the code of the suggestion under review (see :meth:`recode`)."""
         code_id = self.resolve(code)
-        if self.review is not None and span is None and self.review.current is not None:
+        if not self.units:
+            raise InputError(f"{self.name} has no text to code")
+        mark = self.current_suggestion()
+        if span is None and self.review is not None and mark is not None and self._under_review(mark):
             return self.recode(code_id)
         span = span or self.span()
         same = [m for m in self.marks if m.code == code_id and (m.start, m.end) == tuple(span)]
@@ -524,16 +561,21 @@ class CodingSession:
         """Reject the suggestion under the cursor (review mode: the one under review, then the next)."""
         return self._decide("rejected")
 
+    def _under_review(self, mark: Mark) -> bool:
+        return self.review is not None and self.review.current is not None and mark.id == self.review.current["id"]
+
     def _decide(self, kind: str) -> Action | None:
         mark = self.current_suggestion()
         if mark is None:
             self.message = "no open suggestion here (n: the next one)"
             return None
+        queued = self._under_review(mark)
         decision = self._accept(mark.id) if kind == "accepted" else self._reject(mark.id)
         verb = "accepted" if kind == "accepted" else "rejected"
         action = self._done(Action(kind, f"{verb} {mark.code} on {self._place((mark.start, mark.end))}", mark.id,
                                    mark.code, self.name, (mark.start, mark.end), decision))
-        self._advance_review()
+        if queued:
+            self._advance_review()
         return action
 
     def recode(self, code: int | str) -> Action | None:
@@ -543,10 +585,12 @@ class CodingSession:
             self.message = "no open suggestion here to change"
             return None
         code_id = self.resolve(code)
+        queued = self._under_review(mark)
         decision = self._recode(mark.id, code_id)
         action = self._done(Action("recoded", f"changed {mark.code} to {code_id} and accepted it", mark.id,
                                    code_id, self.name, (mark.start, mark.end), decision))
-        self._advance_review()
+        if queued:
+            self._advance_review()
         return action
 
     def memo(self, text: str) -> Action | None:
@@ -555,6 +599,8 @@ class CodingSession:
         if not text.strip():
             self.message = "empty memo: nothing written"
             return None
+        if not self.units:
+            raise InputError(f"{self.name} has no text to write a memo on; `tematik memo add document` does")
         mark = self.current_mark()
         if mark is not None:
             self._memo("coding", mark.id, text)
@@ -573,7 +619,7 @@ class CodingSession:
             return None
         last = self.history.pop()
         if last.document != self.name and last.document in self.documents:
-            self.open(last.document)
+            self._open_index(self.documents.index(last.document))
         if last.kind == "added":
             self._remove(last.coding_id)
         elif last.kind == "removed":
@@ -585,6 +631,9 @@ class CodingSession:
         if self.review is not None and last.kind in ("accepted", "rejected", "recoded"):
             self._review_back(last.coding_id)
         message = f"undone: {last.message}"
+        if self._heard:
+            message += " · warning: " + "; ".join(self._heard)
+            self._heard.clear()
         self.message = message
         return Action("undone", message, last.coding_id, last.code, last.document, last.span)
 
@@ -614,7 +663,7 @@ class CodingSession:
         for k in range(1, n + 1):
             i = (self.doc_index + k * step) % n
             if self.documents[i] in with_suggestions:
-                self.open(i)
+                self._open_index(i)
                 pending = sorted((m for m in self.marks if m.pending), key=lambda m: (m.start, m.id))
                 mark = pending[0] if step > 0 else pending[-1]
                 self._goto_span((mark.start, mark.end))
@@ -630,7 +679,7 @@ class CodingSession:
         """Open the next (``step=-1``: previous) document; stays at the first / last."""
         i = max(0, min(self.doc_index + step, len(self.documents) - 1))
         if i != self.doc_index:
-            self.open(i)
+            self._open_index(i)
         self.message = f"document {self.doc_index + 1} of {len(self.documents)}: {self.name}"
         return self.name
 
@@ -644,7 +693,7 @@ class CodingSession:
             self.message = f"end of the queue: {len(state.items)} suggestion(s) gone through (u: undo, q: quit)"
             return
         if item["document"] != self.name:
-            self.open(item["document"])
+            self._open_index(self.documents.index(item["document"]))
         if not any(m.id == item["id"] and m.pending for m in self.marks):  # decided meanwhile (another window)
             state.index += 1
             return self._show_review_item()
