@@ -72,7 +72,7 @@ def register(app: typer.Typer) -> None:
 
 
 def open_command(
-    doc: Annotated[str | None, typer.Argument(help="The document to open (name or id; default: the first).",
+    doc: Annotated[str | None, typer.Argument(metavar="DOC", help="The document to open (name or id; default: the first).",
                                               show_default=False)] = None,
     coder: CoderOption = None,
     unit: Annotated[Unit, typer.Option(help="What the cursor moves over and a code key codes.")] = Unit.sentence,
