@@ -339,3 +339,13 @@ def test_command_and_session_write_the_same(base, tmp_path):
 
     assert state(one) == state(two)
     assert len(state(one)["codings"]) == 8 + 3  # teamwork, burnout over sentences 3-5, family in nurse_b
+
+
+def test_the_cli_loads_without_textual():
+    """`tematik --help` stays quick: Textual is imported when the workbench starts, not with the commands."""
+    import subprocess
+    import sys
+
+    code = "import sys, tematik.cli; print('textual' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "False"
