@@ -129,6 +129,9 @@ def _classes() -> dict[str, Any]:  # noqa: C901 - the app's classes, defined onc
     class Text_(VerticalScroll, can_focus=False):
         """The document: one row per unit; not focusable, so the arrow keys reach the app."""
 
+    class Codes_(VerticalScroll, can_focus=False):
+        """The side panel's code list: scrolls when the codebook is longer than the screen."""
+
     class Row(Static):
         DEFAULT_CSS = """
         Row { height: auto; }
@@ -253,7 +256,8 @@ def _classes() -> dict[str, Any]:  # noqa: C901 - the app's classes, defined onc
                 yield Text_(id="text")
                 with Vertical(id="side"):
                     yield FilterInput(placeholder="filter codes", id="filter")
-                    yield Static(id="codes")
+                    with Codes_():
+                        yield Static(id="codes")
             yield Static(id="detail")
             yield Static(id="status")
 
