@@ -92,6 +92,7 @@ def _register() -> None:
         speakers,
         survey,
         triangulate,
+        workbench,
     )
     from tematik.cli import analysis as analysis_commands
 
@@ -99,6 +100,7 @@ def _register() -> None:
     speakers.register(app)
     codebook.register(app)
     coding.register(app)
+    workbench.register(app)  # `code open`, on the code group coding.register made
     memo.register(app)
     review.register(app)
     learn.register(app)

@@ -1,4 +1,8 @@
-"""`tematik review`: walk the open suggestions one by one in a plain terminal, with single keys.
+"""`tematik review`: walk the open suggestions one by one, with single keys.
+
+In a terminal it opens the coding workbench (``tematik code open``) on the queue of open suggestions: the cursor
+on each in turn, in its document. With ``--plain``, or when standard input or output is not a terminal (a script,
+a pipe), it walks them in plain lines, reading one key at a time from standard input.
 
 Every decision is committed (and audited) the moment it is made, so quitting or a crash loses nothing.
 """
@@ -51,6 +55,7 @@ def read_line(prompt: str) -> str:
 
 
 def review(
+    ctx: typer.Context,
     code: Annotated[list[str] | None, typer.Option("--code", help="Only suggestions of these codes.")] = None,
     doc: Annotated[list[str] | None, typer.Option("--doc", help="Only suggestions in these documents.")] = None,
     coder: CoderOption = None,
@@ -58,9 +63,42 @@ def review(
     order: Annotated[Order, typer.Option(help="document: in text order; confidence: most confident first; "
                                               "uncertain: closest to the model's threshold first (teaches the "
                                               "model most per decision).")] = Order.document,
+    plain: Annotated[bool, typer.Option("--plain", help="Plain lines, one suggestion after another, instead of "
+                                                        "the full-screen workbench (the default when standard "
+                                                        "input or output is not a terminal).")] = False,
     db: DbOption = None,
 ) -> None:
-    """Review suggestions: the unit with the match highlighted, the code's definition, and single keys."""
+    """Review suggestions: in a terminal the full-screen workbench with the cursor on each suggestion in turn
+    (a accept, r reject, 1-9 change the code, s skip, u undo, q quit); else (or --plain) one suggestion after
+    another with single keys."""
+    if not plain and sys.stdin.isatty() and sys.stdout.isatty():
+        _workbench(ctx, code=code, doc=doc, coder=coder, order=order, db=db)
+        return
+    _plain(code=code, doc=doc, coder=coder, context=context, order=order, db=db)
+
+
+def _workbench(ctx: typer.Context, **options) -> None:
+    """``tematik code open --review`` with these options, found through the command tree (a command module does
+    not import another's)."""
+    root = ctx.find_root()
+    group = root.command.get_command(root, "code")
+    command = group.get_command(root, "open") if group is not None else None
+    if command is None:  # the workbench is not installed in this CLI: plain lines
+        _plain(context=120, **options)
+        return
+    argv = ["--review", "--order", options["order"].value]
+    for name in ("code", "doc"):
+        for value in options[name] or ():
+            argv += [f"--{name}", value]
+    if options["coder"]:
+        argv += ["--coder", options["coder"]]
+    if options["db"] is not None:
+        argv += ["--db", str(options["db"])]
+    with command.make_context("open", argv, parent=ctx) as sub:
+        command.invoke(sub)
+
+
+def _plain(*, code, doc, coder, context, order, db) -> None:
     from tematik.errors import NotFound
     from tematik.project.coding import ReviewDecision, default_coder
 

@@ -18,12 +18,13 @@ from tematik.project.coding import CodingMixin
 from tematik.project.corpus import CorpusMixin
 from tematik.project.exchange import ExchangeMixin
 from tematik.project.memos import MemoMixin
+from tematik.project.session import SessionMixin
 from tematik.project.survey import SurveyMixin, scales, validate_instrument
 from tematik.project.triangulate import TriangulateMixin
 
 
 class Project(CorpusMixin, CodebookMixin, CodingMixin, MemoMixin, AnalysisMixin, SurveyMixin, TriangulateMixin,
-              ExchangeMixin):
+              ExchangeMixin, SessionMixin):
     """An open tematik project. ``with tematik.open("study.db") as p: p.freq()``."""
 
 
