@@ -454,7 +454,7 @@ def coding_fate(db: Store, coding_id: int) -> str:
             continue
         if cid in removed:
             return (f"coding {cid} no longer exists: it was an open suggestion on {r['entity_id']} that autocode "
-                    f"(run by {r['who']}) no longer made and removed at {r['at'][:16]}")
+                    f"no longer made, removed at {r['at'][:16]} (autocode run by {r['who']})")
     highest = db.scalar("SELECT seq FROM sqlite_sequence WHERE name = 'codings'") or 0
     if cid > highest:
         return f"there is no coding {cid} (the highest coding id so far is {highest})"
