@@ -21,7 +21,7 @@ from conftest import Cli, digest
 from tematik.corpus import sha256
 from tematik.errors import Conflict, NotFound
 from tematik.store import APPLICATION_ID, Store
-from tematik.store.schema import MIGRATIONS, SCHEMA_VERSION
+from tematik.store.schema import SCHEMA_VERSION
 
 CODEBOOK = """\
 name: Ward work
