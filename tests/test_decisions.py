@@ -195,6 +195,11 @@ def test_rejected_recoded_and_removed_suggestions_never_come_back(ward, tmp_path
         ("teamwork", removed["start"], removed["end"], "removed", "sari"),
         ("burnout", removed_open["start"], removed_open["end"], "removed", "sari")])
     turned_down = {("ward_a", r["code"], r["start"], r["end"]) for r in (rejected, recoded, removed, removed_open)}
+    # the rule whose suggestion got another code was wrong: the model's record of rules counts it as rejected
+    from tematik.store import learn as store_learn
+
+    with Store.open(ward.db) as store:
+        assert store_learn.rule_record(store)[recoded["rule"]] == (0, 1)
 
     def assert_never_back():
         everything = {(r["document"], r["code"], r["start"], r["end"]): r for r in rows(ward)}
@@ -433,3 +438,21 @@ def test_a_project_from_schema_5_is_carried_forward(tmp_path):
     assert "coding 40 no longer exists" in r.stderr and "removed by sari" in r.stderr
     cli("code", "accept", "--id", "12", "--coder", "budi")
     assert {r["id"]: r["coder"] for r in rows(cli)}[12] == "budi"
+
+
+def test_a_suggestion_of_another_coder_keeps_who_suggested_it_when_decided(ward, tmp_path):
+    """A suggestion brought in from elsewhere (import-codings, coder bo, no suggested_by yet) that sari recodes:
+    bo stays as who suggested it, with the code bo suggested, and that code is remembered as turned down."""
+    heavy = find(ward, "workload", "The workload is heavy")
+    sha = table(ward.db, "SELECT sha256 FROM documents WHERE name = 'ward_a'")[0][0]
+    csv = tmp_path / "bo.csv"
+    csv.write_text("document,document_sha256,code,start,end,status,coder\n"
+                   f"ward_a,{sha},teamwork,{heavy['start']},{heavy['end']},suggested,bo\n", encoding="utf-8")
+    ward("import-codings", csv)
+    bo = [r for r in rows(ward, "--coder", "bo")]
+    assert [(r["status"], r["suggested_by"]) for r in bo] == [("suggested", None)]
+    with tematik.open(ward.db) as p:
+        p.review_recode(bo[0]["id"], "burnout", coder="sari")
+    row = {r["id"]: r for r in rows(ward)}[bo[0]["id"]]
+    assert (row["code"], row["status"], row["coder"], row["suggested_by"]) == ("burnout", "accepted", "sari", "bo")
+    assert table(ward.db, "SELECT code_id, reason FROM rejections") == [("teamwork", "recoded")]

@@ -479,6 +479,15 @@ def check_open_suggestions(db: Store, coding_ids: Sequence[int], *, field: str |
     return rows
 
 
+def _keep_provenance(db: Store, before: dict[str, Any]) -> None:
+    """A suggestion of a coder other than the auto-coder (one brought in by ``merge``, say) that someone decides:
+    who suggested it and with which code is kept in ``suggested_by`` / ``suggested_code`` before the decider
+    becomes its coder."""
+    if before["status"] == "suggested" and not before["suggested_by"]:
+        db.conn.execute("UPDATE codings SET suggested_by = ?, suggested_code = coalesce(suggested_code, ?) "
+                        "WHERE id = ?", (before["coder"], before["code_id"], before["id"]))
+
+
 def set_status(db: Store, coding_ids: Sequence[int], status: str, *, who: str | None = None) -> int:
     """Accept, reject or reopen codings; each change audited. Returns how many changed.
 
@@ -503,6 +512,7 @@ def set_status(db: Store, coding_ids: Sequence[int], status: str, *, who: str | 
                 coder = before["coder"]
             db.conn.execute("UPDATE codings SET status = ?, coder = ?, updated = ? WHERE id = ?",
                             (status, coder, stamp, cid))
+            _keep_provenance(db, before)
             _sync_rejections(db, before, who=person)
             db.audit(status if status in ("accepted", "rejected") else "status", "coding", cid, who=person,
                      before={"status": before["status"], "coder": before["coder"]},
@@ -519,6 +529,7 @@ def change_code(db: Store, coding_id: int, code: str, *, who: str | None = None)
         before = _coding(db, coding_id)
         db.conn.execute("UPDATE codings SET code_id = ?, coder = ?, updated = ? WHERE id = ?",
                         (code, person, now(), coding_id))
+        _keep_provenance(db, before)
         _sync_rejections(db, before, who=person)
         db.audit("recode", "coding", coding_id, who=person,
                  before={"code": before["code_id"], "coder": before["coder"]}, after={"code": code, "coder": person})
