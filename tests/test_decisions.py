@@ -385,6 +385,7 @@ def _project_at_schema_5(path: Path) -> None:
         (9, "teamwork", 200, 240, "accepted", "auto", "teamwork/en/term:teamwork"),  # no audit entry
         (11, "burnout", 250, 280, "manual", "sari", None),
         (12, "teamwork", 150, 190, "suggested", "auto", "teamwork/en/term:help each other"),
+        (13, "workload", 101, 140, "suggested", "auto", "workload/en/term:overtime"),  # back after 7's recode
     ]
     for cid, code, start, end, status, coder, rule in codings:
         conn.execute("INSERT INTO codings (id, document_id, code_id, start, end, status, coder, rule, created, origin)"
@@ -430,6 +431,9 @@ def test_a_project_from_schema_5_is_carried_forward(tmp_path):
     assert {r[0] for r in table(cli.db, "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = "
                                         "'codings'")} >= {"codings_doc", "codings_status", "codings_analysis"}
     assert table(cli.db, "SELECT seq FROM sqlite_sequence WHERE name = 'codings'") == [(40,)]
+    # the suggestion the old autocode made again after its recode is withdrawn, and the log says so
+    r = cli.fails("code", "accept", "--id", "13")
+    assert "coding 13 no longer exists" in r.stderr and "withdrawn" in r.stderr and "migration 6" in r.stderr
     assert table(cli.db, "PRAGMA foreign_key_check") == []
     out = cli("code", "add", "ward_a", "burnout", "--span", "0:11", "--coder", "sari").stdout
     assert out.startswith("coding 41:")

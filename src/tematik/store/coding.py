@@ -449,10 +449,13 @@ def coding_fate(db: Store, coding_id: int) -> str:
     for r in db.conn.execute("SELECT at, who, entity_id, after FROM audit_log WHERE entity = 'document' "
                              "AND action = 'autocode' AND after LIKE ? ORDER BY id DESC", (f"%{cid}%",)):
         try:
-            removed = json.loads(r["after"]).get("removed") or []
+            after = json.loads(r["after"])
         except ValueError:
             continue
-        if cid in removed:
+        if cid in (after.get("removed") or []) and after.get("reason"):
+            return (f"coding {cid} no longer exists: it was an open suggestion on {r['entity_id']} withdrawn at "
+                    f"{r['at'][:16]}: {after['reason']}")
+        if cid in (after.get("removed") or []):
             return (f"coding {cid} no longer exists: it was an open suggestion on {r['entity_id']} that autocode "
                     f"no longer made, removed at {r['at'][:16]} (autocode run by {r['who']})")
     highest = db.scalar("SELECT seq FROM sqlite_sequence WHERE name = 'codings'") or 0

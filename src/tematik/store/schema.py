@@ -36,6 +36,12 @@ def _open_source_types(conn: sqlite3.Connection) -> None:
         conn.execute(statement)
 
 
+def _now() -> str:
+    from datetime import UTC, datetime
+
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
 def _add_columns(conn: sqlite3.Connection, table: str, columns: dict[str, str]) -> None:
     """ALTER TABLE ADD COLUMN for the columns ``table`` does not have yet."""
     have = {r[1] for r in conn.execute(f"PRAGMA table_info({table})")}
@@ -65,7 +71,8 @@ def _decisions_and_stable_ids(conn: sqlite3.Connection) -> None:
       the audit log (its latest accepted/rejected/recode entry for that coding made after the coding was
       created); without such an entry they stay ``auto``.
     - rejections get a ``reason`` (rejected, recoded, removed); suggestions recoded before and accepted
-      suggestions removed before (by the audit log) are remembered as rejections of their old code.
+      suggestions removed before (by the audit log) are remembered as rejections of their old code, and open
+      suggestions that an earlier autocode made again on such a span are withdrawn (audited per document).
     - the codings table is rebuilt with AUTOINCREMENT, every row and id kept, its indexes made again, and the
       id sequence starts after the highest coding id ever used (the audit log's too), so that no id of a coding
       deleted earlier is handed out again.
@@ -135,6 +142,21 @@ def _decisions_and_stable_ids(conn: sqlite3.Connection) -> None:
                              (doc[0], b["code"], int(b["start"]), int(b["end"]), None, who, at))
         except (TypeError, ValueError, KeyError):
             continue
+    # open suggestions an old autocode made again after they were turned down: withdrawn now (the audit log says
+    # which, per document), as the next autocode would
+    withdrawn: dict[str, list[int]] = {}
+    for cid, name in conn.execute(
+            """SELECT c.id, d.name FROM codings c JOIN documents d ON d.id = c.document_id
+               WHERE c.status = 'suggested' AND c.coder = 'auto' AND EXISTS (
+                   SELECT 1 FROM rejections r WHERE r.sha256 = d.sha256 AND r.code_id = c.code_id
+                   AND r.start = c.start AND r.end = c.end) ORDER BY c.id""").fetchall():
+        withdrawn.setdefault(name, []).append(cid)
+    for name, ids in withdrawn.items():
+        conn.execute(f"DELETE FROM codings WHERE id IN ({','.join('?' * len(ids))})", ids)
+        conn.execute("INSERT INTO audit_log (at, who, action, entity, entity_id, before, after) "
+                     "VALUES (?, 'tematik', 'autocode', 'document', ?, NULL, ?)",
+                     (_now(), name, json.dumps({"removed": ids, "reason": "suggested again after it was rejected, "
+                                                "recoded or removed (schema migration 6)"})))
     # AUTOINCREMENT: rebuilt from the table's own current definition
     sql = conn.execute("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'codings'").fetchone()[0]
     if not re.search(r"AUTOINCREMENT", sql, re.IGNORECASE):
