@@ -327,6 +327,9 @@ def test_an_id_that_is_no_longer_an_open_suggestion_is_refused_and_nothing_chang
     manual_id = int(added.split()[1].rstrip(":"))
     r = ward.fails("code", "accept", "--id", manual_id)
     assert "a manual coding by sari" in r.stderr
+    out = ward("code", "rm", manual_id, "--coder", "sari")
+    assert "autocode will not suggest" not in out.stderr  # not a suggestion: nothing to remember
+    assert table(ward.db, "SELECT count(*) FROM rejections WHERE reason = 'removed'") == [(0,)]
     snapshot = digest(ward.db)
     with tematik.open(ward.db) as p:
         with pytest.raises(Conflict, match="accepted by sari"):
