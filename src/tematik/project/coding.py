@@ -406,8 +406,12 @@ class CodingMixin(ProjectBase):
         from tematik.store import coding as store_coding
         from tematik.store import corpus as store_corpus
 
+        if ids is None:
+            ids = []
+        elif isinstance(ids, str | bytes) or not isinstance(ids, Iterable):
+            ids = [ids]  # one id (an int, a numpy integer, "12")
         try:
-            ids = [int(i) for i in ([ids] if isinstance(ids, int | str) else ids or [])]
+            ids = [int(i) for i in ids]
         except (TypeError, ValueError):
             raise InputError(f"coding ids are whole numbers, got {ids!r}", field="--id") from None
         if not (split_list(code) or split_list(rule) or split_list(doc) or all_ or ids):

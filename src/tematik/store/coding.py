@@ -281,18 +281,17 @@ def store_suggestions(db: Store, document_id: int, suggestions: Sequence[Suggest
         db.conn.executemany(
             "UPDATE codings SET rule = ?, polarity = ?, match_start = ?, match_end = ?, unit = ?, origin = ?, "
             "confidence = ?, codebook_hash = ? WHERE id = ?", kept)
-        first = None
-        for row in fresh:
-            cur = db.conn.execute(
-                "INSERT INTO codings (document_id, code_id, start, end, status, coder, rule, polarity, match_start, "
-                "match_end, unit, created, origin, confidence, suggested_by, suggested_code, codebook_hash) "
-                "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", row)
-            first = first or cur.lastrowid
+        db.conn.executemany(
+            "INSERT INTO codings (document_id, code_id, start, end, status, coder, rule, polarity, match_start, "
+            "match_end, unit, created, origin, confidence, suggested_by, suggested_code, codebook_hash) "
+            "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", fresh)
         if fresh or removed:
+            # AUTOINCREMENT under the write lock: the new ids are the last len(fresh) of the sequence
+            last = db.scalar("SELECT seq FROM sqlite_sequence WHERE name = 'codings'") or 0
             doc_name = name or db.scalar("SELECT name FROM documents WHERE id = ?", (document_id,))
             db.audit("autocode", "document", doc_name, who=current_user(),
                      after={"codebook": version, "unit": unit, "added": len(fresh), "kept": len(kept),
-                            **({"ids": [first, first + len(fresh) - 1]} if fresh else {}), "removed": removed})
+                            **({"ids": [last - len(fresh) + 1, last]} if fresh else {}), "removed": removed})
         db.conn.execute(
             "INSERT INTO autocode_progress (document_id, codebook_hash, unit, codes, done, sha256) "
             "VALUES (?,?,?,?,?,?) ON CONFLICT (document_id, unit, codes) DO UPDATE SET "
