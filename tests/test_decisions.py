@@ -443,6 +443,8 @@ def test_a_project_from_schema_5_is_carried_forward(tmp_path):
     # the open suggestion is still open, and still the auto-coder's; the removed one is refused with its story
     r = cli.fails("code", "accept", "--id", "40")
     assert "coding 40 no longer exists" in r.stderr and "removed by sari" in r.stderr
+    r = cli.fails("code", "reject", "--id", "9")
+    assert "coding 9 is no longer an open suggestion: it is accepted (who decided was not recorded)" in r.stderr
     cli("code", "accept", "--id", "12", "--coder", "budi")
     assert {r["id"]: r["coder"] for r in rows(cli)}[12] == "budi"
 

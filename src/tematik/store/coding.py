@@ -424,9 +424,10 @@ def describe_decision(row: dict[str, Any]) -> str:
         return f"a manual coding by {row['coder']} (made{at}), not a suggestion"
     if row["status"] == "suggested":
         return f"a suggestion by {row['coder']}"
+    by = f"by {row['coder']}" if row["coder"] != AUTO_CODER else "(who decided was not recorded)"
     if row.get("suggested_code") and row["suggested_code"] != row["code_id"]:
-        return f"recoded from {row['suggested_code']} to {row['code_id']} and {row['status']} by {row['coder']}{at}"
-    return f"{row['status']} by {row['coder']}{at}"
+        return f"recoded from {row['suggested_code']} to {row['code_id']} and {row['status']} {by}{at}"
+    return f"{row['status']} {by}{at}"
 
 
 def coding_fate(db: Store, coding_id: int) -> str:
