@@ -162,8 +162,9 @@ def test_a_replacement_that_keeps_the_id_is_auto_coded_and_segmented_again(proje
 
 
 def test_deleting_a_documents_suggestions_seeks_the_document_index(project):
-    """The per-document DELETE must not walk the status index (every suggestion of the project) per document:
-    the statement store_suggestions really runs is planned on codings_doc, with and without a code filter."""
+    """Finding a document's open suggestions (to keep the ids of those made again and delete the others) must not
+    walk the status index (every suggestion of the project) per document: the statement store_suggestions really
+    runs is planned on codings_doc, with and without a code filter; the DELETE goes by id."""
     from tematik.models import Suggestion
     from tematik.store import Store
     from tematik.store import coding as store_coding
@@ -177,10 +178,15 @@ def test_deleting_a_documents_suggestions_seeks_the_document_index(project):
         for codes in (None, ["trust", "communication"]):
             executed.clear()
             store_coding.store_suggestions(store, doc_id, [s], codebook_hash="h", unit="sentence", codes=codes)
-            deletes = [q for q in executed if q.lstrip().upper().startswith("DELETE FROM CODINGS")]
-            assert len(deletes) == 1
-            plan = " ".join(r[3] for r in store.conn.execute("EXPLAIN QUERY PLAN " + deletes[0]))
+            finds = [q for q in executed
+                     if q.lstrip().upper().startswith("SELECT ID, CODE_ID, START, END FROM CODINGS")]
+            assert len(finds) == 1
+            plan = " ".join(r[3] for r in store.conn.execute("EXPLAIN QUERY PLAN " + finds[0]))
             assert "codings_doc" in plan and "codings_status" not in plan and "codings_analysis" not in plan, plan
+            for q in executed:
+                if q.lstrip().upper().startswith("DELETE FROM CODINGS"):
+                    plan = " ".join(r[3] for r in store.conn.execute("EXPLAIN QUERY PLAN " + q))
+                    assert "INTEGER PRIMARY KEY" in plan, plan
         store.conn.set_trace_callback(None)
 
 

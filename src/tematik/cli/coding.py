@@ -59,9 +59,10 @@ def autocode(
     """Suggest codings from the codebook's rules and, once `tematik learn` has fitted one, the project's model
     (status `suggested`, coder `auto`; each with its origin and a confidence).
 
-    Re-running replaces unreviewed suggestions only: accepted, rejected and manual codings are kept, and a
-    rejected suggestion is never suggested again, by the rules or the model. Each document is committed when it
-    is done, so an interrupted run (Ctrl-C) resumes where it stopped.
+    Re-running replaces unreviewed suggestions only: accepted, rejected and manual codings are kept, a suggestion
+    made again keeps its id, and what a reviewer turned down (rejected, recoded to another code, or removed with
+    `code rm`) is never suggested again, by the rules or the model. Each document is committed when it is done,
+    so an interrupted run (Ctrl-C) resumes where it stopped.
     """
     with open_project(db) as p:
         result = p.autocode(unit=unit.value, doc=doc, code=code, redo=redo,
@@ -99,14 +100,16 @@ AllFlag = Annotated[bool, typer.Option("--all", help="Every open suggestion.")]
 @code_app.command("accept")
 def accept(code: CodeFilter = None, rule: RuleFilter = None, doc: DocFilter = None, all_: AllFlag = False,
            ids: IdOption = None, coder: CoderOption = None, db: DbOption = None) -> None:
-    """Accept suggestions matching the filters (each decision goes to the audit log)."""
+    """Accept suggestions matching the filters (each decision goes to the audit log); you (--coder,
+    TEMATIK_CODER or your user name) become their coder. An --id that is not an open suggestion is refused."""
     _bulk("accepted", code, rule, doc, all_, ids, coder, db)
 
 
 @code_app.command("reject")
 def reject(code: CodeFilter = None, rule: RuleFilter = None, doc: DocFilter = None, all_: AllFlag = False,
            ids: IdOption = None, coder: CoderOption = None, db: DbOption = None) -> None:
-    """Reject suggestions matching the filters; a rejected suggestion is not suggested again."""
+    """Reject suggestions matching the filters; a rejected suggestion is not suggested again. An --id that is
+    not an open suggestion is refused, and nothing is changed."""
     _bulk("rejected", code, rule, doc, all_, ids, coder, db)
 
 
@@ -148,10 +151,14 @@ def add(
 @code_app.command("rm")
 def rm(coding_id: Annotated[int, typer.Argument(metavar="ID", help="Coding id (see `tematik codings`).")],
        coder: CoderOption = None, db: DbOption = None) -> None:
-    """Delete a coding (recorded in the audit log with what it was)."""
+    """Delete a coding (recorded in the audit log with what it was). Removing a coding that came from a
+    suggestion is remembered: autocode does not suggest that code on that text and span again."""
     with open_project(db) as p:
         removed = p.remove_coding(coding_id, coder=coder)
     console.print(f"deleted coding {coding_id} ({user(removed.code)} on {user(removed.document)})")
+    if removed.remembered:
+        note(f"it came from a suggestion: autocode will not suggest {', '.join(removed.remembered)} on that "
+             "text again")
 
 
 # --------------------------------------------------------------------------- listing

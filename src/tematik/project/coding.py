@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from tematik.errors import InputError, NotFound
+from tematik.models import AUTO_CODER
 from tematik.project._base import ProjectBase, choice, dataframe, log, parse_statuses, split_list
 
 if TYPE_CHECKING:
@@ -196,23 +197,26 @@ class CodingsAdded:
 
 @dataclass(frozen=True)
 class CodingRemoved:
-    """A deleted coding: its id, code and document."""
+    """A deleted coding: its id, code and document, and the codes now ``remembered`` as turned down on its text
+    and span (a removed suggestion: ``autocode`` will not suggest them there again; empty for a manual coding)."""
 
     id: int
     code: str
     document: str
+    remembered: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
 class ReviewDecision:
     """One review decision: the coding, what was decided (accepted, rejected, or ``recoded`` to ``code`` and
-    accepted), and its status and code before (what :meth:`CodingMixin.review_undo` puts back)."""
+    accepted), and its status, code and coder before (what :meth:`CodingMixin.review_undo` puts back)."""
 
     coding_id: int
     decision: str
     status_before: str
     code_before: str
     code: str
+    coder_before: str | None = None
 
 
 @dataclass
@@ -409,33 +413,46 @@ class CodingMixin(ProjectBase):
 
     # ------------------------------------------------------------------ decisions
     def _bulk(self, status: str, code, rule, doc, all_: bool, ids, coder: str | None) -> int:
-        """Set ``status`` on the open suggestions matching the filters; how many changed."""
+        """Set ``status`` on the open suggestions matching the filters; how many changed. Ids given must all be
+        open suggestions (else nothing changes: NotFound / Conflict saying what became of the one refused)."""
         from tematik.store import coding as store_coding
         from tematik.store import corpus as store_corpus
 
-        ids = [int(i) for i in ([ids] if isinstance(ids, int) else ids or [])]
+        if ids is None:
+            ids = []
+        elif isinstance(ids, str | bytes) or not isinstance(ids, Iterable):
+            ids = [ids]  # one id (an int, a numpy integer, "12")
+        try:
+            ids = [int(i) for i in ids]
+        except (TypeError, ValueError):
+            raise InputError(f"coding ids are whole numbers, got {ids!r}", field="--id") from None
         if not (split_list(code) or split_list(rule) or split_list(doc) or all_ or ids):
             raise InputError("say which suggestions: --code, --rule, --doc, --id or --all")
         store = self.store
         codes = [store_coding.code_exists(store, c) for c in split_list(code)]
         docs = [store_corpus.document_id(store, d) for d in split_list(doc)]
-        rows = store_coding.query_codings(store, statuses=["suggested"], codes=codes, documents=docs,
-                                          rules=split_list(rule), ids=ids)
-        return store_coding.set_status(store, [r["id"] for r in rows], status, who=_who(coder))
+        with store.transaction():  # checked and decided under one write lock: all or nothing
+            if ids:
+                store_coding.check_open_suggestions(store, ids)
+            rows = store_coding.query_codings(store, statuses=["suggested"], codes=codes, documents=docs,
+                                              rules=split_list(rule), ids=ids)
+            return store_coding.set_status(store, [r["id"] for r in rows], status, who=_who(coder))
 
     def accept(self, *, code: str | Iterable[str] | None = None, rule: str | Iterable[str] | None = None,
                doc: str | Iterable[str] | None = None, all: bool = False,  # noqa: A002 - the option --all
                id: int | Iterable[int] | None = None, coder: str | None = None) -> int:  # noqa: A002 - --id
         """Accept the open suggestions matching the filters (``code``, ``rule`` with ``*`` wildcards, ``doc``,
         ``id``: coding ids; or ``all=True`` for every open suggestion); each decision goes to the audit log.
-        Returns how many were accepted."""
+        The reviewer (``coder``, default :func:`default_coder`) becomes the coder of each; ``suggested_by`` keeps
+        where it came from. An ``id`` that does not exist or is no longer an open suggestion is refused
+        (NotFound / Conflict naming what became of it) and nothing is accepted. Returns how many were accepted."""
         return self._bulk("accepted", code, rule, doc, all, id, coder)
 
     def reject(self, *, code: str | Iterable[str] | None = None, rule: str | Iterable[str] | None = None,
                doc: str | Iterable[str] | None = None, all: bool = False,  # noqa: A002 - the option --all
                id: int | Iterable[int] | None = None, coder: str | None = None) -> int:  # noqa: A002 - --id
-        """Reject the open suggestions matching the filters (as :meth:`accept`); a rejected suggestion is not
-        suggested again. Returns how many were rejected."""
+        """Reject the open suggestions matching the filters (as :meth:`accept`; the reviewer becomes the coder of
+        the rejected coding); a rejected suggestion is not suggested again. Returns how many were rejected."""
         return self._bulk("rejected", code, rule, doc, all, id, coder)
 
     def add_coding(self, document: str | int, code: str, *, span: str | tuple[int, int] | None = None,
@@ -514,11 +531,13 @@ class CodingMixin(ProjectBase):
                                   for cid, p in zip(ids, found, strict=True)), tuple(warnings))
 
     def remove_coding(self, id: int, *, coder: str | None = None) -> CodingRemoved:  # noqa: A002 - coding id
-        """Delete a coding (and its memos); the audit log records what it was."""
+        """Delete a coding (and its memos); the audit log records what it was. Removing a coding that came from a
+        suggestion (accepted, recoded or open) is remembered by the document's text, span and code, so no later
+        :meth:`autocode` suggests it there again (``CodingRemoved.remembered``)."""
         from tematik.store import coding as store_coding
 
         row = store_coding.delete_coding(self.store, int(id), who=_who(coder))
-        return CodingRemoved(int(id), row["code"], row["document"])
+        return CodingRemoved(int(id), row["code"], row["document"], tuple(row["remembered"]))
 
     # ------------------------------------------------------------------ listing
     def codings(self, *, status: str | Iterable[str] | None = None, code: str | Iterable[str] | None = None,
@@ -528,8 +547,9 @@ class CodingMixin(ProjectBase):
         rejected included), ``code``, ``doc``, ``coder``, ``rule`` (``*`` wildcards), at most ``limit`` rows.
 
         Columns: id, document, participant (of the turn the coding starts in, else of the document), code,
-        status, coder, start, end (character offsets), text, rule, polarity, origin (rule id or ``model:vN``) and
-        confidence (of a suggestion, 3 decimals)."""
+        status, coder (who coded it, or accepted / rejected / recoded the suggestion), suggested_by (the
+        auto-coder that suggested it; empty for a manual coding), start, end (character offsets), text, rule,
+        polarity, origin (rule id or ``model:vN``) and confidence (of a suggestion, 3 decimals)."""
         from tematik.models import CODING_STATUSES
         from tematik.store import coding as store_coding
         from tematik.store import corpus as store_corpus
@@ -542,7 +562,7 @@ class CodingMixin(ProjectBase):
             rules=split_list(rule), limit=limit)
         return dataframe(store_coding.CODING_COLUMNS, rows, title=f"Codings ({len(rows)})")
 
-    def suggestion_summary(self, coder: str = "auto") -> pd.DataFrame:
+    def suggestion_summary(self, coder: str = AUTO_CODER) -> pd.DataFrame:
         """Per code, the open suggestions of ``coder`` (default: the auto-coder): columns code, name, suggestions,
         documents (that have one) and negative (negated ones); most suggested first."""
         from tematik.store import coding as store_coding
@@ -586,25 +606,26 @@ class CodingMixin(ProjectBase):
         return ReviewQueue(items, definitions, lambda i: store_corpus.document_text(store, i))
 
     def _decide(self, coding_id: int, decision: str, new_code: str | None, coder: str | None) -> ReviewDecision:
+        """One decision on one open suggestion (refused, nothing changed, if it is not one any more)."""
         from tematik.store import coding as store_coding
 
         store = self.store
-        rows = store_coding.query_codings(store, ids=[int(coding_id)])
-        if not rows:
-            raise NotFound(f"no coding {coding_id}")
-        before = rows[0]
         who = _who(coder)
         if decision == "recoded":
             new_code = store_coding.code_exists(store, new_code or "")
-            with store.transaction():
+        with store.transaction():
+            (before,) = store_coding.check_open_suggestions(store, [int(coding_id)], field=None)
+            if decision == "recoded" and new_code != before["code_id"]:
                 store_coding.change_code(store, before["id"], new_code, who=who)
-                store_coding.set_status(store, [before["id"]], "accepted", who=who)
-        else:
-            store_coding.set_status(store, [before["id"]], decision, who=who)
-        return ReviewDecision(before["id"], decision, before["status"], before["code"], new_code or before["code"])
+            store_coding.set_status(store, [before["id"]], "accepted" if decision == "recoded" else decision,
+                                    who=who)
+        return ReviewDecision(before["id"], decision, before["status"], before["code_id"],
+                              new_code or before["code_id"], before["coder"])
 
     def review_accept(self, coding_id: int, *, coder: str | None = None) -> ReviewDecision:
-        """Accept one suggestion (audited, committed at once). Returns the decision, for :meth:`review_undo`."""
+        """Accept one open suggestion (audited, committed at once); the reviewer becomes its coder. Refused
+        (NotFound / Conflict, nothing changed) if the coding does not exist or is no longer an open suggestion.
+        Returns the decision, for :meth:`review_undo`."""
         return self._decide(coding_id, "accepted", None, coder)
 
     def review_reject(self, coding_id: int, *, coder: str | None = None) -> ReviewDecision:
@@ -612,15 +633,17 @@ class CodingMixin(ProjectBase):
         return self._decide(coding_id, "rejected", None, coder)
 
     def review_recode(self, coding_id: int, code: str, *, coder: str | None = None) -> ReviewDecision:
-        """Give one suggestion another code (id or name; NotFound if there is none) and accept it."""
+        """Give one suggestion another code (id or name; NotFound if there is none) and accept it; the old code is
+        remembered as rejected on that span (not suggested there again) and the reviewer becomes the coder."""
         return self._decide(coding_id, "recoded", code, coder)
 
     def review_undo(self, decision: ReviewDecision, *, coder: str | None = None) -> None:
-        """Undo a review decision: the coding's status and code as they were before it (audited)."""
+        """Undo a review decision: the coding's status, code and coder as they were before it (audited); a
+        rejection it made remembered (a reject, or a changed code) is forgotten unless another decision holds it."""
         from tematik.store import coding as store_coding
 
         store_coding.restore_coding(self.store, decision.coding_id, status=decision.status_before,
-                                    code=decision.code_before, who=_who(coder))
+                                    code=decision.code_before, coder=decision.coder_before, who=_who(coder))
 
     def review_tally(self, coding_ids: Iterable[int]) -> dict[str, int]:
         """How many of these codings are now accepted, rejected, suggested (still open) and manual."""

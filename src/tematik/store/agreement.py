@@ -6,10 +6,12 @@ rejected proposals included, when it is evaluated). Which units a coder saw: eve
 the coder has at least one coding of any status or polarity (a rejected or negative coding still shows the coder
 worked through that document). A coding applies its code to every unit it overlaps by at least one character.
 
-People and the auto-coder: :func:`people` lists everyone with codings except the auto-coder. When the project
-records where an accepted coding came from (a ``suggested_by`` column on ``codings``: the reviewer is the coder,
-``suggested_by = 'auto'``), the auto-coder's proposals are read as its own rows *plus* those rows, so a suggestion
-a person accepted counts both as that person's coding and as the auto-coder's proposal.
+People and the auto-coder: :func:`people` lists everyone with codings except the auto-coder. A suggestion a
+person decided is that person's coding (its ``coder``) and still records where it came from (``suggested_by``
+and ``suggested_code``, the code it was suggested with), so the auto-coder's proposals are read as its own open
+suggestions *plus* every decided row it suggested, with the code it suggested: an accepted suggestion counts both
+as the reviewer's coding and as the auto-coder's proposal, a recoded one as the auto-coder proposing its old
+code.
 """
 
 from __future__ import annotations
@@ -31,18 +33,14 @@ def _in(values: Sequence[Any]) -> str:
 _AUTO = "'" + AUTO_CODER.replace("'", "''") + "'"  # the auto-coder's name as an SQL literal
 
 
-def has_suggested_by(db: Store) -> bool:
-    """Whether codings record the auto-coder behind an accepted suggestion (column ``suggested_by``)."""
-    return any(r[1] == "suggested_by" for r in db.conn.execute("PRAGMA table_info(codings)"))
-
-
 def _source(db: Store, coder_ids: Sequence[str]) -> str:
-    """The relation of codings agreement reads: ``codings`` itself, or -- when the auto-coder is compared and
-    accepted suggestions carry ``suggested_by`` -- codings plus those rows once more as the auto-coder's."""
-    if AUTO_CODER not in coder_ids or not has_suggested_by(db):
+    """The relation of codings agreement reads: ``codings`` itself, or -- when the auto-coder is compared --
+    codings plus the suggestions people decided once more as the auto-coder's, with the code it suggested."""
+    if AUTO_CODER not in coder_ids:
         return "codings"
-    cols = "document_id, code_id, start, end, status, polarity"
-    return (f"(SELECT {cols}, coder FROM codings UNION ALL SELECT {cols}, {_AUTO} AS coder FROM codings "
+    cols = "document_id, start, end, status, polarity"
+    return (f"(SELECT {cols}, code_id, coder FROM codings UNION ALL "
+            f"SELECT {cols}, coalesce(suggested_code, code_id) AS code_id, {_AUTO} AS coder FROM codings "
             f"WHERE suggested_by = {_AUTO} AND coder <> {_AUTO})")
 
 
@@ -62,8 +60,8 @@ def people(db: Store) -> list[str]:
 
 def auto_codings(db: Store) -> int:
     """How many codings the auto-coder proposed (any status; accepted ones credited to a reviewer included)."""
-    where = f"coder = {_AUTO}" + (f" OR suggested_by = {_AUTO}" if has_suggested_by(db) else "")
-    return int(db.conn.execute(f"SELECT count(*) FROM codings WHERE {where}").fetchone()[0])
+    return int(db.conn.execute(f"SELECT count(*) FROM codings WHERE coder = {_AUTO} OR suggested_by = {_AUTO}"
+                               ).fetchone()[0])
 
 
 def check_coders(db: Store, wanted: Sequence[str]) -> list[str]:

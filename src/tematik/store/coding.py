@@ -9,8 +9,8 @@ import json
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from tematik.errors import DocumentChanged, InputError, NotFound
-from tematik.models import CODING_STATUSES, Coding, Suggestion
+from tematik.errors import Conflict, DocumentChanged, InputError, NotFound
+from tematik.models import AUTO_CODER, CODING_STATUSES, Coding, Suggestion
 from tematik.store import Store, current_user, now
 from tematik.store.memos import delete_memos_of
 
@@ -20,8 +20,10 @@ PARTICIPANT_SQL = """COALESCE(
        AND c.start < t.end ORDER BY t.start DESC LIMIT 1),
     d.participant_id)"""
 
-CODING_COLUMNS = ["id", "document", "participant", "code", "status", "coder", "start", "end", "text", "rule",
-                  "polarity", "origin", "confidence"]
+#: The columns of ``tematik codings``: ``coder`` is who made the coding or decided the suggestion, ``suggested_by``
+#: the auto-coder that suggested it (empty for a manual coding).
+CODING_COLUMNS = ["id", "document", "participant", "code", "status", "coder", "suggested_by", "start", "end", "text",
+                  "rule", "polarity", "origin", "confidence"]
 
 
 # --------------------------------------------------------------------------- codes and codebooks
@@ -218,24 +220,30 @@ def check_text(db: Store, document_id: int, text_sha256: str | None, *, name: st
     return current
 
 
-# DELETE of one document's open suggestions. The unary ``+`` keeps the planner off the status and code indexes,
-# which would visit every suggestion of the project for each document; this way it seeks codings_doc.
-_DELETE_SUGGESTIONS = ("DELETE FROM codings WHERE document_id = ? AND +coder = ? AND +status = 'suggested'")
+# The open suggestions of one document (of one auto-coder). The unary ``+`` keeps the planner off the status and
+# code indexes, which would visit every suggestion of the project for each document; this way it seeks codings_doc.
+_OPEN_SUGGESTIONS = ("SELECT id, code_id, start, end FROM codings WHERE document_id = ? AND +coder = ? "
+                     "AND +status = 'suggested'")
 
 
 def store_suggestions(db: Store, document_id: int, suggestions: Sequence[Suggestion], *, codebook_hash: str,
-                      unit: str, codes: Iterable[str] | None = None, coder: str = "auto",
+                      unit: str, codes: Iterable[str] | None = None, coder: str = AUTO_CODER,
                       text_sha256: str | None = None, name: str | None = None) -> tuple[int, int]:
     """Replace the unreviewed suggestions of one document by a fresh auto-coding run, in one transaction.
 
     Accepted, rejected and manual codings are never touched, and a suggestion equal to one already reviewed
-    or coded by anyone (same code and span) is not stored again. A rejection is remembered by the text's hash,
-    code and span (table ``rejections``), so a rejected suggestion is never made again, by the rules or the
-    model, whatever the codebook version, after ``--redo`` and after the document is removed and imported
-    again with the same text. The document is marked
-    done for this codebook, unit and text, which is how an interrupted run resumes. ``text_sha256`` is the hash of
-    the text the suggestions were computed from: if the document's text is no longer that one (another process
-    re-imported it meanwhile), nothing is written and DocumentChanged is raised. Returns (stored, skipped).
+    or coded by anyone (same code and span) is not stored again. A decision is remembered by the text's hash,
+    code and span (table ``rejections``: rejected, recoded to another code, or removed), so such a suggestion is
+    never made again, by the rules or the model, whatever the codebook version, after ``--redo`` and after the
+    document is removed and imported again with the same text.
+
+    An open suggestion made again (same code and span) keeps its id: its rule, origin, confidence, polarity and
+    codebook version are updated in place, so ids a researcher noted stay valid; only the open suggestions no
+    longer made are deleted. What changed goes to the audit log (one ``autocode`` entry per document, with the
+    ids removed). The document is marked done for this codebook, unit and text, which is how an interrupted run
+    resumes. ``text_sha256`` is the hash of the text the suggestions were computed from: if the document's text is
+    no longer that one (another process re-imported it meanwhile), nothing is written and DocumentChanged is
+    raised. Returns (stored, skipped): stored counts the suggestions stored, new or kept.
     """
     code_list = sorted(set(codes)) if codes else None
     code_filter, params = "", [document_id, coder]
@@ -243,26 +251,54 @@ def store_suggestions(db: Store, document_id: int, suggestions: Sequence[Suggest
         code_filter = f" AND +code_id IN ({','.join('?' * len(code_list))})"
         params += code_list
     stamp = now()
+    version = codebook_hash.split("+", 1)[0]  # without the model part the run is keyed by
     with db.transaction():
         sha = check_text(db, document_id, text_sha256, name=name)
-        db.conn.execute(_DELETE_SUGGESTIONS + code_filter, params)
+        open_ids: dict[tuple[str, int, int], list[int]] = {}
+        for r in db.conn.execute(_OPEN_SUGGESTIONS + code_filter + " ORDER BY id", params):
+            open_ids.setdefault((r[1], r[2], r[3]), []).append(r[0])
         reviewed = {(r[0], r[1], r[2]) for r in db.conn.execute(
             "SELECT code_id, start, end FROM codings WHERE document_id = ? AND status != 'suggested'",
             (document_id,))}
         reviewed |= {(r[0], r[1], r[2]) for r in db.conn.execute(
             "SELECT code_id, start, end FROM rejections WHERE sha256 = ?", (sha,))}
-        rows = [(document_id, s.code, s.start, s.end, "suggested", coder, s.rule, s.polarity, s.match_start,
-                 s.match_end, s.unit, stamp, s.origin or s.rule, s.confidence)
-                for s in suggestions if (s.code, s.start, s.end) not in reviewed]
+        fresh, kept = [], []
+        for s in suggestions:
+            key = (s.code, s.start, s.end)
+            if key in reviewed:
+                continue
+            same = open_ids.get(key)
+            if same:
+                kept.append((s.rule, s.polarity, s.match_start, s.match_end, s.unit, s.origin or s.rule, s.confidence,
+                             version, same.pop(0)))
+            else:
+                fresh.append((document_id, s.code, s.start, s.end, "suggested", coder, s.rule, s.polarity,
+                              s.match_start, s.match_end, s.unit, stamp, s.origin or s.rule, s.confidence, coder,
+                              s.code, version))
+        removed = sorted(i for ids in open_ids.values() for i in ids)
+        for chunk in range(0, len(removed), 500):
+            part = removed[chunk:chunk + 500]
+            db.conn.execute(f"DELETE FROM codings WHERE id IN ({','.join('?' * len(part))})", part)
+        db.conn.executemany(
+            "UPDATE codings SET rule = ?, polarity = ?, match_start = ?, match_end = ?, unit = ?, origin = ?, "
+            "confidence = ?, codebook_hash = ? WHERE id = ?", kept)
         db.conn.executemany(
             "INSERT INTO codings (document_id, code_id, start, end, status, coder, rule, polarity, match_start, "
-            "match_end, unit, created, origin, confidence) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)", rows)
+            "match_end, unit, created, origin, confidence, suggested_by, suggested_code, codebook_hash) "
+            "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", fresh)
+        if fresh or removed:
+            # AUTOINCREMENT under the write lock: the new ids are the last len(fresh) of the sequence
+            last = db.scalar("SELECT seq FROM sqlite_sequence WHERE name = 'codings'") or 0
+            doc_name = name or db.scalar("SELECT name FROM documents WHERE id = ?", (document_id,))
+            db.audit("autocode", "document", doc_name, who=current_user(),
+                     after={"codebook": version, "unit": unit, "added": len(fresh), "kept": len(kept),
+                            **({"ids": [last - len(fresh) + 1, last]} if fresh else {}), "removed": removed})
         db.conn.execute(
             "INSERT INTO autocode_progress (document_id, codebook_hash, unit, codes, done, sha256) "
             "VALUES (?,?,?,?,?,?) ON CONFLICT (document_id, unit, codes) DO UPDATE SET "
             "codebook_hash = excluded.codebook_hash, done = excluded.done, sha256 = excluded.sha256",
             (document_id, codebook_hash, unit, ",".join(code_list) if code_list else "*", stamp, sha))
-    return len(rows), len(suggestions) - len(rows)
+    return len(fresh) + len(kept), len(suggestions) - len(fresh) - len(kept)
 
 
 def autocode_pending(db: Store, *, codebook_hash: str, unit: str, codes: Iterable[str] | None = None,
@@ -297,7 +333,8 @@ def query_codings(db: Store, *, statuses: Sequence[str] | None = None, codes: Se
     sql = f"""SELECT c.id, d.name AS document, c.document_id, {PARTICIPANT_SQL} AS participant, c.code_id AS code,
                      c.status, c.coder, c.start, c.end, substr(d.text, c.start + 1, c.end - c.start) AS text,
                      c.rule, c.polarity, c.match_start, c.match_end, c.unit, c.created, c.updated,
-                     c.origin, round(c.confidence, 3) AS confidence
+                     c.origin, round(c.confidence, 3) AS confidence, c.suggested_by, c.suggested_code,
+                     c.codebook_hash
               FROM codings c JOIN documents d ON d.id = c.document_id
               {where} ORDER BY {order}""" + (f" LIMIT {int(limit)}" if limit else "")
     return db.query(sql, tuple(params))
@@ -319,87 +356,227 @@ def _filters(**kw: Sequence[Any] | None) -> tuple[str, list[Any]]:
     return ("WHERE " + " AND ".join(clauses)) if clauses else "", params
 
 
+# --------------------------------------------------------------------------- decisions
+
+_ROW = ("SELECT c.id, c.document_id, d.name AS document, d.sha256, c.code_id, c.start, c.end, c.status, c.coder, "
+        "c.rule, c.origin, c.suggested_by, c.suggested_code, c.created, c.updated "
+        "FROM codings c JOIN documents d ON d.id = c.document_id WHERE c.id = ?")
+
+
+def _coding(db: Store, coding_id: int) -> dict[str, Any]:
+    row = db.conn.execute(_ROW, (int(coding_id),)).fetchone()
+    if row is None:
+        raise NotFound(f"no coding {coding_id}")
+    return dict(row)
+
+
+def _held(row: dict[str, Any]) -> set[str]:
+    """The codes a coding holds as remembered decisions on its span: its code when it is rejected, and the code it
+    was suggested with when the reviewer gave it another."""
+    held = {row["code_id"]} if row["status"] == "rejected" else set()
+    if row["suggested_code"] and row["suggested_code"] != row["code_id"]:
+        held.add(row["suggested_code"])
+    return held
+
+
+def _remember(db: Store, row: dict[str, Any], code: str, reason: str, who: str | None) -> None:
+    """Remember that ``code`` on this coding's text and span was turned down (``reason``: rejected, recoded or
+    removed). A removal is final: it takes over a rejection already remembered (undo cannot bring it back)."""
+    on_conflict = ("DO UPDATE SET reason = 'removed', who = excluded.who, at = excluded.at" if reason == "removed"
+                   else "DO NOTHING")
+    db.conn.execute(
+        "INSERT INTO rejections (sha256, code_id, start, end, origin, who, at, reason) VALUES (?,?,?,?,?,?,?,?) "
+        f"ON CONFLICT (sha256, code_id, start, end) {on_conflict}",
+        (row["sha256"], code, row["start"], row["end"], row["origin"] or row["rule"], who or current_user(), now(),
+         reason))
+
+
+def _forget(db: Store, row: dict[str, Any], code: str) -> None:
+    """Forget a remembered rejection of ``code`` on this coding's span, unless another coding of the same text
+    still holds it (rejected with that code, or recoded from it) or it was a removal."""
+    held = db.scalar(
+        "SELECT 1 FROM codings c JOIN documents d ON d.id = c.document_id WHERE d.sha256 = ? AND c.start = ? "
+        "AND c.end = ? AND c.id != ? AND ((c.status = 'rejected' AND c.code_id = ?) "
+        "OR (c.suggested_code = ? AND c.code_id != ?)) LIMIT 1",
+        (row["sha256"], row["start"], row["end"], row["id"], code, code, code))
+    if not held:
+        db.conn.execute("DELETE FROM rejections WHERE sha256 = ? AND code_id = ? AND start = ? AND end = ? "
+                        "AND coalesce(reason, '') != 'removed'", (row["sha256"], code, row["start"], row["end"]))
+
+
+def _sync_rejections(db: Store, before: dict[str, Any], *, who: str | None) -> dict[str, Any]:
+    """Keep the remembered rejections in step with one coding's change (inside the caller's transaction): what
+    it holds now and did not before is remembered, what it no longer holds is forgotten. Returns the row now."""
+    after = _coding(db, before["id"])
+    was, now_held = _held(before), _held(after)
+    for code in sorted(now_held - was):
+        reason = "rejected" if after["status"] == "rejected" and code == after["code_id"] else "recoded"
+        _remember(db, after, code, reason, who)
+    for code in sorted(was - now_held):
+        _forget(db, after, code)
+    return after
+
+
+def describe_decision(row: dict[str, Any]) -> str:
+    """What a coding is now, for a refusal: ``accepted by ana at 2026-12-01T17:20``, ``a manual coding by bo``..."""
+    when = (row.get("updated") or row.get("created") or "")[:16]
+    at = f" at {when}" if when else ""
+    if row["status"] == "manual" and not row.get("suggested_by"):
+        return f"a manual coding by {row['coder']} (made{at}), not a suggestion"
+    if row["status"] == "suggested":
+        return f"a suggestion by {row['coder']}"
+    by = f"by {row['coder']}" if row["coder"] != AUTO_CODER else "(who decided was not recorded)"
+    if row.get("suggested_code") and row["suggested_code"] != row["code_id"]:
+        return f"recoded from {row['suggested_code']} to {row['code_id']} and {row['status']} {by}{at}"
+    return f"{row['status']} {by}{at}"
+
+
+def coding_fate(db: Store, coding_id: int) -> str:
+    """Why there is no coding ``coding_id``, from the audit log: removed by ``code rm`` (by whom, when), lost when
+    its document was replaced, or an open suggestion that ``autocode`` no longer made."""
+    cid = int(coding_id)
+    row = db.conn.execute("SELECT at, who, action, before FROM audit_log WHERE entity = 'coding' AND entity_id = ? "
+                          "AND action IN ('delete', 'lost') ORDER BY id DESC LIMIT 1", (str(cid),)).fetchone()
+    if row is not None:
+        try:
+            was = json.loads(row["before"] or "{}")
+        except ValueError:
+            was = {}
+        what = (f" ({was.get('code')} on {was.get('document')}, {was.get('status')})" if was.get("code") else "")
+        if row["action"] == "lost":
+            return (f"coding {cid} no longer exists: it{what} was lost at {row['at'][:16]} when its document was "
+                    "re-imported with that text changed")
+        return f"coding {cid} no longer exists: it{what} was removed by {row['who']} at {row['at'][:16]}"
+    for r in db.conn.execute("SELECT at, who, entity_id, after FROM audit_log WHERE entity = 'document' "
+                             "AND action = 'autocode' AND after LIKE ? ORDER BY id DESC", (f"%{cid}%",)):
+        try:
+            after = json.loads(r["after"])
+        except ValueError:
+            continue
+        if cid in (after.get("removed") or []) and after.get("reason"):
+            return (f"coding {cid} no longer exists: it was an open suggestion on {r['entity_id']} withdrawn at "
+                    f"{r['at'][:16]}: {after['reason']}")
+        if cid in (after.get("removed") or []):
+            return (f"coding {cid} no longer exists: it was an open suggestion on {r['entity_id']} that autocode "
+                    f"no longer made, removed at {r['at'][:16]} (autocode run by {r['who']})")
+    highest = db.scalar("SELECT seq FROM sqlite_sequence WHERE name = 'codings'") or 0
+    if cid > highest:
+        return f"there is no coding {cid} (the highest coding id so far is {highest})"
+    return f"coding {cid} no longer exists (the audit log does not say what became of it)"
+
+
+def check_open_suggestions(db: Store, coding_ids: Sequence[int], *, field: str | None = "--id"
+                           ) -> list[dict[str, Any]]:
+    """The rows of these codings if every one is an open suggestion; else NotFound (an id that does not exist,
+    with what the audit log knows of it) or Conflict (naming what it is now and who decided it). Checks all of
+    them before the caller changes any (all-or-nothing)."""
+    rows = []
+    for cid in dict.fromkeys(int(i) for i in coding_ids):
+        row = db.conn.execute(_ROW, (cid,)).fetchone()
+        if row is None:
+            raise NotFound(coding_fate(db, cid), field=field)
+        row = dict(row)
+        if row["status"] != "suggested":
+            raise Conflict(f"coding {cid} is no longer an open suggestion: it is {describe_decision(row)}",
+                           field=field)
+        rows.append(row)
+    return rows
+
+
+def _keep_provenance(db: Store, before: dict[str, Any]) -> None:
+    """A suggestion of a coder other than the auto-coder (one brought in by ``merge``, say) that someone decides:
+    who suggested it and with which code is kept in ``suggested_by`` / ``suggested_code`` before the decider
+    becomes its coder."""
+    if before["status"] == "suggested" and not before["suggested_by"]:
+        db.conn.execute("UPDATE codings SET suggested_by = ?, suggested_code = coalesce(suggested_code, ?) "
+                        "WHERE id = ?", (before["coder"], before["code_id"], before["id"]))
+
+
 def set_status(db: Store, coding_ids: Sequence[int], status: str, *, who: str | None = None) -> int:
-    """Accept, reject or reopen codings; each change audited. Returns how many changed."""
+    """Accept, reject or reopen codings; each change audited. Returns how many changed.
+
+    Accepting or rejecting makes ``who`` (default: the current user) the coding's coder: the decision is theirs,
+    where the suggestion came from stays in ``suggested_by``. Reopening (status ``suggested``) gives it back to
+    the auto-coder that suggested it. Rejections are remembered (table ``rejections``)."""
     if status not in CODING_STATUSES:
         raise InputError(f"unknown status {status!r}")
     changed = 0
     stamp = now()
+    person = who or current_user()
     with db.transaction():
         for cid in coding_ids:
-            row = db.conn.execute("SELECT status FROM codings WHERE id = ?", (cid,)).fetchone()
-            if row is None:
-                raise NotFound(f"no coding {cid}")
-            if row["status"] == status:
+            before = _coding(db, cid)
+            if before["status"] == status:
                 continue
-            db.conn.execute("UPDATE codings SET status = ?, updated = ? WHERE id = ?", (status, stamp, cid))
-            _remember_rejection(db, cid, row["status"], status, who=who)
-            db.audit(status if status in ("accepted", "rejected") else "status", "coding", cid, who=who,
-                     before={"status": row["status"]}, after={"status": status})
+            if status in ("accepted", "rejected"):
+                coder = person
+            elif status == "suggested":
+                coder = before["suggested_by"] or before["coder"]
+            else:
+                coder = before["coder"]
+            db.conn.execute("UPDATE codings SET status = ?, coder = ?, updated = ? WHERE id = ?",
+                            (status, coder, stamp, cid))
+            _keep_provenance(db, before)
+            _sync_rejections(db, before, who=person)
+            db.audit(status if status in ("accepted", "rejected") else "status", "coding", cid, who=person,
+                     before={"status": before["status"], "coder": before["coder"]},
+                     after={"status": status, "coder": coder})
             changed += 1
     return changed
 
 
-def _remember_rejection(db: Store, coding_id: int, before: str, after: str, *, who: str | None = None) -> None:
-    """Keep the table of rejections in step with a status change of one coding (inside the caller's
-    transaction): a rejection is remembered by the document's text hash, code and span; undoing or reversing it
-    forgets it unless another rejected coding of the same text, code and span remains."""
-    if before == after or "rejected" not in (before, after):
-        return
-    row = db.conn.execute("SELECT d.sha256, c.code_id, c.start, c.end, c.rule, c.origin FROM codings c "
-                          "JOIN documents d ON d.id = c.document_id WHERE c.id = ?", (coding_id,)).fetchone()
-    if row is None:
-        return
-    sha, code, start, end = row[0], row[1], row[2], row[3]
-    if after == "rejected":
-        db.conn.execute("INSERT OR IGNORE INTO rejections (sha256, code_id, start, end, origin, who, at) "
-                        "VALUES (?,?,?,?,?,?,?)", (sha, code, start, end, row[5] or row[4], who or current_user(),
-                                                   now()))
-        return
-    others = db.scalar("SELECT count(*) FROM codings c JOIN documents d ON d.id = c.document_id "
-                       "WHERE d.sha256 = ? AND c.code_id = ? AND c.start = ? AND c.end = ? AND c.status = 'rejected'"
-                       " AND c.id != ?", (sha, code, start, end, coding_id))
-    if not others:
-        db.conn.execute("DELETE FROM rejections WHERE sha256 = ? AND code_id = ? AND start = ? AND end = ?",
-                        (sha, code, start, end))
-
-
 def change_code(db: Store, coding_id: int, code: str, *, who: str | None = None) -> None:
+    """Give a coding another code; ``who`` becomes its coder. Changing the code of a suggestion remembers the
+    old code on that span as rejected (the auto-coder does not suggest it there again)."""
+    person = who or current_user()
     with db.transaction():
-        row = db.conn.execute("SELECT code_id FROM codings WHERE id = ?", (coding_id,)).fetchone()
-        if row is None:
-            raise NotFound(f"no coding {coding_id}")
-        db.conn.execute("UPDATE codings SET code_id = ?, updated = ? WHERE id = ?", (code, now(), coding_id))
-        db.audit("recode", "coding", coding_id, who=who, before={"code": row["code_id"]}, after={"code": code})
+        before = _coding(db, coding_id)
+        db.conn.execute("UPDATE codings SET code_id = ?, coder = ?, updated = ? WHERE id = ?",
+                        (code, person, now(), coding_id))
+        _keep_provenance(db, before)
+        _sync_rejections(db, before, who=person)
+        db.audit("recode", "coding", coding_id, who=person,
+                 before={"code": before["code_id"], "coder": before["coder"]}, after={"code": code, "coder": person})
 
 
-def restore_coding(db: Store, coding_id: int, *, status: str, code: str, who: str | None = None) -> None:
-    """Undo a review decision: put a coding's status and code back as they were."""
+def restore_coding(db: Store, coding_id: int, *, status: str, code: str, coder: str | None = None,
+                   who: str | None = None) -> None:
+    """Undo a review decision: put a coding's status, code and coder back as they were (``coder`` None: the
+    auto-coder that suggested it when ``status`` is suggested, else as it is). A rejection the decision made
+    remembered is forgotten again unless another decision holds it."""
     with db.transaction():
-        row = db.conn.execute("SELECT status, code_id FROM codings WHERE id = ?", (coding_id,)).fetchone()
-        if row is None:
-            raise NotFound(f"no coding {coding_id}")
-        _remember_rejection(db, coding_id, row["status"], "suggested")  # forget the old decision first
-        db.conn.execute("UPDATE codings SET status = ?, code_id = ?, updated = ? WHERE id = ?",
-                        (status, code, now(), coding_id))
-        _remember_rejection(db, coding_id, "suggested", status, who=who)
-        db.audit("undo", "coding", coding_id, who=who, before={"status": row["status"], "code": row["code_id"]},
-                 after={"status": status, "code": code})
+        before = _coding(db, coding_id)
+        if coder is None:
+            coder = (before["suggested_by"] or before["coder"]) if status == "suggested" else before["coder"]
+        db.conn.execute("UPDATE codings SET status = ?, code_id = ?, coder = ?, updated = ? WHERE id = ?",
+                        (status, code, coder, now(), coding_id))
+        _sync_rejections(db, before, who=who)
+        db.audit("undo", "coding", coding_id, who=who,
+                 before={"status": before["status"], "code": before["code_id"], "coder": before["coder"]},
+                 after={"status": status, "code": code, "coder": coder})
 
 
 def delete_coding(db: Store, coding_id: int, *, who: str | None = None) -> dict[str, Any]:
+    """Delete a coding and its memos (audited). Removing a coding that came from a suggestion (accepted, open or
+    recoded) is a decision: its code on that text and span is remembered (``rejections``, reason ``removed``)
+    so no later ``autocode`` suggests it again. The returned row has ``remembered``: the codes remembered."""
     with db.transaction():
         rows = query_codings(db, ids=[coding_id])
         if not rows:
-            raise NotFound(f"no coding {coding_id}")
+            raise NotFound(coding_fate(db, coding_id))
+        row = _coding(db, coding_id)
+        remembered = sorted(_held(row) | ({row["code_id"]} if row["suggested_by"] else set()))
+        for code in remembered:
+            _remember(db, row, code, "removed", who)
         delete_memos_of(db, "coding", str(coding_id))
         db.conn.execute("DELETE FROM codings WHERE id = ?", (coding_id,))
-        before = {k: rows[0][k] for k in ("document", "code", "start", "end", "status", "coder")}
-        db.audit("delete", "coding", coding_id, who=who, before=before)
-    return rows[0]
+        before = {k: rows[0][k] for k in ("document", "code", "start", "end", "status", "coder", "suggested_by")}
+        db.audit("delete", "coding", coding_id, who=who, before=before,
+                 after={"remembered": remembered} if remembered else None)
+    return {**rows[0], "remembered": remembered}
 
 
-def suggestion_summary(db: Store, coder: str = "auto") -> list[dict[str, Any]]:
+def suggestion_summary(db: Store, coder: str = AUTO_CODER) -> list[dict[str, Any]]:
     """Per code: open suggestions, the documents they are in, and how many are negated."""
     return db.query(
         """SELECT k.id AS code, k.name, count(c.id) AS suggestions, count(DISTINCT c.document_id) AS documents,

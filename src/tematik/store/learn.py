@@ -18,24 +18,16 @@ DECIDED = ("accepted", "rejected", "manual")
 def decisions(db: Store, coder: str | None = None) -> tuple[list[dict[str, Any]], list[int]]:
     """The review decisions to learn from, and the documents they are in (the reviewed documents).
 
-    Who decided an accepted or rejected suggestion is the last person who accepted or rejected it (the audit log),
-    else its coder; a manual coding's decider is its coder. With ``coder`` only that person's decisions count.
-    Open suggestions of the reviewed documents are returned too (status ``suggested``: not decided yet)."""
-    deciders: dict[str, str] = {}
-    for r in db.conn.execute("SELECT entity_id, who FROM audit_log WHERE entity = 'coding' "
-                             "AND action IN ('accepted', 'rejected', 'status', 'undo') ORDER BY id"):
-        deciders[str(r[0])] = r[1]
+    Who decided a coding is its coder: the person who coded it by hand, or who accepted, rejected or recoded the
+    suggestion (schema migration 6 set that from the audit log for decisions made before). With ``coder`` only
+    that person's decisions count. Open suggestions of the reviewed documents are returned too (status
+    ``suggested``: not decided yet)."""
     rows = db.query("""SELECT c.id, d.name AS document, c.document_id, d.sha256, c.code_id AS code, c.start, c.end,
                               c.status, c.coder FROM codings c JOIN documents d ON d.id = c.document_id
                        ORDER BY c.document_id, c.start, c.id""")
     out, documents = [], set()
     for r in rows:
-        if r["status"] in ("accepted", "rejected"):
-            r["decider"] = deciders.get(str(r["id"]), r["coder"])
-        elif r["status"] == "manual":
-            r["decider"] = r["coder"]
-        else:
-            r["decider"] = None
+        r["decider"] = None if r["status"] == "suggested" else r["coder"]
         if r["status"] in DECIDED and (coder is None or r["decider"] == coder):
             documents.add(r["document_id"])
     for r in rows:
@@ -47,9 +39,11 @@ def decisions(db: Store, coder: str | None = None) -> tuple[list[dict[str, Any]]
 
 
 def rule_record(db: Store) -> dict[str, tuple[int, int]]:
-    """Per rule id: how many of its suggestions were accepted and how many rejected."""
+    """Per rule id: how many of its suggestions were accepted and how many rejected (a suggestion accepted under
+    another code than the one suggested counts as rejected: the rule was wrong)."""
     return {r[0]: (r[1], r[2]) for r in db.conn.execute(
-        "SELECT rule, sum(status = 'accepted'), sum(status = 'rejected') FROM codings "
+        "SELECT rule, sum(status = 'accepted' AND coalesce(suggested_code, code_id) = code_id), "
+        "sum(status = 'rejected' OR coalesce(suggested_code, code_id) != code_id) FROM codings "
         "WHERE rule IS NOT NULL AND status IN ('accepted', 'rejected') GROUP BY rule")}
 
 

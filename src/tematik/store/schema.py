@@ -36,6 +36,148 @@ def _open_source_types(conn: sqlite3.Connection) -> None:
         conn.execute(statement)
 
 
+def _now() -> str:
+    from datetime import UTC, datetime
+
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def _add_columns(conn: sqlite3.Connection, table: str, columns: dict[str, str]) -> None:
+    """ALTER TABLE ADD COLUMN for the columns ``table`` does not have yet."""
+    have = {r[1] for r in conn.execute(f"PRAGMA table_info({table})")}
+    for name, kind in columns.items():
+        if name not in have:
+            conn.execute(f"ALTER TABLE {table} ADD COLUMN {name} {kind}")
+
+
+def _highest_coding_id(conn: sqlite3.Connection) -> int:
+    """The highest coding id ever used: of the codings there are, and of those the audit log and memos name."""
+    highest = conn.execute("SELECT coalesce(max(id), 0) FROM codings").fetchone()[0]
+    for sql in ("SELECT entity_id FROM audit_log WHERE entity = 'coding'",
+                "SELECT target_id FROM memos WHERE target_type = 'coding'"):
+        for (value,) in conn.execute(sql):
+            if value is not None and str(value).isdigit():
+                highest = max(highest, int(value))
+    return highest
+
+
+def _decisions_and_stable_ids(conn: sqlite3.Connection) -> None:
+    """Migration 7: a reviewer's decisions are theirs, remembered, and coding ids are never reused.
+
+    - codings get ``suggested_by`` (the auto-coder that suggested it; NULL for manual codings), ``suggested_code``
+      (the code it was suggested with: a recoded suggestion keeps what it was) and ``codebook_hash`` (the codebook
+      version it was suggested under); rows from auto-coding (coder ``auto``, or a rule or origin) are marked.
+    - accepted and rejected suggestions whose coder is still ``auto`` get as coder the person who decided them by
+      the audit log (its latest accepted/rejected/recode entry for that coding made after the coding was
+      created); without such an entry they stay ``auto``.
+    - rejections get a ``reason`` (rejected, recoded, removed); suggestions recoded before and accepted
+      suggestions removed before (by the audit log) are remembered as rejections of their old code, and open
+      suggestions that an earlier autocode made again on such a span are withdrawn (audited per document).
+    - the codings table is rebuilt with AUTOINCREMENT, every row and id kept, its indexes made again, and the
+      id sequence starts after the highest coding id ever used (the audit log's too), so that no id of a coding
+      deleted earlier is handed out again.
+    """
+    import json
+
+    _add_columns(conn, "codings", {"suggested_by": "TEXT", "suggested_code": "TEXT", "codebook_hash": "TEXT"})
+    _add_columns(conn, "rejections", {"reason": "TEXT"})
+    conn.execute("UPDATE rejections SET reason = 'rejected' WHERE reason IS NULL")
+    conn.execute("UPDATE codings SET suggested_by = 'auto' WHERE suggested_by IS NULL "
+                 "AND (coder = 'auto' OR rule IS NOT NULL OR origin IS NOT NULL)")
+    conn.execute("UPDATE codings SET codebook_hash = (SELECT b.hash FROM codebooks b WHERE b.loaded <= codings.created"
+                 " ORDER BY b.id DESC LIMIT 1) WHERE suggested_by IS NOT NULL AND codebook_hash IS NULL")
+    # who decided, and what a recoded suggestion was, from the audit log (entries after the coding was created:
+    # ids used to be reused, an older entry may be about another coding)
+    created = {r[0]: r[1] for r in conn.execute("SELECT id, created FROM codings WHERE suggested_by IS NOT NULL")}
+    decider: dict[int, str] = {}
+    first_code: dict[int, str] = {}
+    for entity_id, at, who, action, before in conn.execute(
+            "SELECT entity_id, at, who, action, before FROM audit_log WHERE entity = 'coding' "
+            "AND action IN ('accepted', 'rejected', 'recode') ORDER BY id"):
+        cid = int(entity_id) if str(entity_id).isdigit() else None
+        if cid not in created or at < created[cid]:
+            continue
+        decider[cid] = who
+        if action == "recode" and cid not in first_code:
+            try:
+                first_code[cid] = json.loads(before)["code"]
+            except (TypeError, ValueError, KeyError):
+                pass
+    for cid, who in decider.items():
+        conn.execute("UPDATE codings SET coder = ? WHERE id = ? AND coder = 'auto' "
+                     "AND status IN ('accepted', 'rejected')", (who, cid))
+    for cid, code in first_code.items():
+        conn.execute("UPDATE codings SET suggested_code = ? WHERE id = ?", (code, cid))
+    conn.execute("UPDATE codings SET suggested_code = code_id WHERE suggested_by IS NOT NULL "
+                 "AND suggested_code IS NULL")
+    conn.execute("""UPDATE rejections SET who = (
+                        SELECT c.coder FROM codings c JOIN documents d ON d.id = c.document_id
+                        WHERE d.sha256 = rejections.sha256 AND c.code_id = rejections.code_id
+                          AND c.start = rejections.start AND c.end = rejections.end AND c.status = 'rejected'
+                          AND c.coder != 'auto' ORDER BY c.id DESC LIMIT 1)
+                    WHERE who = 'auto' AND EXISTS (
+                        SELECT 1 FROM codings c JOIN documents d ON d.id = c.document_id
+                        WHERE d.sha256 = rejections.sha256 AND c.code_id = rejections.code_id
+                          AND c.start = rejections.start AND c.end = rejections.end AND c.status = 'rejected'
+                          AND c.coder != 'auto')""")
+    conn.execute("""INSERT OR IGNORE INTO rejections (sha256, code_id, start, end, origin, who, at, reason)
+                    SELECT d.sha256, c.suggested_code, c.start, c.end, coalesce(c.origin, c.rule), c.coder,
+                           coalesce(c.updated, c.created), 'recoded'
+                    FROM codings c JOIN documents d ON d.id = c.document_id
+                    WHERE c.suggested_code IS NOT NULL AND c.suggested_code != c.code_id
+                      AND c.status IN ('accepted', 'manual')""")
+    # suggestions removed with `code rm` (accepted or open): remembered when their document still has the text
+    # it had then (not re-imported since)
+    for at, who, before in conn.execute("SELECT at, who, before FROM audit_log WHERE entity = 'coding' "
+                                        "AND action = 'delete' ORDER BY id").fetchall():
+        try:
+            b = json.loads(before)
+            if b.get("coder") != "auto" or b.get("status") not in ("accepted", "suggested"):
+                continue
+            doc = conn.execute("SELECT sha256 FROM documents WHERE name = ? AND imported <= ?",
+                               (b["document"], at)).fetchone()
+            if doc is not None:
+                conn.execute("INSERT OR IGNORE INTO rejections (sha256, code_id, start, end, origin, who, at, reason)"
+                             " VALUES (?,?,?,?,?,?,?,'removed')",
+                             (doc[0], b["code"], int(b["start"]), int(b["end"]), None, who, at))
+        except (TypeError, ValueError, KeyError):
+            continue
+    # open suggestions an old autocode made again after they were turned down: withdrawn now (the audit log says
+    # which, per document), as the next autocode would
+    withdrawn: dict[str, list[int]] = {}
+    for cid, name in conn.execute(
+            """SELECT c.id, d.name FROM codings c JOIN documents d ON d.id = c.document_id
+               WHERE c.status = 'suggested' AND c.coder = 'auto' AND EXISTS (
+                   SELECT 1 FROM rejections r WHERE r.sha256 = d.sha256 AND r.code_id = c.code_id
+                   AND r.start = c.start AND r.end = c.end) ORDER BY c.id""").fetchall():
+        withdrawn.setdefault(name, []).append(cid)
+    for name, ids in withdrawn.items():
+        conn.execute(f"DELETE FROM codings WHERE id IN ({','.join('?' * len(ids))})", ids)
+        conn.execute("INSERT INTO audit_log (at, who, action, entity, entity_id, before, after) "
+                     "VALUES (?, 'tematik', 'autocode', 'document', ?, NULL, ?)",
+                     (_now(), name, json.dumps({"removed": ids, "reason": "suggested again after it was rejected, "
+                                                "recoded or removed (schema migration 6)"})))
+    # AUTOINCREMENT: rebuilt from the table's own current definition
+    sql = conn.execute("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'codings'").fetchone()[0]
+    if not re.search(r"AUTOINCREMENT", sql, re.IGNORECASE):
+        highest = _highest_coding_id(conn)
+        new_sql = re.sub(r"\bid\s+INTEGER\s+PRIMARY\s+KEY\b", "id INTEGER PRIMARY KEY AUTOINCREMENT", sql, count=1,
+                         flags=re.IGNORECASE)
+        new_sql = re.sub(r"^\s*CREATE\s+TABLE\s+\"?codings\"?", "CREATE TABLE codings_rebuilt", new_sql, count=1,
+                         flags=re.IGNORECASE)
+        indexes = [r[0] for r in conn.execute(
+            "SELECT sql FROM sqlite_master WHERE type IN ('index', 'trigger') AND tbl_name = 'codings' "
+            "AND sql IS NOT NULL")]
+        conn.execute(new_sql)
+        conn.execute("INSERT INTO codings_rebuilt SELECT * FROM codings")
+        conn.execute("DROP TABLE codings")
+        conn.execute("ALTER TABLE codings_rebuilt RENAME TO codings")
+        for statement in indexes:
+            conn.execute(statement)
+        conn.execute("DELETE FROM sqlite_sequence WHERE name = 'codings'")
+        conn.execute("INSERT INTO sqlite_sequence (name, seq) VALUES ('codings', ?)", (highest,))
+
+
 MIGRATIONS: list[str | Callable[[sqlite3.Connection], None]] = [
     # 1: the whole project model
     """
@@ -265,10 +407,10 @@ MIGRATIONS: list[str | Callable[[sqlite3.Connection], None]] = [
     """,
     # 6: a memo on a passage of a document: its character offsets (NULL for every memo written before, which
     # stays a memo on its whole target)
-    """
-    ALTER TABLE memos ADD COLUMN start INTEGER;
-    ALTER TABLE memos ADD COLUMN end INTEGER;
-    """,
+    lambda conn: _add_columns(conn, "memos", {"start": "INTEGER", "end": "INTEGER"}),
+    # 7: the reviewer becomes the coder of a suggestion they decide (where it came from in suggested_by,
+    # suggested_code, codebook_hash), rejections say why (rejected, recoded, removed), coding ids never reused
+    _decisions_and_stable_ids,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)
