@@ -465,3 +465,23 @@ def test_a_suggestion_of_another_coder_keeps_who_suggested_it_when_decided(ward,
     row = {r["id"]: r for r in rows(ward)}[bo[0]["id"]]
     assert (row["code"], row["status"], row["coder"], row["suggested_by"]) == ("burnout", "accepted", "sari", "bo")
     assert table(ward.db, "SELECT code_id, reason FROM rejections") == [("teamwork", "recoded")]
+
+
+def test_a_memo_on_a_suggestion_autocode_no_longer_makes_moves_to_its_passage(ward, tmp_path):
+    """A new codebook version drops the term behind a suggestion that has a memo: `autocode --redo` removes the
+    suggestion but not the researcher's note, which becomes a memo on the passage it was about (audit-logged)."""
+    target = find(ward, "workload", "overtime three times", status="suggested")
+    ward("memo", "add", "coding", str(target["id"]), "--text", "Overtime or understaffing?", "--coder", "sari")
+    changed = tmp_path / "study" / "ward.yaml"
+    changed.write_text(CODEBOOK.replace("[workload, understaffed, overtime]", "[workload, understaffed]")
+                       .replace('version: "1"', 'version: "2"'), encoding="utf-8")
+    ward("codebook", "load", changed)
+    ward("autocode", "--redo")
+    assert target["id"] not in {r["id"] for r in rows(ward)}
+    memo = [m for m in json.loads(ward("memo", "list", "--format", "json").stdout)
+            if m["text"] == "Overtime or understaffing?"]
+    assert len(memo) == 1
+    assert (memo[0]["target_type"], memo[0]["target_id"], memo[0]["start"], memo[0]["end"]) == (
+        "document", "ward_a", target["start"], target["end"])
+    moves = table(ward.db, "SELECT after FROM audit_log WHERE entity = 'memo' AND action = 'move'")
+    assert len(moves) == 1 and "no longer made" in moves[0][0]

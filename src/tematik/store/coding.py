@@ -12,7 +12,7 @@ from typing import Any
 from tematik.errors import Conflict, DocumentChanged, InputError, NotFound
 from tematik.models import AUTO_CODER, CODING_STATUSES, Coding, Suggestion
 from tematik.store import Store, current_user, now
-from tematik.store.memos import delete_memos_of
+from tematik.store.memos import delete_memos_of, move_to_passages
 
 # A coding's speaker: the participant of the turn it starts in, else the document's participant.
 PARTICIPANT_SQL = """COALESCE(
@@ -239,7 +239,7 @@ def store_suggestions(db: Store, document_id: int, suggestions: Sequence[Suggest
 
     An open suggestion made again (same code and span) keeps its id: its rule, origin, confidence, polarity and
     codebook version are updated in place, so ids a researcher noted stay valid; only the open suggestions no
-    longer made are deleted. What changed goes to the audit log (one ``autocode`` entry per document, with the
+    longer made are deleted (a memo on one becomes a memo on its passage of the document). What changed goes to the audit log (one ``autocode`` entry per document, with the
     ids removed). The document is marked done for this codebook, unit and text, which is how an interrupted run
     resumes. ``text_sha256`` is the hash of the text the suggestions were computed from: if the document's text is
     no longer that one (another process re-imported it meanwhile), nothing is written and DocumentChanged is
@@ -276,6 +276,7 @@ def store_suggestions(db: Store, document_id: int, suggestions: Sequence[Suggest
                               s.match_start, s.match_end, s.unit, stamp, s.origin or s.rule, s.confidence, coder,
                               s.code, version))
         removed = sorted(i for ids in open_ids.values() for i in ids)
+        move_to_passages(db, removed)
         for chunk in range(0, len(removed), 500):
             part = removed[chunk:chunk + 500]
             db.conn.execute(f"DELETE FROM codings WHERE id IN ({','.join('?' * len(part))})", part)

@@ -66,6 +66,27 @@ def delete_memos_of(db: Store, target_type: str, target_id: str) -> int:
                            (target_type, target_id)).rowcount
 
 
+def move_to_passages(db: Store, coding_ids: list[int], *, who: str | None = None) -> int:
+    """Before codings are deleted by a process rather than a person (an open suggestion ``autocode`` no longer
+    makes), inside the caller's transaction: their memos become memos on the passage of the document the coding
+    covered, so a note written on a suggestion is never lost with it. Audit-logged. Returns how many moved."""
+    moved = 0
+    for chunk in range(0, len(coding_ids), 500):
+        part = [str(i) for i in coding_ids[chunk:chunk + 500]]
+        rows = db.query(
+            f"""SELECT m.id, m.target_id, d.name, c.start, c.end, c.code_id FROM memos m
+                JOIN codings c ON c.id = CAST(m.target_id AS INTEGER) JOIN documents d ON d.id = c.document_id
+                WHERE m.target_type = 'coding' AND m.target_id IN ({','.join('?' * len(part))})""", tuple(part))
+        for r in rows:
+            db.conn.execute("UPDATE memos SET target_type = 'document', target_id = ?, start = ?, end = ? "
+                            "WHERE id = ?", (r["name"], r["start"], r["end"], r["id"]))
+            db.audit("move", "memo", r["id"], who=who, before={"on": f"coding:{r['target_id']}"},
+                     after={"on": f"document:{r['name']}", "span": [r["start"], r["end"]],
+                            "why": f"the open suggestion of {r['code_id']} it was on is no longer made"})
+            moved += 1
+    return moved
+
+
 def reanchor_passages(db: Store, document_id: int, name: str, new_text: str) -> int:
     """Before a document's text is replaced by ``new_text`` (inside the caller's transaction, while the old text
     is still stored): move its passage memos to where their passage is in the new text (as codings are moved,
