@@ -124,6 +124,7 @@ def test_accept_reject_next_and_previous(project):
     assert status[("burnout", 110)][0] == "accepted" and status[("teamwork", 186)][0] == "suggested"
     who = rows(project, "SELECT who FROM audit_log WHERE entity = 'coding' AND action != 'autocode'")
     assert {w for (w,) in who} == {"rev"}  # each decision recorded as the reviewer's
+    assert status[("workload", 56)][1] == "rev" and status[("workload", 79)][1] == "rev"  # and theirs on the row
     assert "▌workload" in texts[0] and "accepted workload on sentence 2" in texts[0]
 
 

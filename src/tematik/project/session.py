@@ -22,7 +22,7 @@ import logging
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from tematik.errors import InputError, NotFound
@@ -499,9 +499,9 @@ class CodingSession:
         with self._listen():
             self.p.review_undo(decision, coder=self.coder)
 
-    def _memo(self, target: str, target_id: str | int, text: str) -> Any:
+    def _memo(self, target: str, target_id: str | int, text: str, span: tuple[int, int] | None = None) -> Any:
         with self._listen():
-            result = self.p.add_memo(target, target_id, text, coder=self.coder)
+            result = self.p.add_memo(target, target_id, text, coder=self.coder, span=span)
         self.memos += 1
         return result
 
@@ -594,8 +594,8 @@ class CodingSession:
         return action
 
     def memo(self, text: str) -> Action | None:
-        """A memo on the coding under the cursor, else on the unit (for now a memo on the document that names
-        the unit and its span). Memos are not undone by :meth:`undo`."""
+        """A memo on the coding under the cursor, else on the unit or selection (a memo on that passage of the
+        document). Memos are not undone by :meth:`undo`."""
         if not text.strip():
             self.message = "empty memo: nothing written"
             return None
@@ -607,7 +607,7 @@ class CodingSession:
             return self._done(Action("memo", f"memo written on coding {mark.id} ({mark.code})", mark.id,
                                      mark.code, self.name), undoable=False)
         start, end = self.span()
-        self._memo("document", self.name, f"[{self.where()}, {start}-{end}] {text.strip()}")
+        self._memo("document", self.name, text.strip(), span=(start, end))
         return self._done(Action("memo", f"memo written on {self.where()} of {self.name}", None, None, self.name,
                                  (start, end)), undoable=False)
 
@@ -623,7 +623,10 @@ class CodingSession:
         if last.kind == "added":
             self._remove(last.coding_id)
         elif last.kind == "removed":
-            self._add(last.code, last.span)
+            new_id = self._add(last.code, last.span)
+            # ids are never reused: the coding added back has a new one, which earlier steps now refer to
+            self.history = [replace(a, coding_id=new_id) if a.coding_id == last.coding_id else a
+                            for a in self.history]
         else:
             self._undo_decision(last.decision)
         self.reload()
