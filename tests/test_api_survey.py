@@ -43,7 +43,8 @@ def surveyed(tmp_path_factory) -> Path:
 
 
 def survey_state(db: Path) -> dict:
-    """What an import changes: instruments (without their load time), respondents, answers, participants, log."""
+    """What an import changes: instruments (without their load time), respondents, answers, participants (without
+    the time they were made: the two imports may fall in different seconds), log."""
     conn = sqlite3.connect(db)
     try:
         return {
@@ -51,7 +52,7 @@ def survey_state(db: Path) -> dict:
                                         ).fetchall(),
             "respondents": conn.execute("SELECT * FROM respondents ORDER BY rowid").fetchall(),
             "responses": conn.execute("SELECT * FROM responses ORDER BY rowid").fetchall(),
-            "participants": conn.execute("SELECT * FROM participants ORDER BY rowid").fetchall(),
+            "participants": conn.execute("SELECT id, role FROM participants ORDER BY rowid").fetchall(),
             "log": conn.execute("SELECT action, entity, entity_id, before, after FROM audit_log ORDER BY id"
                                 ).fetchall(),
         }
