@@ -238,12 +238,13 @@ def store_suggestions(db: Store, document_id: int, suggestions: Sequence[Suggest
     document is removed and imported again with the same text.
 
     An open suggestion made again (same code and span) keeps its id: its rule, origin, confidence, polarity and
-    codebook version are updated in place, so ids a researcher noted stay valid; only the open suggestions no
-    longer made are deleted (a memo on one becomes a memo on its passage of the document). What changed goes to the audit log (one ``autocode`` entry per document, with the
-    ids removed). The document is marked done for this codebook, unit and text, which is how an interrupted run
-    resumes. ``text_sha256`` is the hash of the text the suggestions were computed from: if the document's text is
-    no longer that one (another process re-imported it meanwhile), nothing is written and DocumentChanged is
-    raised. Returns (stored, skipped): stored counts the suggestions stored, new or kept.
+    codebook version are updated in place, so ids a researcher noted stay valid; only the open suggestions no longer
+    made are deleted (a memo on one becomes a memo on its passage of the document). What changed goes to the audit
+    log (one ``autocode`` entry per document, with the ids removed). The document is marked done for this codebook,
+    unit and text, which is how an interrupted run resumes. ``text_sha256`` is the hash of the text the suggestions
+    were computed from: if the document's text is no longer that one (another process re-imported it meanwhile),
+    nothing is written and DocumentChanged is raised. Returns (stored, skipped): stored counts the suggestions
+    stored, new or kept.
     """
     code_list = sorted(set(codes)) if codes else None
     code_filter, params = "", [document_id, coder]
