@@ -207,6 +207,23 @@ class Coding:
     created: str | None = None
 
 
+@dataclass(frozen=True)
+class MergeConflict:
+    """The same coding (document, code, span, coder) here and in the other copy with another status: this
+    project's decision (``here``, on coding ``coding_id``) was kept; ``theirs`` is the other copy's status, at
+    ``where`` (``FILE:LINE`` or ``OTHER.db:coding N``). Resolve it with ``tematik code accept/reject --id``."""
+
+    where: str
+    document: str
+    code: str
+    start: int
+    end: int
+    coder: str
+    here: str
+    theirs: str
+    coding_id: int
+
+
 # --------------------------------------------------------------------------- codebook (see codebook.py)
 
 MATCH_MODES = ("lemma", "lower")  # how a term is compared: normalised lemma, or lower-cased word form

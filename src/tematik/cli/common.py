@@ -74,6 +74,14 @@ class TableFormat(StrEnum):
     json = "json"
 
 
+class ReviewOrder(StrEnum):
+    """The order of the review queue (``review --order``, and the workbench in review mode)."""
+
+    document = "document"
+    confidence = "confidence"
+    uncertain = "uncertain"
+
+
 class ReportFormat(StrEnum):
     table = "table"
     csv = "csv"

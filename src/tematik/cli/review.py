@@ -10,22 +10,15 @@ Every decision is committed (and audited) the moment it is made, so quitting or 
 from __future__ import annotations
 
 import sys
-from enum import StrEnum
 from typing import Annotated
 
 import typer
 from rich.panel import Panel
 from rich.text import Text
 
-from tematik.cli.common import CoderOption, DbOption, console, open_project, same_length, user
+from tematik.cli.common import CoderOption, DbOption, ReviewOrder, console, open_project, same_length, user
 
 KEYS = "\\[a]ccept  \\[r]eject  \\[s]kip  \\[c]hange code  \\[m]emo  \\[u]ndo  \\[q]uit"
-
-
-class Order(StrEnum):
-    document = "document"
-    confidence = "confidence"
-    uncertain = "uncertain"
 
 
 def register(app: typer.Typer) -> None:
@@ -60,9 +53,9 @@ def review(
     doc: Annotated[list[str] | None, typer.Option("--doc", help="Only suggestions in these documents.")] = None,
     coder: CoderOption = None,
     context: Annotated[int, typer.Option(help="Characters of context shown around the unit.")] = 120,
-    order: Annotated[Order, typer.Option(help="document: in text order; confidence: most confident first; "
+    order: Annotated[ReviewOrder, typer.Option(help="document: in text order; confidence: most confident first; "
                                               "uncertain: closest to the model's threshold first (teaches the "
-                                              "model most per decision).")] = Order.document,
+                                              "model most per decision).")] = ReviewOrder.document,
     plain: Annotated[bool, typer.Option("--plain", help="Plain lines, one suggestion after another, instead of "
                                                         "the full-screen workbench (the default when standard "
                                                         "input or output is not a terminal).")] = False,

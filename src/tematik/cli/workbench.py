@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from tematik.cli.common import CoderOption, DbOption, console, open_project
+from tematik.cli.common import CoderOption, DbOption, ReviewOrder, console, open_project
 
 if TYPE_CHECKING:
     from tematik.project.session import CodingSession
@@ -56,12 +56,6 @@ class Unit(StrEnum):
     paragraph = "paragraph"
 
 
-class Order(StrEnum):
-    document = "document"
-    confidence = "confidence"
-    uncertain = "uncertain"
-
-
 def register(app: typer.Typer) -> None:
     """Add ``open`` to the ``code`` group (made by the coding commands' module, found here by its name)."""
     group = next((g.typer_instance for g in app.registered_groups if g.name == "code"), None)
@@ -82,7 +76,8 @@ def open_command(
                                                    help="Review: only suggestions of these codes.")] = None,
     docs: Annotated[list[str] | None, typer.Option("--doc", hidden=True,
                                                    help="Review: only suggestions in these documents.")] = None,
-    order: Annotated[Order, typer.Option(hidden=True, help="Review: the order of the queue.")] = Order.document,
+    order: Annotated[ReviewOrder, typer.Option(hidden=True, help="Review: the order of the queue.")
+                     ] = ReviewOrder.document,
     db: DbOption = None,
 ) -> None:
     """Open the coding workbench on a document: read, code, and decide suggestions with single keys (? for help).

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from tematik.errors import InputError, NotFound
-from tematik.models import CODING_STATUSES
+from tematik.models import CODING_STATUSES, MergeConflict
 from tematik.project._base import DEFAULT_STATUSES, ProjectBase, choice, log, parse_statuses, split_list
 
 if TYPE_CHECKING:
@@ -28,23 +28,6 @@ PathLike = str | os.PathLike[str]
 EXPORT_TOOLS = ("nvivo", "atlas", "maxqda", "qualcoder")
 #: what a memo can be on, in the order results list them
 MEMO_KINDS = ("project", "code", "document", "coding", "participant")
-
-
-@dataclass(frozen=True)
-class MergeConflict:
-    """The same coding (document, code, span, coder) here and in the other copy with another status: this
-    project's decision (``here``, on coding ``coding_id``) was kept; ``theirs`` is the other copy's status, at
-    ``where`` (``FILE:LINE`` or ``OTHER.db:coding N``). Resolve it with ``tematik code accept/reject --id``."""
-
-    where: str
-    document: str
-    code: str
-    start: int
-    end: int
-    coder: str
-    here: str
-    theirs: str
-    coding_id: int
 
 
 @dataclass(frozen=True)
@@ -160,7 +143,7 @@ def _merge_result(report: Any, rows: int) -> MergeResult:
         coders=tuple(sorted(report.coders)), codes_added=tuple(report.codes_added), rows=rows,
         by_status={s: report.by_status[s] for s in CODING_STATUSES if s in report.by_status},
         by_coder=dict(sorted(report.by_coder.items())),
-        conflicts=tuple(MergeConflict(**vars(c)) for c in report.conflicts),
+        conflicts=tuple(report.conflicts),
         suggestions_decided=report.suggestions_decided, rejections_added=report.rejections_added,
         rejections_present=report.rejections_present, rejections_elsewhere=report.rejections_elsewhere,
         memos_added={k: report.memos_added[k] for k in MEMO_KINDS if k in report.memos_added},

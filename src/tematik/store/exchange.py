@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from tematik.models import CODING_STATUSES
+from tematik.models import CODING_STATUSES, MergeConflict
 from tematik.store import Store, now
 
 #: The columns of the CSV ``export codings`` writes (one file a spreadsheet opens). ``record`` says what a row is:
@@ -226,21 +226,6 @@ def read_exchange_rows(records: Iterable[dict[str, Any]]) -> Incoming:
 # --------------------------------------------------------------------------- placing
 
 @dataclass
-class Conflict:
-    """The same coding (document, code, span, coder) here and there with another status: ours is kept."""
-
-    where: str
-    document: str
-    code: str
-    start: int
-    end: int
-    coder: str
-    here: str
-    theirs: str
-    coding_id: int
-
-
-@dataclass
 class MergeReport:
     added: int = 0
     present: int = 0
@@ -249,7 +234,7 @@ class MergeReport:
     coders: set[str] = field(default_factory=set)
     by_status: dict[str, int] = field(default_factory=dict)
     by_coder: dict[str, int] = field(default_factory=dict)
-    conflicts: list[Conflict] = field(default_factory=list)
+    conflicts: list[MergeConflict] = field(default_factory=list)
     suggestions_decided: int = 0
     rejections_added: int = 0
     rejections_present: int = 0
@@ -407,7 +392,7 @@ class _Placer:
             return
         if mine:
             ours = next((h for h in mine if h["status"] != "suggested"), mine[0])
-            self.report.conflicts.append(Conflict(
+            self.report.conflicts.append(MergeConflict(
                 where=row.get("_where") or self.origin, document=doc["name"], code=code, start=start, end=end,
                 coder=coder, here=ours["status"], theirs=status, coding_id=ours["id"]))
             return
@@ -601,5 +586,5 @@ def export_rows(db: Store, statuses: Sequence[str] | None = None, coders: Sequen
     return cols, codings + rejections + memos, counts
 
 
-__all__ = ["EXCHANGE_COLUMNS", "Conflict", "Incoming", "MergeReport", "coding_rows", "export_rows", "memo_rows",
+__all__ = ["EXCHANGE_COLUMNS", "Incoming", "MergeReport", "coding_rows", "export_rows", "memo_rows",
            "place", "read_exchange_rows", "read_other_project", "rejection_rows"]
