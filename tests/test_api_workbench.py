@@ -349,3 +349,21 @@ def test_the_cli_loads_without_textual():
     code = "import sys, tematik.cli; print('textual' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "False"
+
+
+def test_a_new_session_goes_on_where_the_coder_last_coded(project):
+    """Two weeks of coding: without a document named, the next session opens the document and unit this coder
+    last changed a coding in (another coder's later work does not move it); a coder with nothing yet starts at
+    the first document."""
+    with tematik.open(project) as p:
+        s = p.session("nurse_b", coder="ana")
+        s.goto(3)
+        s.toggle("workload")
+        there = (s.name, s.cursor)
+        other = p.session("nurse_c", coder="budi")
+        other.toggle("teamwork")
+    with tematik.open(project) as p:
+        again = p.session(coder="ana")
+        assert (again.name, again.cursor) == there and "last coded" in again.message
+        fresh = p.session(coder="new")
+        assert (fresh.name, fresh.cursor) == (fresh.documents[0], 0)

@@ -66,8 +66,9 @@ def register(app: typer.Typer) -> None:
 
 
 def open_command(
-    doc: Annotated[str | None, typer.Argument(metavar="DOC", show_default=False,
-                                              help="The document to open (name or id; default: the first).")] = None,
+    doc: Annotated[str | None, typer.Argument(
+        metavar="DOC", show_default=False,
+        help="The document to open (name or id; default: where you last coded, else the first).")] = None,
     coder: CoderOption = None,
     unit: Annotated[Unit, typer.Option(help="What the cursor moves over and a code key codes.")] = Unit.sentence,
     review: Annotated[bool, typer.Option("--review", hidden=True,

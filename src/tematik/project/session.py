@@ -138,7 +138,8 @@ class ReviewState:
 class CodingSession:
     """One researcher coding a project, document by document (see the module's docstring).
 
-    ``doc``: the document to open first (name or id; default the first); ``coder``: who codes (default
+    ``doc``: the document to open first (name or id; default: where this coder last coded, see :meth:`resume`,
+    else the first); ``coder``: who codes (default
     ``$TEMATIK_CODER`` or the OS user); ``unit``: sentence, turn or paragraph; ``review``: open the queue of open
     suggestions (a dict of :meth:`Project.review_queue` options: ``code``, ``doc``, ``order``) and put the cursor
     on the first one."""
@@ -179,8 +180,28 @@ class CodingSession:
             else:
                 self.open(doc) if doc is not None else self._open_index(0)
             self._show_review_item()
+        elif doc is not None:
+            self.open(doc)
         else:
-            self.open(doc) if doc is not None else self._open_index(0)
+            self.resume()
+
+    def resume(self) -> None:
+        """Open the document this coder last changed a coding in, with the cursor on that coding's unit (the
+        first document when they have coded nothing yet), so that a session the next day goes on where the last
+        one stopped. Says where in :attr:`message`."""
+        log = self.p.log(entity="coding", who=self.coder, limit=200)
+        recent = [int(i) for i in log["entity_id"] if str(i).isdigit()] if len(log) else []
+        place = None
+        if recent:
+            mine = self.p.codings(coder=self.coder)
+            where = {int(r["id"]): (r["document"], int(r["start"])) for r in mine.to_dict("records")}
+            place = next((where[i] for i in recent if i in where), None)
+        if place is None or place[0] not in self.documents:
+            self._open_index(0)
+            return
+        self._open_index(self.documents.index(place[0]))
+        self._goto_span((place[1], place[1] + 1))
+        self.message = f"back where {self.coder} last coded: {self.where()} of {self.name}"
 
     # ------------------------------------------------------------------ reading the project
     def _read_codes(self) -> list[CodeEntry]:
