@@ -1187,6 +1187,8 @@ class MemoRow:
     text: str
     author: str
     created: str | None = None
+    start: int | None = None  # a memo on a passage of a document: its offsets in the normalised text
+    end: int | None = None
 
 
 @dataclass
@@ -1408,15 +1410,12 @@ def build_import(loaded: LoadedProject, context: ProjectContext = ProjectContext
                             _note_memo(bundle, loaded, user, note_guid, "coding", i)
                         else:
                             bundle.memos.append(MemoRow("coding", i, text.strip(), user(sel.user)))
-                else:  # an annotation without a code: a memo on the document, quoting the passage
-                    quote = tm.text[a:b]
-                    quote = quote if len(quote) <= 200 else quote[:197] + "..."
-                    if note_guid:
-                        bundle.notes_used.add(note_guid)
-                    body = loaded.notes.get(note_guid, "") if note_guid else text
-                    if (body or "").strip():
-                        bundle.memos.append(MemoRow("document", name, f"[{a}:{b}] \"{quote}\"\n{body.strip()}",
-                                                    user(sel.user), _iso(sel.created)))
+                elif note_guid:  # an annotation without a code: a memo on that passage of the document
+                    _note_memo(bundle, loaded, user, note_guid, "document", name, span=(a, b),
+                               fallback_user=sel.user, fallback_created=sel.created)
+                else:
+                    bundle.memos.append(MemoRow("document", name, text.strip(), user(sel.user), _iso(sel.created),
+                                                a, b))
         for c in s.codings:
             if tm.text:
                 add(c, 0, len(tm.text), s.user, s.created)
@@ -1481,8 +1480,20 @@ def _sidecar_codebook(cb: Any, code_ids: set[str], label: str, warnings: list[st
             "fmt": "yaml"}
 
 
+def quoted_passage_memo(text: str, start: int, end: int, body: str) -> str:
+    """How imports before passage memos wrote a note on a selection without a code: a memo on the whole document
+    whose text quotes the passage. A re-import recognises such a memo as the passage memo it now makes."""
+    quote = text[start:end]
+    quote = quote if len(quote) <= 200 else quote[:197] + "..."
+    return f"[{start}:{end}] \"{quote}\"\n{body}"
+
+
 def _note_memo(bundle: ImportBundle, loaded: LoadedProject, user: Callable[..., str], guid: str,
-               target_type: str, target_id: str | int | None) -> None:
+               target_type: str, target_id: str | int | None, *, span: tuple[int, int] | None = None,
+               fallback_user: str | None = None, fallback_created: str | None = None) -> None:
+    """The memo a ``NoteRef`` makes: the note's text (else its name) by the note's author, on ``span`` of the
+    document when given (a note on a selection without a code). The selection's user and date stand in for a
+    note that has none."""
     bundle.notes_used.add(guid)
     note = next((n for n in loaded.project.notes if n.guid == guid), None)
     if note is None:
@@ -1492,7 +1503,9 @@ def _note_memo(bundle: ImportBundle, loaded: LoadedProject, user: Callable[..., 
     if not text and note.name:
         text = note.name.strip()
     if text:
-        bundle.memos.append(MemoRow(target_type, target_id, text, user(note.user), _iso(note.created)))
+        start, end = span if span is not None else (None, None)
+        bundle.memos.append(MemoRow(target_type, target_id, text, user(note.user, fallback_user),
+                                    _iso(note.created) or _iso(fallback_created), start, end))
 
 
 # --------------------------------------------------------------------------- codebooks (.qdc)
