@@ -464,8 +464,11 @@ def test_cases_variables_notes_and_annotations(tmp_path):
     assert ("participant", "P07", "Retired 2023.") in memos
     assert ("participant", "P07", "Joined from the faculty library.") in memos
     assert ("project", None, "Project memo.") in memos and ("project", None, "Referenced nowhere.") in memos
-    annotation = [m for m in memos if "Ask about this." in m[2]]
-    assert annotation and annotation[0][:2] == ("document", "P07 interview") and "Semua dibagi" in annotation[0][2]
+    # the annotation (a selection without a code) is a memo on that passage, its text the note's alone
+    annotation = conn.execute("SELECT target_type, target_id, text, author, start, end FROM memos "
+                              "WHERE text LIKE '%Ask about this.%'").fetchall()
+    assert annotation == [("document", "P07 interview", "Ask about this.", "Bu Ayu", s2, s2 + 12)]
+    assert conn.execute("SELECT count(*) FROM memos WHERE start IS NOT NULL").fetchone()[0] == 1
     assert len(memos) == 9
 
 

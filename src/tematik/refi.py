@@ -1187,6 +1187,8 @@ class MemoRow:
     text: str
     author: str
     created: str | None = None
+    start: int | None = None  # a memo on a passage of a document: its offsets in the normalised text
+    end: int | None = None
 
 
 @dataclass
@@ -1408,15 +1410,12 @@ def build_import(loaded: LoadedProject, context: ProjectContext = ProjectContext
                             _note_memo(bundle, loaded, user, note_guid, "coding", i)
                         else:
                             bundle.memos.append(MemoRow("coding", i, text.strip(), user(sel.user)))
-                else:  # an annotation without a code: a memo on the document, quoting the passage
-                    quote = tm.text[a:b]
-                    quote = quote if len(quote) <= 200 else quote[:197] + "..."
-                    if note_guid:
-                        bundle.notes_used.add(note_guid)
-                    body = loaded.notes.get(note_guid, "") if note_guid else text
-                    if (body or "").strip():
-                        bundle.memos.append(MemoRow("document", name, f"[{a}:{b}] \"{quote}\"\n{body.strip()}",
-                                                    user(sel.user), _iso(sel.created)))
+                elif note_guid:  # an annotation without a code: a memo on that passage of the document
+                    _note_memo(bundle, loaded, user, note_guid, "document", name, span=(a, b),
+                               fallback_user=sel.user, fallback_created=sel.created)
+                else:
+                    bundle.memos.append(MemoRow("document", name, text.strip(), user(sel.user), _iso(sel.created),
+                                                a, b))
         for c in s.codings:
             if tm.text:
                 add(c, 0, len(tm.text), s.user, s.created)
@@ -1481,8 +1480,20 @@ def _sidecar_codebook(cb: Any, code_ids: set[str], label: str, warnings: list[st
             "fmt": "yaml"}
 
 
+def quoted_passage_memo(text: str, start: int, end: int, body: str) -> str:
+    """How imports before passage memos wrote a note on a selection without a code: a memo on the whole document
+    whose text quotes the passage. A re-import recognises such a memo as the passage memo it now makes."""
+    quote = text[start:end]
+    quote = quote if len(quote) <= 200 else quote[:197] + "..."
+    return f"[{start}:{end}] \"{quote}\"\n{body}"
+
+
 def _note_memo(bundle: ImportBundle, loaded: LoadedProject, user: Callable[..., str], guid: str,
-               target_type: str, target_id: str | int | None) -> None:
+               target_type: str, target_id: str | int | None, *, span: tuple[int, int] | None = None,
+               fallback_user: str | None = None, fallback_created: str | None = None) -> None:
+    """The memo a ``NoteRef`` makes: the note's text (else its name) by the note's author, on ``span`` of the
+    document when given (a note on a selection without a code). The selection's user and date stand in for a
+    note that has none."""
     bundle.notes_used.add(guid)
     note = next((n for n in loaded.project.notes if n.guid == guid), None)
     if note is None:
@@ -1492,7 +1503,9 @@ def _note_memo(bundle: ImportBundle, loaded: LoadedProject, user: Callable[..., 
     if not text and note.name:
         text = note.name.strip()
     if text:
-        bundle.memos.append(MemoRow(target_type, target_id, text, user(note.user), _iso(note.created)))
+        start, end = span if span is not None else (None, None)
+        bundle.memos.append(MemoRow(target_type, target_id, text, user(note.user, fallback_user),
+                                    _iso(note.created) or _iso(fallback_created), start, end))
 
 
 # --------------------------------------------------------------------------- codebooks (.qdc)
@@ -1572,7 +1585,7 @@ class ProjectSnapshot:
     attribute_types: Mapping[str, str] = field(default_factory=dict)  # participant attribute key -> type
     codes: tuple[Mapping[str, Any], ...] = ()  # id, name, parent, colour, definition, data
     codings: tuple[Mapping[str, Any], ...] = ()  # id, document, code, start, end, status, coder, rule, ...
-    memos: tuple[Mapping[str, Any], ...] = ()  # id, target_type, target_id, text, author, created
+    memos: tuple[Mapping[str, Any], ...] = ()  # id, target_type, target_id, text, author, created, start, end
     codebook: Mapping[str, Any] | None = None  # latest codebooks row: name, version, format, source, hash
     users: Mapping[str, str] = field(default_factory=dict)  # REFI users kept from imports: name -> GUID
 
@@ -1717,7 +1730,11 @@ def build_project(snap: ProjectSnapshot, *, statuses: Sequence[str] = DEFAULT_EX
         not_carried.append(", ".join(f"{n} {st}" for st, n in sorted(left.items())) + " coding(s) not exported "
                            "(their status is not in --status; --status all exports every coding)")
     memos_by: dict[tuple[str, str | None], list[Mapping[str, Any]]] = {}
+    passages_by: dict[str, list[Mapping[str, Any]]] = {}  # document name -> memos on a passage of it
     for m in snap.memos:
+        if m["target_type"] == "document" and m.get("start") is not None and m.get("end") is not None:
+            passages_by.setdefault(str(m["target_id"]), []).append(m)
+            continue
         memos_by.setdefault((m["target_type"], None if m["target_id"] is None else str(m["target_id"])),
                             []).append(m)
     people = sorted({c["coder"] for c in codings} | {m["author"] for m in snap.memos} | set(snap.users))
@@ -1818,7 +1835,7 @@ def build_project(snap: ProjectSnapshot, *, statuses: Sequence[str] = DEFAULT_EX
     for c in codings:
         by_doc.setdefault(c["document"], []).append(c)
     n_codings = 0
-    out_of_text = negative = 0
+    out_of_text = negative = passages_whole = 0
     if snap.documents:
         src_el = _el(root, "Sources")
         for d in snap.documents:
@@ -1827,7 +1844,26 @@ def build_project(snap: ProjectSnapshot, *, statuses: Sequence[str] = DEFAULT_EX
             written = d.text.replace("\n", "\r\n") if counting.newlines == "crlf" else d.text
             sources[f"{SOURCES_DIR}{g}.txt"] = written.encode("utf-8")
             at = _export_offsets(d.text, counting)
-            for c in sorted(by_doc.get(d.name, []), key=lambda c: (c["start"], c["end"], c["id"])):
+            # selections in the order of the text: codings, and memos on a passage (a selection without a
+            # coding, its one NoteRef the memo's note: what NVivo and ATLAS.ti write for an annotation)
+            whole: list[Mapping[str, Any]] = []
+            marks: list[tuple[tuple[int, int, int, int], str, Mapping[str, Any]]] = []
+            for m in passages_by.get(d.name, []):
+                if 0 <= m["start"] < m["end"] <= len(d.text):
+                    marks.append(((m["start"], m["end"], 1, m["id"]), "memo", m))
+                else:  # cannot be placed: kept as a memo on the whole document rather than dropped
+                    whole.append(m)
+            marks += [((c["start"], c["end"], 0, c["id"]), "coding", c) for c in by_doc.get(d.name, [])]
+            passages_whole += len(whole)
+            for _key, kind, c in sorted(marks, key=lambda k: k[0]):
+                if kind == "memo":
+                    sel = _el(el, "PlainTextSelection", {
+                        "guid": gid("memo-selection", c["id"]), "name": d.text[c["start"]:c["end"]],
+                        "startPosition": at(c["start"]), "endPosition": at(c["end"]),
+                        "creatingUser": user_guid[c["author"]], "creationDateTime": _xsd_datetime(c.get("created"))})
+                    _el(sel, "NoteRef", {"targetGUID": note_guid[c["id"]]})
+                    exported_notes.append(c)
+                    continue
                 if c["code"] not in code_guid or not 0 <= c["start"] < c["end"] <= len(d.text):
                     out_of_text += 1
                     continue
@@ -1845,6 +1881,9 @@ def build_project(snap: ProjectSnapshot, *, statuses: Sequence[str] = DEFAULT_EX
                                     "polarity": c.get("polarity") or "positive"}
                 n_codings += 1
             note_refs(el, "document", d.name)
+            for m in whole:
+                _el(el, "NoteRef", {"targetGUID": note_guid[m["id"]]})
+                exported_notes.append(m)
             values(el, _document_values(d), doc_kinds, doc_var)
             side_docs[g] = {"turns": [[t.start, t.end, t.speaker, t.participant, t.is_interviewer, t.timestamp]
                                       for t in d.turns]}
@@ -1886,6 +1925,9 @@ def build_project(snap: ProjectSnapshot, *, statuses: Sequence[str] = DEFAULT_EX
     if negative:
         not_carried.append(f"{negative} coding(s) marked negative go as ordinary codings (the standard has no "
                            "polarity; tematik.json keeps it)")
+    if passages_whole:
+        not_carried.append(f"{passages_whole} memo(s) on a passage outside their document's text go as memos on "
+                           "the whole document")
     if len(snap.memos) > len(notes):
         not_carried.append(f"{len(snap.memos) - len(notes)} memo(s) on codings not exported left out")
     side_only = [what for what, there in (

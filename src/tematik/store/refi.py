@@ -6,7 +6,7 @@ import json
 from typing import Any
 
 from tematik.models import Participant
-from tematik.refi import ImportBundle, ProjectContext, ProjectSnapshot
+from tematik.refi import ImportBundle, ProjectContext, ProjectSnapshot, quoted_passage_memo
 from tematik.store import Store, current_user, now
 from tematik.store.coding import add_codings, latest_codebook, list_codes, query_codings, save_codebook
 from tematik.store.corpus import ImportPlan, apply_import, ensure_participants, load_documents
@@ -61,8 +61,8 @@ def write_import(db: Store, bundle: ImportBundle, plan: ImportPlan, *, source: s
                  ) -> dict[str, int]:
     """Write a checked import in one transaction: participants, documents, codes, codings and memos.
 
-    Codings and memos already in the project (same document, code, span and coder; same target, text and
-    author) are not added again, so importing the same file twice changes nothing. Returns what was added.
+    Codings and memos already in the project (same document, code, span and coder; same target, passage, text
+    and author) are not added again, so importing the same file twice changes nothing. Returns what was added.
     """
     who = who or current_user()
     stamp = now()
@@ -105,7 +105,9 @@ def write_import(db: Store, bundle: ImportBundle, plan: ImportPlan, *, source: s
                                                  who=who), strict=True))
         # memos; a memo on a coding that was already there is not repeated either
         memo_rows = []
-        existing = {(r["target_type"], r["target_id"], r["text"], r["author"]) for r in list_memos(db)}
+        texts = {d.name: d.text for d in bundle.documents}
+        existing = {(r["target_type"], r["target_id"], r["text"], r["author"], r["start"], r["end"])
+                    for r in list_memos(db)}
         for m in bundle.memos:
             if m.target_type == "coding":
                 if m.target_id not in coding_ids:
@@ -113,13 +115,17 @@ def write_import(db: Store, bundle: ImportBundle, plan: ImportPlan, *, source: s
                 target = str(coding_ids[m.target_id])
             else:
                 target = None if m.target_id is None else str(m.target_id)
-            key = (m.target_type, target, m.text, m.author)
+            key = (m.target_type, target, m.text, m.author, m.start, m.end)
             if key in existing:
                 continue
+            if m.start is not None and m.end is not None and m.target_type == "document" and target in texts and (
+                    m.target_type, target, quoted_passage_memo(texts[target], m.start, m.end, m.text), m.author,
+                    None, None) in existing:
+                continue  # imported before passage memos, as a document memo quoting the passage
             existing.add(key)
-            memo_rows.append((m.target_type, target, m.text, m.author, m.created or stamp))
-        db.conn.executemany("INSERT INTO memos (target_type, target_id, text, author, created) VALUES (?,?,?,?,?)",
-                            memo_rows)
+            memo_rows.append((m.target_type, target, m.text, m.author, m.created or stamp, m.start, m.end))
+        db.conn.executemany("INSERT INTO memos (target_type, target_id, text, author, created, start, end) "
+                            "VALUES (?,?,?,?,?,?,?)", memo_rows)
         counts = {"documents": len(plan.add), "replaced": len(plan.replace), "unchanged": len(plan.skip),
                   "participants": db.scalar("SELECT count(*) FROM participants") - before_people,
                   "codes": new_codes, "codes_matched": len(set(bundle.code_ids.values())) - new_codes,
