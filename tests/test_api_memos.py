@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 import tematik
-from conftest import Cli, digest
+from conftest import DATA, Cli, digest
 from tematik.errors import InputError, NotFound
 from tematik.export.tables import as_rows
 from tematik.store import APPLICATION_ID
@@ -236,3 +236,21 @@ def test_memos_on_a_passage_follow_it_when_the_document_is_replaced(tmp_path):
         assert (memos[2]["start"], memos[2]["text"]) == (None, "the whole interview")
         actions = p.log(entity="memo")["action"].tolist()
         assert actions[:2] == ["lost", "reanchor"]
+
+
+def test_a_memo_deleted_with_its_coding_stays_in_the_log(tmp_path):
+    """`code rm` deletes the coding's memos too; each is in the audit log with its text, author and why."""
+    cli = Cli(tmp_path / "rm.db")
+    cli("import", DATA / "coding" / "doc1.txt", "--participant", "P01", "--language", "id")
+    cli("codebook", "load", DATA / "coding" / "mini.yaml")
+    added = cli("code", "add", "doc1", "kepercayaan", "--span", "0:11", "--coder", "ana",
+                "--memo", "Trust in the head, not the rules.")
+    cid = int(added.stdout.split()[1].rstrip(":"))
+    cli("code", "rm", str(cid), "--coder", "ana")
+    assert json.loads(cli("memo", "list", "--format", "json").stdout) == []
+    log = [r for r in json.loads(cli("log", "--entity", "memo", "--format", "json").stdout) if r["action"] == "delete"]
+    assert len(log) == 1 and log[0]["who"] == "ana"
+    before, after = json.loads(log[0]["before"]), json.loads(log[0]["after"])
+    assert before["text"] == "Trust in the head, not the rules." and before["author"] == "ana"
+    assert before["target_type"] == "coding" and before["target_id"] == str(cid)
+    assert after == {"why": f"its coding {cid} was deleted"}

@@ -570,7 +570,7 @@ def delete_coding(db: Store, coding_id: int, *, who: str | None = None) -> dict[
         remembered = sorted(_held(row) | ({row["code_id"]} if row["suggested_by"] else set()))
         for code in remembered:
             _remember(db, row, code, "removed", who)
-        delete_memos_of(db, "coding", str(coding_id))
+        delete_memos_of(db, "coding", str(coding_id), who=who, why=f"its coding {coding_id} was deleted")
         db.conn.execute("DELETE FROM codings WHERE id = ?", (coding_id,))
         before = {k: rows[0][k] for k in ("document", "code", "start", "end", "status", "coder", "suggested_by")}
         db.audit("delete", "coding", coding_id, who=who, before=before,

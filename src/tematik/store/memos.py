@@ -60,10 +60,18 @@ def delete_memo(db: Store, memo_id: int, *, who: str | None = None) -> dict[str,
     return before
 
 
-def delete_memos_of(db: Store, target_type: str, target_id: str) -> int:
-    """Delete the memos about one thing (inside the caller's transaction, which audits what it deletes)."""
-    return db.conn.execute("DELETE FROM memos WHERE target_type = ? AND target_id = ?",
-                           (target_type, target_id)).rowcount
+def delete_memos_of(db: Store, target_type: str, target_id: str, *, who: str | None = None,
+                    why: str | None = None) -> int:
+    """Delete the memos about one thing (inside the caller's transaction), each with an audit-log entry that
+    keeps its text, author and time (``tematik log --entity memo``), and ``why``. Returns how many."""
+    rows = db.query(f"SELECT {MEMO_FIELDS} FROM memos WHERE target_type = ? AND target_id = ? ORDER BY id",
+                    (target_type, target_id))
+    for r in rows:
+        db.conn.execute("DELETE FROM memos WHERE id = ?", (r["id"],))
+        db.audit("delete", "memo", r["id"], who=who,
+                 before={k: v for k, v in r.items() if k != "id" and not (k in ("start", "end") and v is None)},
+                 after={"why": why} if why else None)
+    return len(rows)
 
 
 def move_to_passages(db: Store, coding_ids: list[int], *, who: str | None = None) -> int:
