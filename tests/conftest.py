@@ -1,8 +1,11 @@
-"""Shared fixtures: a real project file in tmp_path and the real CLI."""
+"""Shared fixtures and helpers: a real project file in tmp_path, the real CLI, and a REFI export as another tool
+would hand it back."""
 
 from __future__ import annotations
 
 import hashlib
+import re
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -51,3 +54,18 @@ def cli(db: Path) -> Cli:
 
 def digest(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def as_the_tool(out: Path, dest: Path, origin: str, *, nvivo: bool) -> Path:
+    """The export as the tool would give it back: no tematik.json, no selection names, the tool's origin (and
+    NVivo's ``Sources/``), so that the offsets must be read by the tool's convention."""
+    with zipfile.ZipFile(out) as zin, zipfile.ZipFile(dest, "w") as zout:
+        for n in zin.namelist():
+            if n == "tematik.json":
+                continue
+            data = zin.read(n)
+            if n == "project.qde":
+                data = re.sub(rb' name="[^"]*" startPosition', b" startPosition", data)
+                data = re.sub(rb'origin="[^"]*"', f'origin="{origin}"'.encode(), data, count=1)
+            zout.writestr(n.replace("sources/", "Sources/") if nvivo else n, data)
+    return dest

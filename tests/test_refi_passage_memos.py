@@ -19,7 +19,7 @@ import pytest
 import xmlschema
 
 import tematik
-from conftest import DATA, REPO, Cli
+from conftest import DATA, REPO, Cli, as_the_tool
 from tematik import refi
 
 NS = "{urn:QDA-XML:project:1.0}"
@@ -196,21 +196,6 @@ def test_a_passage_that_cannot_be_placed_goes_as_a_whole_document_memo_and_is_sa
 
 
 # --------------------------------------------------------------------------- the way back
-
-def as_the_tool(out: Path, dest: Path, origin: str, *, nvivo: bool) -> Path:
-    """The export as the tool would give it back: no tematik.json, no selection names, the tool's origin (and
-    NVivo's ``Sources/``), so that the offsets must be read by the tool's convention."""
-    with zipfile.ZipFile(out) as zin, zipfile.ZipFile(dest, "w") as zout:
-        for n in zin.namelist():
-            if n == "tematik.json":
-                continue
-            data = zin.read(n)
-            if n == "project.qde":
-                data = re.sub(rb' name="[^"]*" startPosition', b" startPosition", data)
-                data = re.sub(rb'origin="[^"]*"', f'origin="{origin}"'.encode(), data, count=1)
-            zout.writestr(n.replace("sources/", "Sources/") if nvivo else n, data)
-    return dest
-
 
 @pytest.mark.parametrize("tool, origin", [(None, None), ("nvivo", None), ("maxqda", None),
                                           ("nvivo", "NVivo 12.6.0.959 for Windows"), ("atlas", "ATLAS.ti 23.2")])

@@ -16,7 +16,7 @@ from xml.sax.saxutils import quoteattr
 import pytest
 import xmlschema
 
-from conftest import DATA, REPO, Cli, digest
+from conftest import DATA, REPO, Cli, as_the_tool, digest
 
 SCHEMA_CANDIDATES = [REPO.parent.parent / "shared" / "refi" / "Project-mrt2019.xsd",
                      DATA / "refi" / "Project-mrt2019.xsd"]
@@ -477,15 +477,7 @@ def test_exports_for_each_tool_come_back_into_tematik(emoji_db, tmp_path, tool):
     origin = {"nvivo": "NVivo 12.6.0.959 for Windows", "maxqda": "MAXQDA 24", "qualcoder": "QualCoder 3.6",
               "atlas": "ATLAS.ti for Windows 23.2.3"}[tool]
     stripped = tmp_path / f"{tool}-as-the-tool.qdpx"
-    with zipfile.ZipFile(out) as zin, zipfile.ZipFile(stripped, "w") as zout:
-        for n in zin.namelist():
-            if n == "tematik.json":
-                continue
-            data = zin.read(n)
-            if n == "project.qde":
-                data = re.sub(rb' name="[^"]*" startPosition', b" startPosition", data)
-                data = re.sub(rb'origin="[^"]*"', f'origin="{origin}"'.encode(), data, count=1)
-            zout.writestr(n.replace("sources/", "Sources/") if tool == "nvivo" else n, data)
+    as_the_tool(out, stripped, origin, nvivo=tool == "nvivo")
     tool_back = Cli(tmp_path / "tool-back.db")
     r = tool_back("import-qdpx", stripped)
     assert sorted(t for _, t in coded(tool_back.db)) == sorted(passages), r.output
