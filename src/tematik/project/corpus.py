@@ -405,9 +405,9 @@ class CorpusMixin(ProjectBase):
         marks = store_coding.codings_for_document(self.store, doc_id, statuses) if codings else []
         if units is None:
             return DocumentView(doc, marks)
-        from tematik import nlp
+        from tematik.project._passages import unit_spans
 
-        spans = [(t.start, t.end) for t in doc.turns] if units == "turn" and doc.turns else nlp.units(doc, units)
+        spans = unit_spans(doc, units)  # the numbers `code add --sentence/--turn` and `memo add` take
         rows = []
         for n, (start, end) in enumerate(spans, start=1):
             turn = next((t for t in doc.turns if t.start <= start < t.end), None) if doc.turns else None
